@@ -1,0 +1,43 @@
+"""Public Starlark API of qnn2fpga. Implementations live in //bazel/private.
+
+Rules:
+  verilog_library        (System)Verilog sources -> VerilogInfo
+  verilator_cc_library   VerilogInfo -> Verilated C++ model (CcInfo, VerilatedModelInfo)
+  verilator_sim          Verilated model + C++ testbench -> simulator binary
+  verilator_test         same, run as a test (JUnit via $XML_OUTPUT_FILE)
+  yosys_synth            out-of-context synth_xilinx -> resource JSON (SynthInfo, VerilogInfo)
+  hls_csim_test          C++ against the ap_int/ap_fixed headers, compiled with g++
+  pytest_test            py_test running pytest, JUnit to Bazel
+  rtl_mutant             a copy of a source with one deliberate bug, for mutation tests
+"""
+
+load("//bazel/private:hls.bzl", _hls_csim_test = "hls_csim_test")
+load("//bazel/private:mutant.bzl", _rtl_mutant = "rtl_mutant")
+load(
+    "//bazel/private:providers.bzl",
+    _SynthInfo = "SynthInfo",
+    _VerilatedModelInfo = "VerilatedModelInfo",
+    _VerilogInfo = "VerilogInfo",
+)
+load("//bazel/private:pytest.bzl", _pytest_test = "pytest_test")
+load(
+    "//bazel/private:verilator.bzl",
+    _verilator_cc_library = "verilator_cc_library",
+    _verilator_sim = "verilator_sim",
+    _verilator_test = "verilator_test",
+)
+load("//bazel/private:verilog.bzl", _verilog_library = "verilog_library")
+load("//bazel/private:yosys.bzl", _yosys_synth = "yosys_synth")
+
+VerilogInfo = _VerilogInfo
+VerilatedModelInfo = _VerilatedModelInfo
+SynthInfo = _SynthInfo
+
+verilog_library = _verilog_library
+verilator_cc_library = _verilator_cc_library
+verilator_sim = _verilator_sim
+verilator_test = _verilator_test
+yosys_synth = _yosys_synth
+hls_csim_test = _hls_csim_test
+pytest_test = _pytest_test
+rtl_mutant = _rtl_mutant

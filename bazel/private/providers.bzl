@@ -1,0 +1,36 @@
+"""Providers shared by qnn2fpga's rules."""
+
+VerilogInfo = provider(
+    doc = "Verilog/SystemVerilog sources of a library and everything it depends on.",
+    fields = {
+        "srcs": "depset of source files in post-order: dependencies before dependents.",
+        "hdrs": "depset of include files (`include targets), not compiled on their own.",
+    },
+)
+
+VerilatedModelInfo = provider(
+    doc = "A Verilated C++ model (returned next to CcInfo by verilator_cc_library).",
+    fields = {
+        "top": "Name of the top module.",
+        "prefix": "C++ class name of the model (the header is <prefix>.h).",
+        "model_cpp": "All generated C++ sources as one translation unit.",
+        "hdrs_dir": "Tree artifact of generated .h files.",
+    },
+)
+
+SynthInfo = provider(
+    doc = "Result of an out-of-context Yosys synthesis.",
+    fields = {
+        "top": "Name of the synthesized top module.",
+        "family": "Yosys synth_xilinx family (xc7, xcu, xcup).",
+        "report": "JSON file with resource counts (LUT, FF, LUTRAM, SRL, BRAM18, BRAM36, URAM, DSP, CARRY, ...).",
+        "netlist": "Synthesized netlist (Verilog).",
+    },
+)
+
+def collect_verilog(srcs, hdrs, deps):
+    """Returns a VerilogInfo for `srcs` on top of `deps` (a list of targets with VerilogInfo)."""
+    return VerilogInfo(
+        srcs = depset(srcs, transitive = [d[VerilogInfo].srcs for d in deps], order = "postorder"),
+        hdrs = depset(hdrs, transitive = [d[VerilogInfo].hdrs for d in deps]),
+    )

@@ -1,0 +1,24 @@
+"""Workspace dependencies of qnn2fpga. Call `qnn2fpga_dependencies()` from WORKSPACE."""
+
+load(
+    "//bazel/private:repositories.bzl",
+    _ap_types_headers = "ap_types_headers",
+    _eda_tools = "eda_tools",
+    _python_venv = "python_venv",
+)
+
+python_venv = _python_venv
+eda_tools = _eda_tools
+ap_types_headers = _ap_types_headers
+
+def qnn2fpga_dependencies():
+    """Declares every external repository the build needs; none downloads from a Bazel mirror."""
+    _python_venv(
+        name = "qnn_python",
+        lock = "//third_party/python:requirements_lock.txt",
+    )
+    _eda_tools(name = "eda_tools")
+    _ap_types_headers(
+        name = "ap_types",
+        lock = "//third_party/ap_types:requirements_lock.txt",
+    )
