@@ -6,6 +6,13 @@ exports_files([
     "tools.bzl",
 ])
 
+# Host tool versions and hashes as a header: C++ targets that depend on it (the Verilator
+# runtime, HLS C simulation) are rebuilt when the host compiler or Verilator changes.
+cc_library(
+    name = "fingerprint",
+    hdrs = ["fingerprint.h"],
+)
+
 # Verilator's C++ runtime, compiled once and linked into every simulator.
 # fingerprint.h makes a host tool upgrade rebuild it and everything above it.
 cc_library(
@@ -17,7 +24,7 @@ cc_library(
     hdrs = glob([
         "verilator/include/*.h",
         "verilator/include/vltstd/*.h",
-    ]) + ["fingerprint.h"],
+    ]),
     copts = [
         "-O2",
         "-w",
@@ -34,4 +41,5 @@ cc_library(
         "verilator/include/vltstd",
     ],
     linkopts = ["-pthread"],
+    deps = [":fingerprint"],
 )

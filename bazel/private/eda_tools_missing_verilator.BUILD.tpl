@@ -6,6 +6,13 @@ exports_files([
     "tools.bzl",
 ])
 
+# Host tool versions and hashes as a header: C++ targets that depend on it (the Verilator
+# runtime, HLS C simulation) are rebuilt when the host compiler or Verilator changes.
+cc_library(
+    name = "fingerprint",
+    hdrs = ["fingerprint.h"],
+)
+
 genrule(
     name = "verilator_missing",
     outs = ["verilator_missing.h"],

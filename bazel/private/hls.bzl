@@ -13,8 +13,8 @@ def hls_csim_test(name, srcs, deps = [], copts = [], **kwargs):
     native.cc_test(
         name = name,
         srcs = srcs,
-        deps = deps + ["@ap_types//:ap_types"],
+        deps = deps + ["@ap_types//:ap_types", "@eda_tools//:fingerprint"],
         # ap_private.h trips a few modern-compiler warnings; they are not ours to fix.
-        copts = ["-O1", "-std=c++14", "-Wno-unknown-pragmas", "-Wno-deprecated-copy"] + copts,
+        copts = ["-O1", "-Wno-unknown-pragmas", "-Wno-deprecated-copy", "-Wno-maybe-uninitialized"] + copts,
         **kwargs
     )
