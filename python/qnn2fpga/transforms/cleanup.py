@@ -1,0 +1,103 @@
+"""Stage 1: import and clean up a Brevitas QONNX export; infer shapes and datatypes."""
+
+from __future__ import annotations
+
+import numpy as np
+from onnx import helper
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.base import Transformation
+from qonnx.transformation.general import ConvertDivToMul, ConvertSubToAdd, SortGraph
+from qonnx.transformation.infer_datatypes import InferDataTypes
+from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.transformation.remove import RemoveIdentityOps
+from qonnx.util.cleanup import cleanup_model
+
+from qnn2fpga import errors
+from qnn2fpga.graph import insert_after, new_const, new_tensor, real_inputs
+
+QUANT_OPS = ("Quant", "BipolarQuant")
+
+
+class GemmToMatMul(Transformation):
+    """Gemm(A, B[, C]) -> MatMul(A, B') [-> Mul(alpha)] [-> Add(beta*C)], with B' the
+    (transposed if transB) weight. A quantized weight is transposed at its Quant node,
+    whose scale and zero point are transposed with it. Handles bias-less Gemm (the form
+    the dynamo exporter emits)."""
+
+    def apply(self, model: ModelWrapper):
+        for node in list(model.graph.node):
+            if node.op_type != "Gemm":
+                continue
+            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            where = f"node '{node.name}' (Gemm)"
+            if attrs.get("transA", 0):
+                raise errors.UnsupportedOpError(where, "transA=1 is not supported", "export linear layers without transposing the input")
+            weight = node.input[1]
+            if attrs.get("transB", 0):
+                if not _transpose_weight(model, weight):
+                    raise errors.UnsupportedOpError(where, "the weight is neither a constant nor a quantized constant",
+                                                    "export with constant (quantized) weights")
+            out = node.output[0]
+            shape = model.get_tensor_shape(out)
+            chain = [helper.make_node("MatMul", [node.input[0], weight], [out], name=node.name)]
+            alpha, beta = attrs.get("alpha", 1.0), attrs.get("beta", 1.0)
+            if alpha != 1.0:
+                t = new_tensor(model, shape)
+                chain[-1].output[0] = t
+                chain.append(helper.make_node("Mul", [t, new_const(model, np.float32(alpha))], [out]))
+            if len(node.input) > 2 and node.input[2]:
+                bias = model.get_initializer(node.input[2])
+                if bias is None:
+                    raise errors.UnsupportedOpError(where, "the bias is not a constant", "export with a constant bias")
+                t = new_tensor(model, shape)
+                chain[-1].output[0] = t
+                chain.append(helper.make_node("Add", [t, new_const(model, beta * bias)], [out]))
+            insert_after(model, node, chain)
+            model.graph.node.remove(node)
+            return model, True
+        return model, False
+
+
+def _transpose_weight(model: ModelWrapper, tensor: str) -> bool:
+    """Transposes a 2-D constant weight in place, looking through its Quant node."""
+    w = model.get_initializer(tensor)
+    if w is not None:
+        if len(model.find_consumers(tensor)) > 1:
+            return False
+        model.set_initializer(tensor, w.T.copy())
+        return True
+    q = model.find_producer(tensor)
+    if q is None or q.op_type not in QUANT_OPS or model.get_initializer(q.input[0]) is None:
+        return False
+    for i, t in enumerate(q.input):
+        v = model.get_initializer(t)
+        if v is None:
+            return False
+        if v.ndim == 2:
+            name = new_const(model, v.T.copy())
+            q.input[i] = name
+    model.set_tensor_shape(tensor, model.get_tensor_shape(tensor)[::-1])
+    return True
+
+
+class ImportAndClean(Transformation):
+    """Checks the graph interface, then folds constants, removes identities, names
+    nodes and tensors readably, converts Gemm/Sub/Div to MatMul/Add/Mul and infers
+    shapes and qonnx datatypes."""
+
+    def apply(self, model: ModelWrapper):
+        inputs = real_inputs(model)
+        if len(inputs) != 1:
+            raise errors.ModelError(
+                f"graph inputs {inputs}", f"the model has {len(inputs)} inputs; accelerators take exactly one",
+                "export a model with a single input tensor")
+        if len(model.graph.output) != 1:
+            raise errors.ModelError(
+                f"graph outputs {[o.name for o in model.graph.output]}",
+                f"the model has {len(model.graph.output)} outputs; accelerators produce exactly one",
+                "export a model with a single output tensor")
+        model = cleanup_model(model)
+        for t in (GemmToMatMul(), ConvertSubToAdd(), ConvertDivToMul(), RemoveIdentityOps(), SortGraph(),
+                  InferShapes(), InferDataTypes()):
+            model = model.transform(t)
+        return model, False

@@ -1,0 +1,217 @@
+"""Stage 2: to an integer dataflow graph.
+
+Quantized weights become integer initializers (with a qonnx DataType annotation) and a
+per-output-channel Mul by their scale after the layer; activation quantizers become
+MultiThreshold nodes producing the integer level, followed by the Mul/Add that map
+the level back to the quantizer's real value. The graph computes the same function.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from onnx import helper
+from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.general.intquant import max_int, min_int
+from qonnx.transformation.base import Transformation
+from qonnx.transformation.infer_datatypes import InferDataTypes
+from qonnx.transformation.infer_shapes import InferShapes
+
+from qnn2fpga.graph import channel_vector, insert_after, new_const, new_tensor
+
+# Activation quantizers wider than this are left unconverted (2**bits - 1 thresholds).
+MAX_ACTIVATION_BITS = 8
+MAX_WEIGHT_BITS = 16
+LINEAR_OPS = {"MatMul": 1, "Conv": 0}  # op -> axis of the output channel in its weight
+
+
+def _attrs(node) -> dict:
+    out = {}
+    for a in node.attribute:
+        v = helper.get_attribute_value(a)
+        out[a.name] = v.decode() if isinstance(v, bytes) else v
+    return out
+
+
+def integer_datatype(signed: bool, narrow: bool, bits: int) -> DataType:
+    """qonnx DataType of a quantizer's integer levels."""
+    if bits == 1 and signed:
+        return DataType["BIPOLAR"]
+    if bits == 1:
+        return DataType["BINARY"]
+    return DataType[f"{'INT' if signed else 'UINT'}{bits}"]
+
+
+def quant_params(model: ModelWrapper, node) -> dict | None:
+    """Constant parameters of a Quant/BipolarQuant node, or None if any is computed."""
+    vals = [model.get_initializer(t) for t in node.input[1:]]
+    if any(v is None for v in vals):
+        return None
+    if node.op_type == "BipolarQuant":
+        return {"scale": vals[0], "zeropt": np.zeros(1, np.float32), "bits": 1, "signed": True, "narrow": False,
+                "mode": "ROUND"}
+    a = _attrs(node)
+    scale, zeropt, bits = vals
+    return {"scale": scale, "zeropt": zeropt, "bits": int(bits.reshape(-1)[0]), "signed": bool(a.get("signed", 1)),
+            "narrow": bool(a.get("narrow", 0)), "mode": a.get("rounding_mode", "ROUND").upper()}
+
+
+def level_boundaries(p: dict) -> tuple[np.ndarray, np.ndarray, int]:
+    """For the integer levels k = qmin+1..qmax: the value u of x/scale + zeropt at which
+    the quantizer's output reaches k, and whether u itself already gives k."""
+    if p["bits"] == 1 and p["signed"]:
+        return np.array([0.0]), np.array([True]), -1  # bipolar: x >= 0 -> +1
+    lo, hi = int(min_int(p["signed"], p["narrow"], p["bits"])), int(max_int(p["signed"], p["narrow"], p["bits"]))
+    k = np.arange(lo + 1, hi + 1, dtype=np.float64)
+    mode = p["mode"]
+    if mode in ("ROUND", "HALF_EVEN"):
+        return k - 0.5, (k % 2 == 0), lo  # ties go to the even level
+    if mode == "FLOOR":
+        return k, np.ones_like(k, bool), lo
+    if mode == "CEIL":
+        return k - 1, np.zeros_like(k, bool), lo
+    if mode == "HALF_UP":  # ties away from zero
+        return k - 0.5, (k - 0.5 > 0), lo
+    if mode == "HALF_DOWN":  # ties towards zero
+        return k - 0.5, (k - 0.5 < 0), lo
+    raise ValueError(mode)
+
+
+SUPPORTED_ROUNDING = ("ROUND", "HALF_EVEN", "FLOOR", "CEIL", "HALF_UP", "HALF_DOWN")
+
+
+def activation_thresholds(p: dict, channels: int) -> np.ndarray:
+    """MultiThreshold thresholds (C or 1, T), float64, reproducing the quantizer:
+    level = qmin + #(x >= t). Exclusive boundaries are nudged up by one ulp."""
+    u, inclusive, _ = level_boundaries(p)
+    scale = channel_vector(p["scale"], 2, 1).astype(np.float64)
+    zeropt = channel_vector(p["zeropt"], 2, 1).astype(np.float64)
+    t = (u[None, :] - zeropt[:, None]) * scale[:, None]
+    t = np.where(inclusive[None, :], t, np.nextafter(t, np.inf))
+    if t.shape[0] not in (1, channels):
+        raise ValueError("scale does not match channels")
+    return t
+
+
+def quantized_integers(w: np.ndarray, p: dict) -> np.ndarray:
+    """The integer levels a weight quantizer assigns to `w` (same math as qonnx's Quant)."""
+    if p["bits"] == 1 and p["signed"]:
+        return np.where(w >= 0, 1.0, -1.0)
+    u = w.astype(np.float32) / p["scale"].astype(np.float32) + p["zeropt"].astype(np.float32)
+    lo, hi = min_int(p["signed"], p["narrow"], p["bits"]), max_int(p["signed"], p["narrow"], p["bits"])
+    u = np.clip(u, lo, hi)
+    rounding = {"ROUND": np.round, "HALF_EVEN": np.round, "FLOOR": np.floor, "CEIL": np.ceil}.get(p["mode"])
+    if rounding is None:
+        raise ValueError(p["mode"])
+    return rounding(u).astype(np.float64) - p["zeropt"].astype(np.float64)
+
+
+class QuantizedWeightsToIntegers(Transformation):
+    """Quant(W) -> MatMul/Conv becomes MatMul/Conv(W_int) -> Mul(scale per output channel).
+    Weights that do not fit (zero point, scale along the input axis, too wide) are left
+    as they are; the conversion report names them."""
+
+    def apply(self, model: ModelWrapper):
+        changed = False
+        for q in list(model.graph.node):
+            if q.op_type not in ("Quant", "BipolarQuant") or model.get_initializer(q.input[0]) is None:
+                continue
+            consumers = model.find_consumers(q.output[0])
+            if len(consumers) != 1 or consumers[0].op_type not in LINEAR_OPS or consumers[0].input[1] != q.output[0]:
+                continue
+            layer = consumers[0]
+            p = quant_params(model, q)
+            if (p is None or np.any(p["zeropt"] != 0) or p["bits"] > MAX_WEIGHT_BITS
+                    or p["mode"] not in ("ROUND", "HALF_EVEN", "FLOOR", "CEIL")):
+                continue
+            w = model.get_initializer(q.input[0])
+            axis = LINEAR_OPS[layer.op_type]
+            scale = channel_vector(p["scale"], w.ndim, axis)
+            if scale is None or np.any(scale <= 0):
+                continue
+            w_int = quantized_integers(w, p)
+            dt = integer_datatype(p["signed"], p["narrow"], p["bits"])
+            w_name = new_const(model, w_int.astype(np.float32), dt)
+            layer.input[1] = w_name
+            model.graph.node.remove(q)
+            if np.any(scale != 1):
+                out = layer.output[0]
+                shape = model.get_tensor_shape(out)
+                mid = new_tensor(model, shape)
+                layer.output[0] = mid
+                oshape = [1] * len(shape)
+                oshape[-1 if layer.op_type == "MatMul" else 1] = -1
+                s_name = new_const(model, scale.reshape(oshape).astype(np.float32) if scale.size > 1
+                                   else np.float32(scale[0]))
+                insert_after(model, layer, [helper.make_node("Mul", [mid, s_name], [out])])
+            changed = True
+        if changed:
+            model = model.transform(InferShapes()).transform(InferDataTypes())
+        return model, changed
+
+
+class QuantActivationsToMultiThreshold(Transformation):
+    """Quant(x) on an activation becomes MultiThreshold(x) -> integer level, then
+    Mul(scale) [-> Add(-scale*zeropt)] back to the real value. BipolarQuant becomes a
+    one-threshold MultiThreshold with outputs -1/+1. Quantizers wider than
+    MAX_ACTIVATION_BITS or with an unsupported rounding mode are left unconverted."""
+
+    def apply(self, model: ModelWrapper):
+        changed = False
+        for q in list(model.graph.node):
+            if q.op_type not in ("Quant", "BipolarQuant") or model.get_initializer(q.input[0]) is not None:
+                continue
+            p = quant_params(model, q)
+            if p is None or p["bits"] > MAX_ACTIVATION_BITS or p["mode"] not in SUPPORTED_ROUNDING:
+                continue
+            x, out = q.input[0], q.output[0]
+            shape = model.get_tensor_shape(x)
+            channels = shape[1] if len(shape) > 1 else 1
+            if channel_vector(p["scale"], len(shape), 1) is None or channel_vector(p["zeropt"], len(shape), 1) is None:
+                continue
+            thr = activation_thresholds(p, channels)
+            _, _, qmin = level_boundaries(p)
+            bipolar = p["bits"] == 1 and p["signed"]
+            dt = integer_datatype(p["signed"], p["narrow"], p["bits"])
+            level = new_tensor(model, shape, dt)
+            layout = {2: "NC", 3: "NWC", 4: "NCHW"}.get(len(shape), "")
+            mt = helper.make_node(
+                "MultiThreshold", [x, new_const(model, thr)], [level], domain="qonnx.custom_op.general",
+                name=q.name, out_dtype=dt.name, out_scale=2.0 if bipolar else 1.0,
+                out_bias=-1.0 if bipolar else float(qmin), data_layout=layout)
+            chain = [mt]
+            scale = channel_vector(p["scale"], len(shape), 1)
+            zeropt = channel_vector(p["zeropt"], len(shape), 1)
+            cshape = [1] * len(shape)
+            if len(shape) > 1:
+                cshape[1] = -1
+            cur = level
+            if np.any(scale != 1):
+                nxt = new_tensor(model, shape)
+                chain.append(helper.make_node("Mul", [cur, new_const(model, scale.reshape(cshape))], [nxt]))
+                cur = nxt
+            if np.any(zeropt != 0):
+                nxt = new_tensor(model, shape)
+                chain.append(helper.make_node("Add", [cur, new_const(model, (-scale * zeropt).reshape(cshape))], [nxt]))
+                cur = nxt
+            # The last node of the chain takes over the quantizer's output tensor.
+            if chain[-1] is mt:
+                mt.output[0] = out
+                model.set_tensor_datatype(out, dt)
+            else:
+                chain[-1].output[0] = out
+            insert_after(model, q, chain)
+            model.graph.node.remove(q)
+            changed = True
+        if changed:
+            model = model.transform(InferShapes()).transform(InferDataTypes())
+        return model, changed
+
+
+class ToIntegerDataflow(Transformation):
+    """Stage 2 as one step."""
+
+    def apply(self, model: ModelWrapper):
+        model = model.transform(QuantizedWeightsToIntegers())
+        model = model.transform(QuantActivationsToMultiThreshold())
+        return model, False

@@ -1,0 +1,306 @@
+"""Stage 3: streamline. Moves and merges every float scale and bias so that, between
+the first and the last activation quantizer, only integer operations remain: batch
+norm, scalar and per-channel Mul/Add are absorbed into MultiThreshold thresholds or
+moved past linear layers and max-pooling, and thresholds on integer inputs are rounded.
+
+Each pass rewrites one local pattern; `Streamline` runs them to a fixed point.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from onnx import helper
+from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.base import Transformation
+from qonnx.transformation.batchnorm_to_affine import BatchNormToAffine
+from qonnx.transformation.general import ConvertDivToMul, ConvertSubToAdd, RemoveUnusedTensors, SortGraph
+from qonnx.transformation.infer_datatypes import InferDataTypes
+from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.transformation.remove import RemoveIdentityOps
+
+from qnn2fpga.graph import (bypass, channel_axis_of, channel_vector, const_operand, new_const, new_tensor,
+                            single_consumer)
+
+
+def _linear_const(model: ModelWrapper, node):
+    """For Mul/Add with one constant operand: (dynamic input, constant as float64)."""
+    if node.op_type not in ("Mul", "Add"):
+        return None
+    pair = const_operand(model, node)
+    if pair is None:
+        return None
+    return pair[0], pair[1].astype(np.float64)
+
+
+def _set_const_operand(model: ModelWrapper, node, value: np.ndarray) -> None:
+    idx = 1 if model.get_initializer(node.input[1]) is not None else 0
+    node.input[idx] = new_const(model, value.astype(np.float32))
+
+
+def _swap(model: ModelWrapper, first, second) -> None:
+    """first -> second  becomes  second -> first (both single-input data paths)."""
+    x, mid, y = first.input[0] if model.get_initializer(first.input[0]) is None else first.input[1], \
+        first.output[0], second.output[0]
+    data_idx_first = list(first.input).index(x)
+    data_idx_second = list(second.input).index(mid)
+    second.input[data_idx_second] = x
+    second.output[0] = mid
+    first.input[data_idx_first] = mid
+    first.output[0] = y
+    nodes = model.graph.node
+    i1, i2 = list(nodes).index(first), list(nodes).index(second)
+    nodes.remove(second)
+    nodes.insert(i1, second)
+    # `mid` now holds second's result: its shape is second's output shape.
+    model.set_tensor_shape(mid, model.get_tensor_shape(y))
+    model.set_tensor_datatype(mid, DataType["FLOAT32"])
+
+
+class CollapseRepeatedOps(Transformation):
+    """Mul(a) -> Mul(b) becomes Mul(a*b); Add(a) -> Add(b) becomes Add(a+b)."""
+
+    def apply(self, model):
+        for n in model.graph.node:
+            first = _linear_const(model, n)
+            nxt = single_consumer(model, n.output[0])
+            if first is None or nxt is None or nxt.op_type != n.op_type or _linear_const(model, nxt) is None:
+                continue
+            a, b = first[1], _linear_const(model, nxt)[1]
+            merged = a * b if n.op_type == "Mul" else a + b
+            _set_const_operand(model, nxt, merged)
+            bypass(model, n)
+            return model, True
+        return model, False
+
+
+class MoveAddPastMul(Transformation):
+    """Add(a) -> Mul(m) becomes Mul(m) -> Add(a*m), so chains end up as Mul then Add."""
+
+    def apply(self, model):
+        for n in model.graph.node:
+            add = _linear_const(model, n) if n.op_type == "Add" else None
+            mul = single_consumer(model, n.output[0])
+            if add is None or mul is None or mul.op_type != "Mul" or _linear_const(model, mul) is None:
+                continue
+            m = _linear_const(model, mul)[1]
+            _set_const_operand(model, n, add[1] * m)
+            _swap(model, n, mul)
+            return model, True
+        return model, False
+
+
+def _weight_matrix_effect(layer, w: np.ndarray, c: np.ndarray, x_shape) -> np.ndarray | None:
+    """What Add(c) on a linear layer's input adds to its output, or None if not constant."""
+    if layer.op_type == "MatMul":
+        cv = channel_vector(c, len(x_shape), -1)
+        return None if cv is None else np.broadcast_to(cv, (w.shape[0],)) @ w
+    # Conv without padding: each output channel sums c[ci] * W[co, ci, :, :].
+    attrs = {a.name: helper.get_attribute_value(a) for a in layer.attribute}
+    if any(attrs.get("pads", [0])) or attrs.get("group", 1) != 1:
+        return None
+    cv = channel_vector(c, len(x_shape), 1)
+    if cv is None:
+        return None
+    cv = np.broadcast_to(cv, (w.shape[1],))
+    return np.einsum("oikl,i->o", w.astype(np.float64), cv).reshape(1, -1, 1, 1)
+
+
+class MoveLinearPastLinearLayer(Transformation):
+    """Mul(scalar) -> MatMul/Conv becomes MatMul/Conv -> Mul(scalar); Add(c) -> MatMul or
+    unpadded Conv becomes MatMul/Conv -> Add(c @ W), a per-output-channel bias."""
+
+    def apply(self, model):
+        for n in model.graph.node:
+            lc = _linear_const(model, n)
+            layer = single_consumer(model, n.output[0])
+            if lc is None or layer is None or layer.op_type not in ("MatMul", "Conv") or layer.input[0] != n.output[0]:
+                continue
+            w = model.get_initializer(layer.input[1])
+            if w is None:
+                continue
+            c = lc[1]
+            if n.op_type == "Mul":
+                if c.size != 1:
+                    continue
+                _swap(model, n, layer)
+                return model, True
+            effect = _weight_matrix_effect(layer, w.astype(np.float64), c, model.get_tensor_shape(lc[0]))
+            if effect is None:
+                continue
+            _set_const_operand(model, n, effect)
+            _swap(model, n, layer)
+            return model, True
+        return model, False
+
+
+class MoveLinearPastShapeOps(Transformation):
+    """Scalar Mul/Add commute with Reshape, Flatten and Transpose; per-channel ones with
+    Transpose (the constant is permuted)."""
+
+    def apply(self, model):
+        for n in model.graph.node:
+            lc = _linear_const(model, n)
+            nxt = single_consumer(model, n.output[0])
+            if lc is None or nxt is None or nxt.op_type not in ("Reshape", "Flatten", "Transpose"):
+                continue
+            c = lc[1]
+            if c.size != 1:
+                if nxt.op_type != "Transpose":
+                    continue
+                perm = [a.ints for a in nxt.attribute if a.name == "perm"][0]
+                rank = len(perm)
+                c = c.reshape((1,) * (rank - c.ndim) + c.shape).transpose(perm)
+            _set_const_operand(model, n, c)
+            _swap(model, n, nxt)
+            return model, True
+        return model, False
+
+
+class MoveLinearPastMaxPool(Transformation):
+    """Mul(m > 0) and Add(c), scalar or per-channel, commute with max-pooling."""
+
+    POOLS = ("MaxPool", "MaxPoolNHWC")
+
+    def apply(self, model):
+        for n in model.graph.node:
+            lc = _linear_const(model, n)
+            pool = single_consumer(model, n.output[0])
+            if lc is None or pool is None or pool.op_type not in self.POOLS:
+                continue
+            shape = model.get_tensor_shape(lc[0])
+            axis = -1 if pool.op_type == "MaxPoolNHWC" else 1
+            if channel_vector(lc[1], len(shape), axis) is None:
+                continue
+            if n.op_type == "Mul" and np.any(lc[1] <= 0):
+                continue
+            _swap(model, n, pool)
+            return model, True
+        return model, False
+
+
+class AbsorbSignIntoLinearLayer(Transformation):
+    """MatMul/Conv(W) -> Mul(m) with some m < 0: the sign moves into W's output channels,
+    so the Mul is positive and can be absorbed into thresholds."""
+
+    def apply(self, model):
+        for layer in model.graph.node:
+            if layer.op_type not in ("MatMul", "Conv"):
+                continue
+            mul = single_consumer(model, layer.output[0])
+            w = model.get_initializer(layer.input[1])
+            if mul is None or mul.op_type != "Mul" or w is None or _linear_const(model, mul) is None:
+                continue
+            shape = model.get_tensor_shape(layer.output[0])
+            axis = -1 if layer.op_type == "MatMul" else 1
+            m = channel_vector(_linear_const(model, mul)[1], len(shape), axis)
+            if m is None or not np.any(m < 0) or (len(model.find_consumers(layer.input[1])) != 1):
+                continue
+            sign = np.where(m < 0, -1.0, 1.0)
+            if m.size == 1:
+                sign = np.broadcast_to(sign, (shape[axis],))
+            wshape = [1] * w.ndim
+            wshape[1 if layer.op_type == "MatMul" else 0] = -1
+            w_new = w * sign.reshape(wshape)
+            dt = model.get_tensor_datatype(layer.input[1])
+            if not all(dt.allowed(v) for v in np.unique(w_new)):
+                from qnn2fpga.layers.numerics import smallest_int_datatype  # noqa: PLC0415
+
+                dt = smallest_int_datatype(int(w_new.min()), int(w_new.max()))
+            layer.input[1] = new_const(model, w_new.astype(np.float32), dt)
+            oshape = [1] * len(shape)
+            oshape[axis] = -1
+            _set_const_operand(model, mul, np.abs(np.broadcast_to(m, sign.shape)).reshape(oshape))
+            return model, True
+        return model, False
+
+
+def _thresholds_per_channel(model, mt, channels: int) -> np.ndarray:
+    t = model.get_initializer(mt.input[1]).astype(np.float64)
+    return np.broadcast_to(t, (channels, t.shape[1])).copy() if t.shape[0] == 1 else t.copy()
+
+
+class AbsorbLinearIntoMultiThreshold(Transformation):
+    """Add(c) -> MultiThreshold: thresholds - c. Mul(m >= 0) -> MultiThreshold:
+    thresholds / m (m == 0 makes the channel constant). Thresholds are kept in float64."""
+
+    def apply(self, model):
+        for n in model.graph.node:
+            lc = _linear_const(model, n)
+            mt = single_consumer(model, n.output[0])
+            if lc is None or mt is None or mt.op_type != "MultiThreshold":
+                continue
+            shape = model.get_tensor_shape(lc[0])
+            axis = channel_axis_of(model, lc[0]) if len(shape) > 2 else -1
+            layout = [a.s.decode() for a in mt.attribute if a.name == "data_layout"]
+            if layout and layout[0]:
+                axis = layout[0].index("C") - len(layout[0])
+            c = channel_vector(lc[1], len(shape), axis)
+            if c is None:
+                continue
+            channels = shape[axis]
+            t = _thresholds_per_channel(model, mt, channels) if c.size > 1 else \
+                model.get_initializer(mt.input[1]).astype(np.float64)
+            cc = c.reshape(-1, 1)
+            if n.op_type == "Add":
+                t = t - cc
+            else:
+                if np.any(cc < 0):
+                    continue
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    scaled = t / cc
+                # A zero multiplier makes x*0 >= t constant: always (t <= 0) or never.
+                t = np.where(cc == 0, np.where(t <= 0, -np.inf, np.inf), scaled)
+            mt.input[1] = new_const(model, t.astype(np.float64))
+            bypass(model, n)
+            return model, True
+        return model, False
+
+
+class RoundAndClipThresholds(Transformation):
+    """On an integer input, x >= t equals x >= ceil(t): thresholds become integers,
+    clipped to [min, max + 1] of the input datatype (infinities included)."""
+
+    def apply(self, model):
+        changed = False
+        for mt in model.graph.node:
+            if mt.op_type != "MultiThreshold":
+                continue
+            dt = model.get_tensor_datatype(mt.input[0])
+            t = model.get_initializer(mt.input[1])
+            if not dt.is_integer() or t is None:
+                continue
+            r = np.clip(np.ceil(t.astype(np.float64)), dt.min(), dt.max() + 1)
+            if np.array_equal(r, t) and t.dtype == np.float32:
+                continue
+            if np.abs(r).max(initial=0) < 2**24:
+                r = r.astype(np.float32)
+            mt.input[1] = new_const(model, r)
+            changed = True
+        return model, changed
+
+
+class Streamline(Transformation):
+    """Stage 3 as one step: all streamlining passes to a fixed point."""
+
+    PASSES = (
+        ConvertSubToAdd, ConvertDivToMul, BatchNormToAffine, RemoveIdentityOps, CollapseRepeatedOps, MoveAddPastMul,
+        MoveLinearPastShapeOps, MoveLinearPastMaxPool, MoveLinearPastLinearLayer, AbsorbSignIntoLinearLayer,
+        AbsorbLinearIntoMultiThreshold,
+    )
+
+    def apply(self, model: ModelWrapper):
+        for _ in range(10000):
+            changed = False
+            for p in self.PASSES:
+                model, c = p().apply(model)
+                changed |= c
+                if c:
+                    model = model.transform(InferShapes())
+            if not changed:
+                break
+        model = model.transform(InferDataTypes())
+        model = model.transform(RoundAndClipThresholds())
+        for t in (SortGraph(), RemoveUnusedTensors(), InferShapes(), InferDataTypes()):
+            model = model.transform(t)
+        return model, False
