@@ -80,6 +80,30 @@ def _transpose_weight(model: ModelWrapper, tensor: str) -> bool:
     return True
 
 
+class FillConvDefaults(Transformation):
+    """Writes out Conv/MaxPool attributes left at their ONNX defaults (strides, dilations,
+    pads, group), so later passes read them explicitly."""
+
+    def apply(self, model: ModelWrapper):
+        for n in model.graph.node:
+            if n.op_type not in ("Conv", "MaxPool"):
+                continue
+            have = {a.name for a in n.attribute}
+            kernel = [a.ints for a in n.attribute if a.name == "kernel_shape"]
+            rank = len(kernel[0]) if kernel else len(model.get_tensor_shape(n.input[0])) - 2
+            defaults = {"strides": list(kernel[0]) if n.op_type == "MaxPool" and kernel else [1] * rank,
+                        "dilations": [1] * rank, "pads": [0] * (2 * rank)}
+            if n.op_type == "Conv":
+                defaults["group"] = 1
+                if not kernel:
+                    w = model.get_tensor_shape(n.input[1])
+                    defaults["kernel_shape"] = list(w[2:])
+            for k, v in defaults.items():
+                if k not in have:
+                    n.attribute.append(helper.make_attribute(k, v))
+        return model, False
+
+
 class ImportAndClean(Transformation):
     """Checks the graph interface, then folds constants, removes identities, names
     nodes and tensors readably, converts Gemm/Sub/Div to MatMul/Add/Mul and infers
@@ -97,7 +121,7 @@ class ImportAndClean(Transformation):
                 f"the model has {len(model.graph.output)} outputs; accelerators produce exactly one",
                 "export a model with a single output tensor")
         model = cleanup_model(model)
-        for t in (GemmToMatMul(), ConvertSubToAdd(), ConvertDivToMul(), RemoveIdentityOps(), SortGraph(),
+        for t in (FillConvDefaults(), GemmToMatMul(), ConvertSubToAdd(), ConvertDivToMul(), RemoveIdentityOps(), SortGraph(),
                   InferShapes(), InferDataTypes()):
             model = model.transform(t)
         return model, False

@@ -1,0 +1,92 @@
+"""The compile flow as data: an ordered list of named steps, each a transformation.
+
+    import -> to_integer -> streamline -> lower -> to_hw
+
+`run_steps` yields the model after every step, so tests (and `--save_intermediate`)
+can execute each stage against the original export.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import onnx
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.base import Transformation
+
+from qnn2fpga import errors
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """What the user chooses. `topk`: append a label select with this k (0 = none)."""
+
+    topk: int = 0
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    make: Callable[[CompileOptions], Transformation]
+    doc: str
+
+
+def _steps() -> tuple[Step, ...]:
+    from qnn2fpga.transforms.cleanup import ImportAndClean  # noqa: PLC0415
+    from qnn2fpga.transforms.integer import ToIntegerDataflow  # noqa: PLC0415
+    from qnn2fpga.transforms.lower import Lower  # noqa: PLC0415
+    from qnn2fpga.transforms.streamline import Streamline  # noqa: PLC0415
+    from qnn2fpga.transforms.to_hw import ToHardwareLayers  # noqa: PLC0415
+
+    return (
+        Step("import", lambda o: ImportAndClean(), "clean up the export, infer shapes and datatypes"),
+        Step("to_integer", lambda o: ToIntegerDataflow(), "integer weights, quantizers to MultiThreshold"),
+        Step("streamline", lambda o: Streamline(), "absorb scales and biases into thresholds"),
+        Step("lower", lambda o: Lower(topk=o.topk), "Conv to sliding window + MatMul, NHWC, optional TopK"),
+        Step("to_hw", lambda o: ToHardwareLayers(), "abstract hardware layers; software head and tail"),
+    )
+
+
+STEP_NAMES = ("import", "to_integer", "streamline", "lower", "to_hw")
+
+
+def load_model(path: str) -> ModelWrapper:
+    """Loads an ONNX file (with external data beside it), or raises InputFileError/ModelError."""
+    where = f"file '{path}'"
+    if not os.path.exists(path):
+        raise errors.InputFileError(where, "does not exist", "check the path (relative paths start where you ran the command)")
+    if os.path.isdir(path):
+        raise errors.InputFileError(where, "is a directory", "pass the .onnx file")
+    try:
+        proto = onnx.load(path)
+    except Exception as e:  # onnx raises DecodeError, OSError, ValueError... for bad files
+        raise errors.ModelError(where, f"is not a readable ONNX model ({type(e).__name__}: {str(e)[:120]})",
+                                "export the model again with brevitas.export.export_qonnx") from None
+    if len(proto.graph.node) == 0:
+        raise errors.ModelError(where, "holds no graph nodes", "export the model again with brevitas.export.export_qonnx")
+    try:
+        onnx.checker.check_model(proto)
+    except onnx.checker.ValidationError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else "validation failed"
+        raise errors.ModelError(where, f"is not a valid ONNX model ({first[:160]})",
+                                "export the model again with brevitas.export.export_qonnx") from None
+    return ModelWrapper(proto)
+
+
+def run_steps(model: ModelWrapper, options: CompileOptions = CompileOptions()) -> Iterator[tuple[str, ModelWrapper]]:
+    """Applies the steps in order, yielding (step name, model after it)."""
+    for step in _steps():
+        model = model.transform(step.make(options))
+        yield step.name, model
+
+
+def compile_model(model: ModelWrapper, options: CompileOptions = CompileOptions()) -> ModelWrapper:
+    """All steps; raises a QnnError naming every node that could not be converted."""
+    from qnn2fpga.report import check_converted  # noqa: PLC0415
+
+    for _, model in run_steps(model, options):
+        pass
+    check_converted(model)
+    return model

@@ -1,0 +1,219 @@
+"""Stage 4: lower to streaming-friendly operations in channels-last (NHWC) layout.
+
+Conv becomes Im2Col (sliding window) + MatMul, MaxPool becomes MaxPoolNHWC, and the
+layout transposes this introduces are sunk through thresholds and elementwise ops
+until they cancel or reach the graph's edge (where they stay in software). A flatten
+of an NHWC tensor into a linear layer is absorbed by permuting the weight rows.
+Optionally, a TopK (label select) is added to a classifier's output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from onnx import helper
+from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.base import Transformation
+from qonnx.transformation.general import RemoveUnusedTensors, SortGraph
+from qonnx.transformation.infer_datatypes import InferDataTypes
+from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.transformation.insert_topk import InsertTopK
+from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
+
+from qnn2fpga.graph import bypass, const_operand, insert_after, new_const, new_tensor, single_consumer
+
+TO_NHWC = [0, 2, 3, 1]
+TO_NCHW = [0, 3, 1, 2]
+
+
+def _perm(node) -> list[int] | None:
+    if node.op_type != "Transpose":
+        return None
+    return list([a.ints for a in node.attribute if a.name == "perm"][0])
+
+
+def _attr(node, name, default=None):
+    for a in node.attribute:
+        if a.name == name:
+            return helper.get_attribute_value(a)
+    return default
+
+
+class MaxPoolToNHWC(Transformation):
+    """MaxPool (NCHW) -> Transpose(NHWC) -> MaxPoolNHWC -> Transpose(NCHW)."""
+
+    def apply(self, model: ModelWrapper):
+        for n in model.graph.node:
+            if n.op_type != "MaxPool" or len(model.get_tensor_shape(n.input[0])) != 4:
+                continue
+            x, y = n.input[0], n.output[0]
+            xs, ys = model.get_tensor_shape(x), model.get_tensor_shape(y)
+            dt = model.get_tensor_datatype(x)
+            a = new_tensor(model, [xs[i] for i in TO_NHWC], dt)
+            b = new_tensor(model, [ys[i] for i in TO_NHWC], dt)
+            pool = helper.make_node(
+                "MaxPoolNHWC", [a], [b], domain="qonnx.custom_op.general", name=n.name,
+                kernel_shape=list(_attr(n, "kernel_shape")), strides=list(_attr(n, "strides", _attr(n, "kernel_shape"))),
+                pads=list(_attr(n, "pads", [0, 0, 0, 0])), ceil_mode=int(_attr(n, "ceil_mode", 0)))
+            insert_after(model, n, [helper.make_node("Transpose", [x], [a], perm=TO_NHWC), pool,
+                                    helper.make_node("Transpose", [b], [y], perm=TO_NCHW)])
+            model.graph.node.remove(n)
+            return model, True
+        return model, False
+
+
+class SinkTranspose(Transformation):
+    """Transpose(NHWC->NCHW) moves below MultiThreshold (which then reads NHWC) and below
+    Mul/Add with a scalar or per-channel constant (permuted to NHWC)."""
+
+    def apply(self, model: ModelWrapper):
+        for t in model.graph.node:
+            if _perm(t) != TO_NCHW:
+                continue
+            nxt = single_consumer(model, t.output[0])
+            if nxt is None:
+                continue
+            x, mid = t.input[0], t.output[0]
+            if nxt.op_type == "MultiThreshold":
+                for a in nxt.attribute:
+                    if a.name == "data_layout":
+                        nxt.attribute.remove(a)
+                        break
+                nxt.attribute.append(helper.make_attribute("data_layout", "NHWC"))
+            elif nxt.op_type in ("Mul", "Add") and const_operand(model, nxt) is not None:
+                c = const_operand(model, nxt)[1]
+                if c.size > 1:
+                    c = c.reshape((1,) * (4 - c.ndim) + c.shape).transpose(TO_NHWC)
+                idx = 1 if model.get_initializer(nxt.input[1]) is not None else 0
+                nxt.input[idx] = new_const(model, c)
+            else:
+                continue
+            y = nxt.output[0]
+            data_idx = list(nxt.input).index(mid)
+            nxt.input[data_idx] = x
+            nxt.output[0] = mid
+            t.input[0] = mid
+            t.output[0] = y
+            model.set_tensor_shape(mid, model.get_tensor_shape(x))
+            nodes = model.graph.node
+            nodes.remove(t)
+            nodes.insert(list(nodes).index(nxt) + 1, t)
+            return model, True
+        return model, False
+
+
+class HoistTranspose(Transformation):
+    """MultiThreshold -> Transpose(NCHW->NHWC) becomes Transpose -> MultiThreshold(NHWC), so
+    the layout change of a network's input happens before its first quantizer, in software."""
+
+    def apply(self, model: ModelWrapper):
+        for t in model.graph.node:
+            if _perm(t) != TO_NHWC:
+                continue
+            mt = model.find_producer(t.input[0])
+            if mt is None or mt.op_type != "MultiThreshold" or single_consumer(model, mt.output[0]) is not t:
+                continue
+            x, mid, y = mt.input[0], mt.output[0], t.output[0]
+            for a in mt.attribute:
+                if a.name == "data_layout":
+                    mt.attribute.remove(a)
+                    break
+            mt.attribute.append(helper.make_attribute("data_layout", "NHWC"))
+            dt = model.get_tensor_datatype(mid)
+            t.input[0], t.output[0] = x, mid
+            mt.input[0], mt.output[0] = mid, y
+            model.set_tensor_shape(mid, model.get_tensor_shape(y))
+            model.set_tensor_datatype(mid, model.get_tensor_datatype(x))
+            model.set_tensor_datatype(y, dt)
+            nodes = model.graph.node
+            nodes.remove(t)
+            nodes.insert(list(nodes).index(mt), t)
+            return model, True
+        return model, False
+
+
+class CancelTransposes(Transformation):
+    """Transpose(p) -> Transpose(q) with q(p) the identity disappears."""
+
+    def apply(self, model: ModelWrapper):
+        for t in model.graph.node:
+            p = _perm(t)
+            nxt = single_consumer(model, t.output[0]) if p else None
+            q = _perm(nxt) if nxt is not None else None
+            if not q or [p[i] for i in q] != list(range(len(p))):
+                continue
+            bypass(model, nxt)
+            bypass(model, t)
+            return model, True
+        return model, False
+
+
+class AbsorbTransposeIntoFlatten(Transformation):
+    """Transpose(NHWC->NCHW) -> Flatten/Reshape(N, -1) -> MatMul(W): flatten the NHWC
+    tensor directly and permute W's rows to match (nothing moves when H = W = 1)."""
+
+    def apply(self, model: ModelWrapper):
+        for t in model.graph.node:
+            if _perm(t) != TO_NCHW:
+                continue
+            flat = single_consumer(model, t.output[0])
+            if flat is None or flat.op_type not in ("Flatten", "Reshape"):
+                continue
+            out_shape = model.get_tensor_shape(flat.output[0])
+            if len(out_shape) != 2:
+                continue
+            n, h, w, c = model.get_tensor_shape(t.input[0])
+            if h * w != 1:
+                mm = single_consumer(model, flat.output[0])
+                weights = model.get_initializer(mm.input[1]) if mm is not None and mm.op_type == "MatMul" else None
+                if weights is None or len(model.find_consumers(mm.input[1])) != 1:
+                    continue
+                # Row r of the NHWC flatten is element (h, w, c), row (c, h, w) of the NCHW one.
+                order = np.arange(c * h * w).reshape(c, h, w).transpose(1, 2, 0).reshape(-1)
+                dt = model.get_tensor_datatype(mm.input[1])
+                mm.input[1] = new_const(model, weights[order], dt)
+            bypass(model, t)
+            return model, True
+        return model, False
+
+
+class AbsorbOrderPreservingTailIntoTopK(Transformation):
+    """Mul(m > 0, scalar) or Add(scalar) right before TopK does not change the indices:
+    it is removed, so TopK reads the integer accumulator."""
+
+    def apply(self, model: ModelWrapper):
+        for n in model.graph.node:
+            nxt = single_consumer(model, n.output[0])
+            pair = const_operand(model, n) if n.op_type in ("Mul", "Add") else None
+            if pair is None or nxt is None or nxt.op_type != "TopK" or pair[1].size != 1:
+                continue
+            if n.op_type == "Mul" and pair[1].reshape(-1)[0] <= 0:
+                continue
+            bypass(model, n)
+            return model, True
+        return model, False
+
+
+class Lower(Transformation):
+    """Stage 4 as one step. `topk`: add a TopK with this k at the output (0: none)."""
+
+    def __init__(self, topk: int = 0):
+        super().__init__()
+        self.topk = topk
+
+    def apply(self, model: ModelWrapper):
+        model = model.transform(LowerConvsToMatMul())
+        model = model.transform(MaxPoolToNHWC())
+        for _ in range(10000):
+            changed = False
+            for p in (SinkTranspose, HoistTranspose, CancelTransposes, AbsorbTransposeIntoFlatten):
+                model, c = p().apply(model)
+                changed |= c
+            if not changed:
+                break
+        if self.topk:
+            model = model.transform(InsertTopK(k=self.topk))
+            model = model.transform(AbsorbOrderPreservingTailIntoTopK())
+        for t in (SortGraph(), RemoveUnusedTensors(), InferShapes(), InferDataTypes()):
+            model = model.transform(t)
+        return model, False

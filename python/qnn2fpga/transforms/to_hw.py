@@ -1,0 +1,216 @@
+"""Stage 5: to abstract hardware layers (custom ops in the `qnn2fpga.layers` domain).
+
+MatMul [+ MultiThreshold] -> MVAU, MultiThreshold -> Thresholding, Im2Col -> FMPadding +
+ConvolutionInputGenerator, MaxPoolNHWC -> StreamingMaxPool, TopK -> LabelSelect. Only
+nodes whose inputs are integer tensors convert; what is left is the software head and
+tail, or is reported as not converted (see qnn2fpga.report).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from onnx import helper
+from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.base import Transformation
+from qonnx.transformation.general import GiveUniqueNodeNames, RemoveUnusedTensors, SortGraph
+from qonnx.transformation.infer_datatypes import InferDataTypes
+from qonnx.transformation.infer_shapes import InferShapes
+
+from qnn2fpga.graph import insert_after, new_tensor, single_consumer
+from qnn2fpga.layers.numerics import smallest_int_datatype
+
+DOMAIN = "qnn2fpga.layers"
+
+
+def _attr(node, name, default=None):
+    for a in node.attribute:
+        if a.name == name:
+            v = helper.get_attribute_value(a)
+            return v.decode() if isinstance(v, bytes) else v
+    return default
+
+
+def _int_dt(model, tensor) -> DataType | None:
+    dt = model.get_tensor_datatype(tensor)
+    return dt if dt.is_integer() else None
+
+
+def accumulator_range(w: np.ndarray, xdt: DataType) -> tuple[int, int]:
+    """Exact min/max of x @ w over all inputs x of datatype `xdt` (per column, then overall)."""
+    w = w.astype(np.float64)
+    lo_x, hi_x = xdt.min(), xdt.max()
+    lo = np.minimum(w * lo_x, w * hi_x).sum(axis=0)
+    hi = np.maximum(w * lo_x, w * hi_x).sum(axis=0)
+    return int(lo.min()), int(hi.max())
+
+
+def _mt_activation(model, mt) -> dict | None:
+    """Output encoding of a MultiThreshold with integer thresholds, as MVAU/Thresholding attributes."""
+    odt = DataType[_attr(mt, "out_dtype")]
+    scale, bias = _attr(mt, "out_scale", 1.0), _attr(mt, "out_bias", 0.0)
+    t = model.get_initializer(mt.input[1])
+    if t is None or not np.array_equal(t, np.round(t)):
+        return None
+    if odt == DataType["BIPOLAR"]:
+        if (scale, bias) != (2.0, -1.0) or t.shape[1] != 1:
+            return None
+        return {"outputDataType": "BIPOLAR", "ActVal": 0}
+    if scale != 1.0 or bias != int(bias):
+        return None
+    layout = _attr(mt, "data_layout", "")
+    if layout and layout[-1] != "C":
+        return None
+    return {"outputDataType": odt.name, "ActVal": int(bias)}
+
+
+class MatMulToMVAU(Transformation):
+    """MatMul(x int, W int) [-> MultiThreshold] -> MVAU (thresholds fused when the
+    MultiThreshold is the MatMul's only consumer)."""
+
+    def apply(self, model: ModelWrapper):
+        for mm in model.graph.node:
+            if mm.op_type != "MatMul":
+                continue
+            xdt, w = _int_dt(model, mm.input[0]), model.get_initializer(mm.input[1])
+            wdt = _int_dt(model, mm.input[1]) if w is not None else None
+            if xdt is None or wdt is None or w.ndim != 2:
+                continue
+            xshape = model.get_tensor_shape(mm.input[0])
+            mw, mh = w.shape
+            lo, hi = accumulator_range(w, xdt)
+            accdt = smallest_int_datatype(lo, hi)
+            attrs = dict(MW=mw, MH=mh, SIMD=1, PE=1, inputDataType=xdt.name, weightDataType=wdt.name,
+                         accDataType=accdt.name, numInputVectors=list(xshape[:-1]))
+            inputs = [mm.input[0], mm.input[1]]
+            out = mm.output[0]
+            consumed = [mm]
+            mt = single_consumer(model, out)
+            act = _mt_activation(model, mt) if mt is not None and mt.op_type == "MultiThreshold" else None
+            if act is not None:
+                attrs.update(noActivation=0, **act)
+                inputs.append(mt.input[1])
+                out = mt.output[0]
+                consumed.append(mt)
+            else:
+                attrs.update(noActivation=1, ActVal=0, outputDataType=accdt.name)
+            node = helper.make_node("MVAU", inputs, [out], domain=DOMAIN, name=mm.name, **attrs)
+            insert_after(model, consumed[-1], [node])
+            for n in consumed:
+                model.graph.node.remove(n)
+            model.set_tensor_datatype(out, DataType[attrs["outputDataType"]])
+            return model, True
+        return model, False
+
+
+class MultiThresholdToThresholding(Transformation):
+    """A standalone MultiThreshold on an integer channels-last input -> Thresholding."""
+
+    def apply(self, model: ModelWrapper):
+        for mt in model.graph.node:
+            if mt.op_type != "MultiThreshold":
+                continue
+            xdt = _int_dt(model, mt.input[0])
+            act = _mt_activation(model, mt)
+            shape = model.get_tensor_shape(mt.input[0])
+            if xdt is None or act is None or (len(shape) == 4 and _attr(mt, "data_layout", "") != "NHWC"):
+                continue
+            node = helper.make_node("Thresholding", [mt.input[0], mt.input[1]], [mt.output[0]], domain=DOMAIN,
+                                    name=mt.name, NumChannels=shape[-1], PE=1, inputDataType=xdt.name,
+                                    numInputVectors=list(shape[:-1]), **act)
+            insert_after(model, mt, [node])
+            model.graph.node.remove(mt)
+            return model, True
+        return model, False
+
+
+class Im2ColToSlidingWindow(Transformation):
+    """Im2Col (NHWC) on an integer input -> [FMPadding ->] ConvolutionInputGenerator."""
+
+    def apply(self, model: ModelWrapper):
+        for n in model.graph.node:
+            if n.op_type != "Im2Col":
+                continue
+            xdt = _int_dt(model, n.input[0])
+            if xdt is None:
+                continue
+            _, ih, iw, c = model.get_tensor_shape(n.input[0])
+            _, oh, ow, _ = model.get_tensor_shape(n.output[0])
+            kh, kw = _attr(n, "kernel_size")
+            pads = list(_attr(n, "pad_amount", [0, 0, 0, 0]))
+            src, nodes = n.input[0], []
+            if any(pads):
+                ph, pw = ih + pads[0] + pads[2], iw + pads[1] + pads[3]
+                padded = new_tensor(model, [1, ph, pw, c], xdt)
+                nodes.append(helper.make_node(
+                    "FMPadding", [src], [padded], domain=DOMAIN, name=f"{n.name}_pad", Padding=pads, ImgDim=[ih, iw],
+                    NumChannels=c, SIMD=1, inputDataType=xdt.name, padValue=int(_attr(n, "pad_value", 0))))
+                src, ih, iw = padded, ph, pw
+            nodes.append(helper.make_node(
+                "ConvolutionInputGenerator", [src], [n.output[0]], domain=DOMAIN, name=n.name,
+                ConvKernelDim=[kh, kw], IFMChannels=c, IFMDim=[ih, iw], OFMDim=[oh, ow],
+                Stride=list(_attr(n, "stride")), Dilation=list(_attr(n, "dilations", [1, 1])), SIMD=1,
+                inputDataType=xdt.name, outputDataType=xdt.name, depthwise=int(_attr(n, "depthwise", 0))))
+            insert_after(model, n, nodes)
+            model.graph.node.remove(n)
+            return model, True
+        return model, False
+
+
+class MaxPoolToStreaming(Transformation):
+    """MaxPoolNHWC (no padding, floor mode) on an integer input -> StreamingMaxPool."""
+
+    def apply(self, model: ModelWrapper):
+        for n in model.graph.node:
+            if n.op_type != "MaxPoolNHWC":
+                continue
+            xdt = _int_dt(model, n.input[0])
+            if xdt is None or any(_attr(n, "pads", [0])) or _attr(n, "ceil_mode", 0):
+                continue
+            _, ih, iw, c = model.get_tensor_shape(n.input[0])
+            node = helper.make_node("StreamingMaxPool", [n.input[0]], [n.output[0]], domain=DOMAIN, name=n.name,
+                                    PoolDim=list(_attr(n, "kernel_shape")), ImgDim=[ih, iw], NumChannels=c,
+                                    Stride=list(_attr(n, "strides")), PE=1, dataType=xdt.name)
+            insert_after(model, n, [node])
+            model.graph.node.remove(n)
+            return model, True
+        return model, False
+
+
+class TopKToLabelSelect(Transformation):
+    """TopK (largest, last axis) on an integer vector -> LabelSelect returning the indices."""
+
+    def apply(self, model: ModelWrapper):
+        for n in model.graph.node:
+            if n.op_type != "TopK":
+                continue
+            xdt, k = _int_dt(model, n.input[0]), model.get_initializer(n.input[1])
+            shape = model.get_tensor_shape(n.input[0])
+            if xdt is None or k is None or len(shape) != 2 or _attr(n, "largest", 1) != 1 or \
+                    _attr(n, "axis", -1) not in (-1, 1) or model.find_consumers(n.output[0]):
+                continue
+            labels = shape[-1]
+            odt = smallest_int_datatype(0, max(labels - 1, 1))
+            node = helper.make_node("LabelSelect", [n.input[0]], [n.output[1]], domain=DOMAIN, name=n.name,
+                                    Labels=labels, PE=1, K=int(k.reshape(-1)[0]), inputDataType=xdt.name,
+                                    outputDataType=odt.name)
+            insert_after(model, n, [node])
+            model.graph.node.remove(n)
+            model.set_tensor_datatype(n.output[1], odt)
+            return model, True
+        return model, False
+
+
+class ToHardwareLayers(Transformation):
+    """Stage 5 as one step."""
+
+    PASSES = (Im2ColToSlidingWindow, MaxPoolToStreaming, MatMulToMVAU, MultiThresholdToThresholding, TopKToLabelSelect)
+
+    def apply(self, model: ModelWrapper):
+        import qnn2fpga.layers  # noqa: F401,PLC0415  (registers the layer ops with qonnx)
+
+        for p in self.PASSES:
+            model = model.transform(p())
+        for t in (SortGraph(), RemoveUnusedTensors(), GiveUniqueNodeNames(), InferShapes(), InferDataTypes()):
+            model = model.transform(t)
+        return model, False

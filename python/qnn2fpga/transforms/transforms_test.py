@@ -1,0 +1,191 @@
+"""Each transformation on tiny hand-built graphs: the graph computes the same function
+before and after, and the pattern it targets is gone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from onnx import TensorProto, helper
+from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.core.onnx_exec import execute_onnx
+from qonnx.transformation.infer_datatypes import InferDataTypes
+from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.util.basic import qonnx_make_model
+
+from qnn2fpga.transforms import cleanup, integer, lower, streamline, to_hw
+
+Q = "qonnx.custom_op.general"
+
+
+def make(nodes, inp, out, inits, dtypes=None) -> ModelWrapper:
+    """A model from (name, shape) input/output and {name: array} initializers."""
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info(inp[0], TensorProto.FLOAT, inp[1])],
+        [helper.make_tensor_value_info(out[0], TensorProto.FLOAT, out[1])])
+    model = ModelWrapper(qonnx_make_model(graph, producer_name="test"))
+    for k, v in inits.items():
+        model.set_initializer(k, np.asarray(v, dtype=np.float32))
+    for k, v in (dtypes or {}).items():
+        model.set_tensor_datatype(k, DataType[v])
+    return model.transform(InferShapes()).transform(InferDataTypes())
+
+
+def run(model: ModelWrapper, x: np.ndarray) -> np.ndarray:
+    import qnn2fpga.layers  # noqa: F401
+
+    return execute_onnx(model, {model.graph.input[0].name: x})[model.graph.output[0].name]
+
+
+def ops(model: ModelWrapper) -> list[str]:
+    return [n.op_type for n in model.graph.node]
+
+
+def quant(x, out, scale, zeropt, bits, signed=1, narrow=0, mode="ROUND", name="q"):
+    return helper.make_node("Quant", [x, scale, zeropt, bits], [out], domain=Q, name=name, signed=signed,
+                            narrow=narrow, rounding_mode=mode)
+
+
+@pytest.mark.parametrize("signed,narrow,mode,zp", [
+    (1, 0, "ROUND", 0.0), (1, 1, "ROUND", 0.0), (0, 0, "ROUND", 3.0), (1, 0, "FLOOR", 0.0), (1, 0, "CEIL", 0.0),
+    (0, 0, "HALF_UP", 0.0)])
+def test_activation_quant_to_multithreshold_is_exact_even_on_ties(signed, narrow, mode, zp):
+    s = 0.25
+    m = make([quant("x", "y", "s", "z", "b", signed, narrow, mode)], ("x", [1, 64]), ("y", [1, 64]),
+             {"s": s, "z": zp, "b": 4.0})
+    # Every half step (the rounding ties) and points between, over and beyond the range.
+    x = (np.arange(-32, 32, dtype=np.float32) * 0.5 * s + 0.5 * s * (np.arange(64) % 3 == 0)).reshape(1, 64)
+    x = np.concatenate([x, x + s / 2, x * 4], axis=0)[:, :64].astype(np.float32)
+    m2 = m.transform(integer.QuantActivationsToMultiThreshold())
+    assert "Quant" not in ops(m2) and "MultiThreshold" in ops(m2)
+    for row in x:
+        np.testing.assert_array_equal(run(m2, row[None]), run(m, row[None]))
+
+
+def test_bipolar_activation_to_multithreshold():
+    m = make([helper.make_node("BipolarQuant", ["x", "s"], ["y"], domain=Q)], ("x", [1, 8]), ("y", [1, 8]), {"s": 1.0})
+    m2 = m.transform(integer.QuantActivationsToMultiThreshold())
+    x = np.array([[-2, -0.0, 0.0, 1e-9, -1e-9, 3, 0.5, -0.5]], np.float32)
+    np.testing.assert_array_equal(run(m2, x), run(m, x))
+    assert m2.get_tensor_datatype("y") == DataType["BIPOLAR"]
+
+
+def test_activation_wider_than_limit_stays_unconverted():
+    m = make([quant("x", "y", "s", "z", "b")], ("x", [1, 4]), ("y", [1, 4]), {"s": 0.1, "z": 0.0, "b": 12.0})
+    assert ops(m.transform(integer.QuantActivationsToMultiThreshold())) == ["Quant"]
+
+
+def test_weight_quant_becomes_integers_and_per_channel_scale():
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=(6, 4)).astype(np.float32)
+    s = np.array([[0.1, 0.2, 0.05, 0.3]], np.float32)
+    m = make([quant("w", "wq", "s", "z", "b", 1, 1), helper.make_node("MatMul", ["x", "wq"], ["y"])],
+             ("x", [2, 6]), ("y", [2, 4]), {"w": w, "s": s, "z": 0.0, "b": 4.0})
+    m2 = m.transform(integer.QuantizedWeightsToIntegers())
+    assert ops(m2) == ["MatMul", "Mul"]
+    w_int = m2.get_initializer(m2.graph.node[0].input[1])
+    assert m2.get_tensor_datatype(m2.graph.node[0].input[1]) == DataType["INT4"]
+    assert np.array_equal(w_int, np.round(w_int)) and np.abs(w_int).max() <= 7
+    x = rng.normal(size=(2, 6)).astype(np.float32)
+    np.testing.assert_allclose(run(m2, x), run(m, x), rtol=1e-6)
+
+
+def test_biasless_transposed_gemm_becomes_matmul():
+    rng = np.random.default_rng(2)
+    w = rng.normal(size=(3, 5)).astype(np.float32)
+    m = make([quant("w", "wq", "s", "z", "b", 1, 1), helper.make_node("Gemm", ["x", "wq"], ["y"], transB=1)],
+             ("x", [1, 5]), ("y", [1, 3]), {"w": w, "s": 0.5, "z": 0.0, "b": 3.0})
+    m2 = m.transform(cleanup.GemmToMatMul())
+    assert "Gemm" not in ops(m2) and "MatMul" in ops(m2)
+    x = rng.normal(size=(1, 5)).astype(np.float32)
+    np.testing.assert_allclose(run(m2, x), run(m, x), rtol=1e-6)
+
+
+def _mt(x, t, y, out_dtype="UINT2", bias=0.0, layout="NC"):
+    return helper.make_node("MultiThreshold", [x, t], [y], domain=Q, out_dtype=out_dtype, out_bias=bias,
+                            data_layout=layout)
+
+
+def test_streamline_absorbs_scales_signs_and_biases_into_integer_thresholds():
+    """MT -> Mul -> Add -> MatMul(int W) -> Mul(per-channel, some negative) -> Add -> MT
+    becomes MT -> MatMul -> MT with integer thresholds, same outputs."""
+    rng = np.random.default_rng(3)
+    w = rng.integers(-3, 4, size=(8, 5)).astype(np.float32)
+    t0 = np.sort(rng.normal(size=(1, 3)), axis=1)
+    t1 = np.sort(rng.normal(size=(5, 3)) * 4, axis=1)
+    m = make([_mt("x", "t0", "a"), helper.make_node("Mul", ["a", "s0"], ["b"]),
+              helper.make_node("Add", ["b", "c0"], ["c"]), helper.make_node("MatMul", ["c", "w"], ["d"]),
+              helper.make_node("Mul", ["d", "s1"], ["e"]), helper.make_node("Add", ["e", "c1"], ["f"]),
+              _mt("f", "t1", "y")],
+             ("x", [1, 8]), ("y", [1, 5]),
+             {"t0": t0, "s0": 0.5, "c0": -0.25, "w": w, "s1": [[0.3, -0.7, 1.1, -0.2, 0.9]],
+              "c1": rng.normal(size=(1, 5)), "t1": t1}, {"w": "INT3"})
+    m2 = m.transform(streamline.Streamline())
+    assert ops(m2) == ["MultiThreshold", "MatMul", "MultiThreshold"]
+    t = m2.get_initializer(m2.graph.node[2].input[1])
+    assert np.array_equal(t, np.round(t))
+    for _ in range(200):
+        x = rng.normal(size=(1, 8)).astype(np.float32) * 2
+        np.testing.assert_array_equal(run(m2, x), run(m, x))
+
+
+def test_negative_scale_does_not_move_past_maxpool():
+    m = make([_mt("x", "t", "a", layout="NCHW"), helper.make_node("Mul", ["a", "s"], ["b"]),
+              helper.make_node("MaxPool", ["b"], ["y"], kernel_shape=[2, 2], strides=[2, 2])],
+             ("x", [1, 2, 4, 4]), ("y", [1, 2, 2, 2]), {"t": [[0.0, 1.0, 2.0]], "s": -1.0})
+    m2 = m.transform(streamline.MoveLinearPastMaxPool())
+    assert ops(m2) == ops(m)
+    m3 = make([_mt("x", "t", "a", layout="NCHW"), helper.make_node("Mul", ["a", "s"], ["b"]),
+               helper.make_node("MaxPool", ["b"], ["y"], kernel_shape=[2, 2], strides=[2, 2])],
+              ("x", [1, 2, 4, 4]), ("y", [1, 2, 2, 2]), {"t": [[0.0, 1.0, 2.0]], "s": 0.5})
+    m4 = m3.transform(streamline.MoveLinearPastMaxPool())
+    assert ops(m4) == ["MultiThreshold", "MaxPool", "Mul"]
+    x = np.random.default_rng(4).normal(size=(1, 2, 4, 4)).astype(np.float32) * 2
+    np.testing.assert_array_equal(run(m4, x), run(m3, x))
+
+
+def test_lower_conv_flatten_linear_to_nhwc_keeps_the_function():
+    """Conv (NCHW) -> MT -> MaxPool -> Flatten -> MatMul: after lowering the transposes
+    cancel or leave the graph's edges and the flatten reads NHWC with permuted weights."""
+    rng = np.random.default_rng(5)
+    wc = rng.integers(-1, 2, size=(4, 3, 3, 3)).astype(np.float32)
+    wl = rng.integers(-2, 3, size=(4 * 3 * 3, 6)).astype(np.float32)
+    t = np.sort(rng.normal(size=(4, 3)) * 3, axis=1)
+    m = make([helper.make_node("Conv", ["x", "wc"], ["a"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+              _mt("a", "t", "b", layout="NCHW"),
+              helper.make_node("MaxPool", ["b"], ["c"], kernel_shape=[2, 2], strides=[2, 2]),
+              helper.make_node("Flatten", ["c"], ["d"]), helper.make_node("MatMul", ["d", "wl"], ["y"])],
+             ("x", [1, 3, 6, 6]), ("y", [1, 6]), {"wc": wc, "t": t, "wl": wl},
+             {"wc": "INT2", "wl": "INT3", "x": "INT4"})
+    m2 = m.transform(cleanup.FillConvDefaults()).transform(lower.Lower())
+    assert "Conv" not in ops(m2) and "MaxPool" not in ops(m2)
+    assert ops(m2).count("Transpose") == 1 and ops(m2)[0] == "Transpose"
+    for _ in range(20):
+        x = rng.integers(-8, 8, size=(1, 3, 6, 6)).astype(np.float32)
+        np.testing.assert_array_equal(run(m2, x), run(m, x))
+    hw = m2.transform(to_hw.ToHardwareLayers())
+    assert [o for o in ops(hw) if o != "Transpose"] == [
+        "FMPadding", "ConvolutionInputGenerator", "MVAU", "StreamingMaxPool", "Flatten", "MVAU"]
+    for _ in range(20):
+        x = rng.integers(-8, 8, size=(1, 3, 6, 6)).astype(np.float32)
+        np.testing.assert_array_equal(run(hw, x), run(m, x))
+
+
+def test_topk_absorbs_positive_scalar_tail_and_becomes_label_select():
+    rng = np.random.default_rng(6)
+    w = rng.integers(-3, 4, size=(8, 10)).astype(np.float32)
+    m = make([helper.make_node("MatMul", ["x", "w"], ["a"]), helper.make_node("Mul", ["a", "s"], ["b"]),
+              helper.make_node("Add", ["b", "c"], ["y"])], ("x", [1, 8]), ("y", [1, 10]),
+             {"w": w, "s": 0.37, "c": -1.5}, {"x": "INT4", "w": "INT3"})
+    m2 = m.transform(lower.Lower(topk=1)).transform(to_hw.ToHardwareLayers())
+    assert ops(m2) == ["MVAU", "LabelSelect"]
+    for _ in range(50):
+        x = rng.integers(-8, 8, size=(1, 8)).astype(np.float32)
+        ref = run(m, x)
+        assert int(run(m2, x).reshape(-1)[0]) == int(np.argmax(ref))
+
+
+def test_accumulator_range_is_exact():
+    w = np.array([[1, -2], [3, 0]], np.float32)
+    assert to_hw.accumulator_range(w, DataType["INT2"]) == (-8, 4)
+    assert to_hw.accumulator_range(w, DataType["BIPOLAR"]) == (-4, 4)
