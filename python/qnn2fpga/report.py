@@ -29,8 +29,21 @@ class Partition:
     not_converted: list = field(default_factory=list)  # (node, reason)
 
 
+STREAM_WIRES = ("Reshape", "Flatten")
+
+
 def is_hw(node) -> bool:
     return node.domain == HW_DOMAIN
+
+
+def is_stream_wire(model: ModelWrapper, node) -> bool:
+    """A Reshape/Flatten between hardware layers only relabels a stream (same elements,
+    same order): it is a wire in hardware, not a layer."""
+    if node.op_type not in STREAM_WIRES:
+        return False
+    producer = model.find_producer(node.input[0])
+    consumers = model.find_consumers(node.output[0])
+    return producer is not None and is_hw(producer) and bool(consumers) and all(is_hw(c) for c in consumers)
 
 
 def _reachable(model: ModelWrapper, start, forward: bool) -> set[str]:
@@ -47,9 +60,9 @@ def _reachable(model: ModelWrapper, start, forward: bool) -> set[str]:
 
 def partition(model: ModelWrapper) -> Partition:
     part = Partition()
-    hw_names = {n.name for n in model.graph.node if is_hw(n)}
+    hw_names = {n.name for n in model.graph.node if is_hw(n) or is_stream_wire(model, n)}
     for n in model.graph.node:
-        if is_hw(n):
+        if is_hw(n) or is_stream_wire(model, n):
             part.hw.append(n)
             continue
         before_hw = bool(_reachable(model, n, True) & hw_names)

@@ -150,7 +150,7 @@ def test_lower_conv_flatten_linear_to_nhwc_keeps_the_function():
     rng = np.random.default_rng(5)
     wc = rng.integers(-1, 2, size=(4, 3, 3, 3)).astype(np.float32)
     wl = rng.integers(-2, 3, size=(4 * 3 * 3, 6)).astype(np.float32)
-    t = np.sort(rng.normal(size=(4, 3)) * 3, axis=1)
+    t = np.sort(rng.integers(-6, 6, size=(4, 3)), axis=1).astype(np.float32)
     m = make([helper.make_node("Conv", ["x", "wc"], ["a"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
               _mt("a", "t", "b", layout="NCHW"),
               helper.make_node("MaxPool", ["b"], ["c"], kernel_shape=[2, 2], strides=[2, 2]),
