@@ -6,11 +6,13 @@ import numpy as np
 from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
-from qonnx.transformation.general import ConvertDivToMul, ConvertSubToAdd, SortGraph
+from qonnx.transformation.fold_constants import FoldConstants
+from qonnx.transformation.general import (ConvertDivToMul, ConvertSubToAdd, GiveUniqueParameterTensors,
+                                          RemoveStaticGraphInputs, RemoveUnusedTensors, SortGraph)
+from qonnx.transformation.quant_constant_folding import FoldTransposeIntoQuantInit
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.transformation.remove import RemoveIdentityOps
-from qonnx.util.cleanup import cleanup_model
 
 from qnn2fpga import errors
 from qnn2fpga.graph import insert_after, new_const, new_tensor, real_inputs
@@ -104,6 +106,24 @@ class FillConvDefaults(Transformation):
         return model, False
 
 
+class NameNodes(Transformation):
+    """Keeps the exporter's node names (errors quote them) and names unnamed or
+    duplicate nodes `<op>_<n>`."""
+
+    def apply(self, model: ModelWrapper):
+        seen, counters = set(), {}
+        for n in model.graph.node:
+            if not n.name or n.name in seen:
+                while True:
+                    counters[n.op_type] = counters.get(n.op_type, -1) + 1
+                    name = f"{n.op_type}_{counters[n.op_type]}"
+                    if name not in seen and all(m.name != name for m in model.graph.node):
+                        break
+                n.name = name
+            seen.add(n.name)
+        return model, False
+
+
 class ImportAndClean(Transformation):
     """Checks the graph interface, then folds constants, removes identities, names
     nodes and tensors readably, converts Gemm/Sub/Div to MatMul/Add/Mul and infers
@@ -120,8 +140,12 @@ class ImportAndClean(Transformation):
                 f"graph outputs {[o.name for o in model.graph.output]}",
                 f"the model has {len(model.graph.output)} outputs; accelerators produce exactly one",
                 "export a model with a single output tensor")
-        model = cleanup_model(model)
-        for t in (FillConvDefaults(), GemmToMatMul(), ConvertSubToAdd(), ConvertDivToMul(), RemoveIdentityOps(), SortGraph(),
-                  InferShapes(), InferDataTypes()):
+        for n in model.graph.node:
+            if n.op_type in QUANT_OPS + ("Trunc",):
+                n.domain = "qonnx.custom_op.general"  # older exports used other domain names
+        for t in (InferShapes(), GiveUniqueParameterTensors(), FoldConstants(exclude_op_types=list(QUANT_OPS)),
+                  FoldTransposeIntoQuantInit(), RemoveUnusedTensors(), RemoveStaticGraphInputs(), NameNodes(),
+                  FillConvDefaults(), GemmToMatMul(), ConvertSubToAdd(), ConvertDivToMul(), RemoveIdentityOps(), SortGraph(),
+                  NameNodes(), InferShapes(), InferDataTypes()):
             model = model.transform(t)
         return model, False

@@ -13,7 +13,7 @@ from onnx import helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
-from qonnx.transformation.general import GiveUniqueNodeNames, RemoveUnusedTensors, SortGraph
+from qonnx.transformation.general import RemoveUnusedTensors, SortGraph
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
@@ -201,6 +201,19 @@ class TopKToLabelSelect(Transformation):
         return model, False
 
 
+class NameHardwareLayers(Transformation):
+    """Hardware layers are named `<op>_<n>` in stream order (the keys of folding
+    configurations); other nodes keep their names."""
+
+    def apply(self, model: ModelWrapper):
+        counters: dict[str, int] = {}
+        for n in model.graph.node:
+            if n.domain == DOMAIN:
+                n.name = f"{n.op_type}_{counters.setdefault(n.op_type, 0)}"
+                counters[n.op_type] += 1
+        return model, False
+
+
 class ToHardwareLayers(Transformation):
     """Stage 5 as one step."""
 
@@ -211,6 +224,6 @@ class ToHardwareLayers(Transformation):
 
         for p in self.PASSES:
             model = model.transform(p())
-        for t in (SortGraph(), RemoveUnusedTensors(), GiveUniqueNodeNames(), InferShapes(), InferDataTypes()):
+        for t in (SortGraph(), RemoveUnusedTensors(), NameHardwareLayers(), InferShapes(), InferDataTypes()):
             model = model.transform(t)
         return model, False

@@ -5,30 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from onnx import TensorProto, helper
+from onnx import helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
-from qonnx.transformation.infer_datatypes import InferDataTypes
-from qonnx.transformation.infer_shapes import InferShapes
-from qonnx.util.basic import qonnx_make_model
 
+from qnn2fpga.testing import QONNX_DOMAIN as Q
+from qnn2fpga.testing import make_model as make
+from qnn2fpga.testing import quant
 from qnn2fpga.transforms import cleanup, integer, lower, streamline, to_hw
-
-Q = "qonnx.custom_op.general"
-
-
-def make(nodes, inp, out, inits, dtypes=None) -> ModelWrapper:
-    """A model from (name, shape) input/output and {name: array} initializers."""
-    graph = helper.make_graph(
-        nodes, "g", [helper.make_tensor_value_info(inp[0], TensorProto.FLOAT, inp[1])],
-        [helper.make_tensor_value_info(out[0], TensorProto.FLOAT, out[1])])
-    model = ModelWrapper(qonnx_make_model(graph, producer_name="test"))
-    for k, v in inits.items():
-        model.set_initializer(k, np.asarray(v, dtype=np.float32))
-    for k, v in (dtypes or {}).items():
-        model.set_tensor_datatype(k, DataType[v])
-    return model.transform(InferShapes()).transform(InferDataTypes())
 
 
 def run(model: ModelWrapper, x: np.ndarray) -> np.ndarray:
@@ -39,11 +24,6 @@ def run(model: ModelWrapper, x: np.ndarray) -> np.ndarray:
 
 def ops(model: ModelWrapper) -> list[str]:
     return [n.op_type for n in model.graph.node]
-
-
-def quant(x, out, scale, zeropt, bits, signed=1, narrow=0, mode="ROUND", name="q"):
-    return helper.make_node("Quant", [x, scale, zeropt, bits], [out], domain=Q, name=name, signed=signed,
-                            narrow=narrow, rounding_mode=mode)
 
 
 @pytest.mark.parametrize("signed,narrow,mode,zp", [

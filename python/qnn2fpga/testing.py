@@ -1,0 +1,52 @@
+"""Builders of tiny QONNX graphs for tests."""
+
+from __future__ import annotations
+
+import numpy as np
+from onnx import TensorProto, helper
+from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.infer_datatypes import InferDataTypes
+from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.util.basic import qonnx_make_model
+
+QONNX_DOMAIN = "qonnx.custom_op.general"
+
+
+def make_model(nodes, inp, out, inits, dtypes=None, extra_inputs=()) -> ModelWrapper:
+    """A model from (name, shape) input/output pairs and {name: array} initializers."""
+    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in (inp, *extra_inputs)]
+    graph = helper.make_graph(nodes, "g", inputs, [helper.make_tensor_value_info(out[0], TensorProto.FLOAT, out[1])])
+    model = ModelWrapper(qonnx_make_model(graph, producer_name="qnn2fpga-test"))
+    for k, v in inits.items():
+        model.set_initializer(k, np.asarray(v, dtype=np.float32))
+    for k, v in (dtypes or {}).items():
+        model.set_tensor_datatype(k, DataType[v])
+    return model.transform(InferShapes()).transform(InferDataTypes())
+
+
+def quant(x, out, scale, zeropt, bits, signed=1, narrow=0, mode="ROUND", name=""):
+    """A qonnx Quant node."""
+    return helper.make_node("Quant", [x, scale, zeropt, bits], [out], domain=QONNX_DOMAIN, name=name or out,
+                            signed=signed, narrow=narrow, rounding_mode=mode)
+
+
+def tiny_mlp(act_bits: int = 4, middle_op: str | None = None, seed: int = 0) -> ModelWrapper:
+    """input -> 8-bit quant -> linear (4-bit weights) -> `act_bits` quant -> [middle_op] ->
+    linear -> output: the smallest model that compiles to hardware layers."""
+    rng = np.random.default_rng(seed)
+    nodes = [
+        quant("x", "xq", "s_in", "zero", "b8", signed=0),
+        quant("w1", "w1q", "s_w1", "zero", "b4", narrow=1),
+        helper.make_node("MatMul", ["xq", "w1q"], ["h"], name="fc1"),
+        quant("h", "hq", "s_h", "zero", "b_act"),
+    ]
+    last = "hq"
+    if middle_op:
+        nodes.append(helper.make_node(middle_op, [last], ["m"], name="middle"))
+        last = "m"
+    nodes += [quant("w2", "w2q", "s_w2", "zero", "b4", narrow=1), helper.make_node("MatMul", [last, "w2q"], ["y"], name="fc2")]
+    inits = {"s_in": 1 / 255, "zero": 0.0, "b8": 8.0, "b4": 4.0, "b_act": float(act_bits),
+             "w1": rng.normal(size=(16, 12)), "s_w1": rng.uniform(0.05, 0.2, size=(1, 12)), "s_h": 0.1,
+             "w2": rng.normal(size=(12, 5)), "s_w2": 0.1}
+    return make_model(nodes, ("x", [1, 16]), ("y", [1, 5]), inits)
