@@ -15,7 +15,8 @@ from qnn2fpga import testing
 
 def qnn2fpga(*args: str, cwd: str) -> subprocess.CompletedProcess:
     """Runs the CLI as `bazel run` would: BUILD_WORKING_DIRECTORY is where the user is."""
-    env = {"PYTHONPATH": os.pathsep.join(sys.path), "BUILD_WORKING_DIRECTORY": cwd, "PATH": os.environ["PATH"]}
+    env = {"PYTHONPATH": os.pathsep.join(sys.path), "BUILD_WORKING_DIRECTORY": cwd, "PATH": os.environ["PATH"],
+           "HOME": cwd}
     return subprocess.run([sys.executable, "-m", "qnn2fpga.cli", *args], capture_output=True, text=True, env=env,
                           cwd="/")
 

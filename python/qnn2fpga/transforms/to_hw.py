@@ -18,7 +18,7 @@ from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
 from qnn2fpga.graph import insert_after, new_tensor, single_consumer
-from qnn2fpga.layers.numerics import smallest_int_datatype
+from qnn2fpga.layers.numerics import matmul_acc_range, smallest_int_datatype
 
 DOMAIN = "qnn2fpga.layers"
 
@@ -34,15 +34,6 @@ def _attr(node, name, default=None):
 def _int_dt(model, tensor) -> DataType | None:
     dt = model.get_tensor_datatype(tensor)
     return dt if dt.is_integer() else None
-
-
-def accumulator_range(w: np.ndarray, xdt: DataType) -> tuple[int, int]:
-    """Exact min/max of x @ w over all inputs x of datatype `xdt` (per column, then overall)."""
-    w = w.astype(np.float64)
-    lo_x, hi_x = xdt.min(), xdt.max()
-    lo = np.minimum(w * lo_x, w * hi_x).sum(axis=0)
-    hi = np.maximum(w * lo_x, w * hi_x).sum(axis=0)
-    return int(lo.min()), int(hi.max())
 
 
 def _mt_activation(model, mt) -> dict | None:
@@ -78,7 +69,7 @@ class MatMulToMVAU(Transformation):
                 continue
             xshape = model.get_tensor_shape(mm.input[0])
             mw, mh = w.shape
-            lo, hi = accumulator_range(w, xdt)
+            lo, hi = matmul_acc_range(xdt, w)
             accdt = smallest_int_datatype(lo, hi)
             attrs = dict(MW=mw, MH=mh, SIMD=1, PE=1, inputDataType=xdt.name, weightDataType=wdt.name,
                          accDataType=accdt.name, numInputVectors=list(xshape[:-1]))

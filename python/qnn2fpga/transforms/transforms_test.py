@@ -163,9 +163,3 @@ def test_topk_absorbs_positive_scalar_tail_and_becomes_label_select():
         x = rng.integers(-8, 8, size=(1, 8)).astype(np.float32)
         ref = run(m, x)
         assert int(run(m2, x).reshape(-1)[0]) == int(np.argmax(ref))
-
-
-def test_accumulator_range_is_exact():
-    w = np.array([[1, -2], [3, 0]], np.float32)
-    assert to_hw.accumulator_range(w, DataType["INT2"]) == (-8, 4)
-    assert to_hw.accumulator_range(w, DataType["BIPOLAR"]) == (-4, 4)

@@ -1,0 +1,62 @@
+"""AddStreams: elementwise sum of two streams (residual connections)."""
+
+from __future__ import annotations
+
+import math
+
+from qnn2fpga.errors import ModelError
+from qnn2fpga.layers import numerics
+from qnn2fpga.layers.base import DTypesAttr, Example, FoldAttr, HwLayer, IntAttr, IntsAttr, register_layer
+
+
+@register_layer("AddStreams")
+class AddStreams(HwLayer):
+    """a + b for two inputs of shape (*numInputVectors, NumChannels). The output datatype
+    is the smallest integer type holding every sum (not an attribute). PE channels per
+    cycle on both inputs and the output."""
+
+    NumChannels = IntAttr(doc="channels (innermost axis)")
+    PE = FoldAttr(divides="NumChannels", doc="channels per cycle; divides NumChannels")
+    inputDataTypes = DTypesAttr(length=2, doc="[datatype of a, datatype of b]")
+    numInputVectors = IntsAttr([1], doc="leading dimensions, e.g. [1, H, W]")
+
+    def normal_input_shapes(self):
+        shape = (*self.numInputVectors, self.NumChannels)
+        return [shape, shape]
+
+    def normal_output_shapes(self):
+        return [(*self.numInputVectors, self.NumChannels)]
+
+    def input_datatypes(self):
+        return list(self.inputDataTypes)
+
+    def output_datatypes(self):
+        a, b = self.inputDataTypes
+        return [numerics.smallest_int_datatype(a.min() + b.min(), a.max() + b.max())]
+
+    def input_folds(self):
+        return [self.PE, self.PE]
+
+    def output_folds(self):
+        return [self.PE]
+
+    def cycles(self) -> int:
+        """prod(numInputVectors) * NumChannels / PE: one word from each input per cycle."""
+        return math.prod(self.numInputVectors) * (self.NumChannels // self.PE)
+
+    def check_layer(self) -> None:
+        if not self.numInputVectors or any(v < 1 for v in self.numInputVectors) or self.NumChannels < 1:
+            raise ModelError(self.where, f"shape {self.numInputVectors} x {self.NumChannels} is not positive",
+                             "set numInputVectors and NumChannels to positive sizes")
+
+    def execute(self, a, b):
+        return numerics.as_int64(a) + numerics.as_int64(b)
+
+    @classmethod
+    def examples(cls, rng):
+        return [
+            Example(dict(NumChannels=8, PE=4, inputDataTypes=["INT4", "INT4"], numInputVectors=[1, 2, 2]),
+                    label="residual"),
+            Example(dict(NumChannels=6, PE=3, inputDataTypes=["UINT3", "INT5"]), label="mixed"),
+            Example(dict(NumChannels=4, inputDataTypes=["BIPOLAR", "BIPOLAR"]), label="bipolar"),
+        ]

@@ -1,0 +1,707 @@
+"""The typed hardware-layer base class and the layer registry.
+
+A hardware layer is a qonnx custom op in the `qnn2fpga.layers` domain. Its module
+declares typed node attributes as class-level `Attr` descriptors and defines the hooks
+below; this base derives everything else, so central passes (folding, estimates, FIFO and
+width-converter insertion, backends) call one interface and never test `op_type`:
+
+    @register_layer("Thresholding")
+    class Thresholding(HwLayer):
+        NumChannels = IntAttr(doc="channels (innermost axis)")
+        PE = FoldAttr(divides="NumChannels")
+        ...
+        def normal_input_shapes(self): ...      # streamed inputs, channels last
+        def normal_output_shapes(self): ...
+        def input_datatypes(self): ...          # qonnx DataType per streamed input
+        def output_datatypes(self): ...
+        def input_folds(self): ...              # elements per stream word (SIMD or PE)
+        def output_folds(self): ...
+        def cycles(self): ...                   # expected cycles per input frame
+        def execute(self, x, thresholds): ...   # numpy golden reference
+        @classmethod
+        def examples(cls, rng): ...             # small instances for the conformance test
+
+Every hook is abstract; `register_layer` refuses (at import) a class that leaves one out,
+so nothing is estimated as a silent 0. Optional hooks: `param_names()` (parameter inputs),
+`check_layer()` (attribute consistency) and `check_params(params)` (parameter values). Node inputs are the streamed inputs first, then
+the parameter inputs named by `param_names()` (weights, thresholds, ...), which are
+initializers (or, for external memory modes, streamed by the host at run time).
+
+Shapes are channels last: (N, H, W, C) images, (N, C) vectors, (*numInputVectors, C) in
+general. A stream's folded shape splits the innermost axis into (C / fold, fold), where
+fold (SIMD or PE) is the number of elements per stream word.
+
+Reading `layer.MW` gives the typed value (int, list[int], str, DataType) and raises a
+`qnn2fpga.errors.ModelError`/`DataTypeError` naming the node when it is missing or
+malformed; `layer.PE = 4` writes it. qonnx's `get_nodeattr`/`set_nodeattr` keep working
+on the raw ONNX values (datatypes as names).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from abc import abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterable, Sequence
+
+import numpy as np
+from onnx import AttributeProto, NodeProto, TensorProto, helper, numpy_helper
+from qonnx.core.datatype import BaseDataType, DataType
+from qonnx.custom_op.base import CustomOp
+from qonnx.util.basic import get_by_name
+
+from qnn2fpga.errors import DataTypeError, FoldingError, ModelError, UnsupportedOpError
+from qnn2fpga.layers import numerics
+
+DOMAIN = "qnn2fpga.layers"
+
+# op type -> layer class; filled by @register_layer. qonnx finds it as the domain
+# module's `custom_op` dict (see qnn2fpga/layers/__init__.py).
+LAYERS: dict[str, type["HwLayer"]] = {}
+
+Shape = tuple[int, ...]
+
+# Shared attribute vocabularies (FINN's names and values).
+MEM_MODES = ("internal_decoupled", "internal_embedded", "external")
+RAM_STYLES = ("auto", "block", "distributed", "ultra")
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+class AttrProblem(ValueError):
+    """A malformed attribute value; the layer turns it into a typed error naming the node."""
+
+    def __init__(self, problem: str, fix: str, error: type = ModelError):
+        super().__init__(problem)
+        self.problem, self.fix, self.error = problem, fix, error
+
+
+# --- typed attribute declarations -------------------------------------------------------
+
+
+class Attr:
+    """A declared node attribute: ONNX type, default (REQUIRED if none), allowed values and
+    a doc string. Used as a class attribute of a layer; reading it on a layer instance
+    gives the typed value, assigning it writes the ONNX attribute."""
+
+    onnx_type: ClassVar[int]
+    kind: ClassVar[str]  # the AttributeProto field qonnx reads: i, ints, s, strings
+    placeholder: ClassVar[Any]  # qonnx's "default" for a required attribute
+
+    def __init__(self, default: Any = REQUIRED, *, allowed: Iterable | None = None, doc: str = ""):
+        self.default = default
+        self.allowed = frozenset(allowed) if allowed is not None else None
+        self.doc = doc
+        self.name = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, layer: "HwLayer | None", owner: type | None = None) -> Any:
+        return self if layer is None else layer.attr(self.name)
+
+    def __set__(self, layer: "HwLayer", value: Any) -> None:
+        layer.set_attr(self.name, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name}, default={self.default!r})"
+
+    # raw ONNX value <-> typed value
+    def decode(self, raw: Any) -> Any:
+        value = self._decode(raw)
+        if self.allowed is not None and value not in self.allowed:
+            raise AttrProblem(f"{self.name}={value!r} is not one of {sorted(self.allowed)}",
+                              f"set {self.name} to one of {sorted(self.allowed)}")
+        return value
+
+    def _decode(self, raw: Any) -> Any:
+        return raw
+
+    def encode(self, value: Any) -> Any:
+        return value
+
+    def qonnx_def(self) -> tuple:
+        """The (dtype, required, default[, allowed]) tuple of qonnx's get_nodeattr_types."""
+        default = self.placeholder if self.required else self.encode(self.default)
+        if self.allowed is not None:
+            return (self.kind, self.required, default, set(self.allowed))
+        return (self.kind, self.required, default)
+
+
+def _is_int(value: Any) -> bool:
+    """An int, or an integer-valued number (numpy scalars, 4.0); never a bool or string."""
+    if isinstance(value, (bool, str, bytes)):
+        return False
+    try:
+        return int(value) == value
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+class IntAttr(Attr):
+    """An integer attribute."""
+
+    onnx_type, kind, placeholder = AttributeProto.INT, "i", 0
+
+    def _decode(self, raw: Any) -> int:
+        return int(raw)
+
+    def encode(self, value: Any) -> int:
+        if not _is_int(value):
+            raise AttrProblem(f"{self.name}={value!r} is not an integer", f"set {self.name} to an integer")
+        return int(value)
+
+
+class FoldAttr(IntAttr):
+    """A folding factor (PE or SIMD): elements processed per cycle. Default 1; it must
+    divide the integer attribute named by `divides` (checked by HwLayer.check_folding)."""
+
+    def __init__(self, divides: str, *, doc: str = ""):
+        super().__init__(1, doc=doc or f"folding factor; must divide {divides}")
+        self.divides = divides
+
+
+class IntsAttr(Attr):
+    """A list-of-integers attribute, optionally of fixed length."""
+
+    onnx_type, kind, placeholder = AttributeProto.INTS, "ints", []
+
+    def __init__(self, default: Any = REQUIRED, *, length: int | None = None, doc: str = ""):
+        super().__init__(default, doc=doc)
+        self.length = length
+
+    def _decode(self, raw: Any) -> list[int]:
+        value = [int(v) for v in raw]
+        if self.length is not None and len(value) != self.length:
+            raise AttrProblem(f"{self.name}={value} has {len(value)} entries, expected {self.length}",
+                              f"give {self.name} exactly {self.length} integers ({self.doc})")
+        return value
+
+    def encode(self, value: Any) -> list[int]:
+        if isinstance(value, (str, bytes)) or not all(_is_int(v) for v in value):
+            raise AttrProblem(f"{self.name}={value!r} is not a list of integers",
+                              f"set {self.name} to a list of integers ({self.doc})")
+        return [int(v) for v in value]
+
+
+class StrAttr(Attr):
+    """A string attribute (usually with a set of allowed values)."""
+
+    onnx_type, kind, placeholder = AttributeProto.STRING, "s", ""
+
+    def _decode(self, raw: Any) -> str:
+        return raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+
+    def encode(self, value: Any) -> str:
+        return str(value)
+
+
+def _decode_dtype(attr: Attr, name: str) -> BaseDataType:
+    try:
+        dt = numerics.datatype(name)
+    except ValueError:
+        raise AttrProblem(f"{attr.name}={name!r} is not a qonnx datatype",
+                          f"set {attr.name} to a datatype name such as INT4, UINT8 or BIPOLAR",
+                          DataTypeError) from None
+    if not numerics.is_integer_datatype(dt):
+        raise AttrProblem(f"{attr.name}={name} is not an integer datatype; hardware layers stream integers",
+                          "quantize this tensor to INTn, UINTn or BIPOLAR before converting to hardware",
+                          DataTypeError)
+    return dt
+
+
+def _encode_dtype(value: Any) -> str:
+    return value.name if isinstance(value, BaseDataType) else str(value)
+
+
+class DTypeAttr(Attr):
+    """A qonnx integer DataType, stored as its name. `optional=True` allows "" (unset),
+    read as None, for layers that derive the datatype when it is not given."""
+
+    onnx_type, kind, placeholder = AttributeProto.STRING, "s", ""
+
+    def __init__(self, default: Any = REQUIRED, *, optional: bool = False, doc: str = ""):
+        super().__init__("" if optional and default is REQUIRED else default, doc=doc)
+        self.optional = optional
+
+    def _decode(self, raw: Any) -> BaseDataType | None:
+        name = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+        if name == "" and self.optional:
+            return None
+        return _decode_dtype(self, name)
+
+    def encode(self, value: Any) -> str:
+        return "" if value is None else _encode_dtype(value)
+
+
+class DTypesAttr(Attr):
+    """A list of qonnx integer DataTypes, stored as names, optionally of fixed length."""
+
+    onnx_type, kind, placeholder = AttributeProto.STRINGS, "strings", []
+
+    def __init__(self, default: Any = REQUIRED, *, length: int | None = None, doc: str = ""):
+        super().__init__(default, doc=doc)
+        self.length = length
+
+    def _decode(self, raw: Any) -> list[BaseDataType]:
+        names = [r.decode("utf-8") if isinstance(r, bytes) else str(r) for r in raw]
+        if self.length is not None and len(names) != self.length:
+            raise AttrProblem(f"{self.name}={names} has {len(names)} entries, expected {self.length}",
+                              f"give {self.name} exactly {self.length} datatype names", DataTypeError)
+        return [_decode_dtype(self, n) for n in names]
+
+    def encode(self, value: Any) -> list[str]:
+        return [_encode_dtype(v) for v in value]
+
+
+# --- conformance examples ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Example:
+    """A small, valid configuration of a layer: node attributes and the values of its
+    parameter inputs (in `param_names()` order). The conformance test builds one-node
+    models from these."""
+
+    attrs: dict[str, Any]
+    params: tuple[np.ndarray, ...] = field(default=())
+    label: str = ""
+
+
+# --- the base class ----------------------------------------------------------------------
+
+
+class HwLayer(CustomOp):
+    """Base of every hardware layer (see the module docstring for the hooks to define)."""
+
+    op_type: ClassVar[str] = ""  # set by register_layer
+
+    def __init__(self, onnx_node: NodeProto, onnx_opset_version: int = 1):
+        super().__init__(onnx_node, onnx_opset_version=onnx_opset_version)
+
+    # ---- hooks every layer defines ----
+
+    @abstractmethod
+    def normal_input_shapes(self) -> list[Shape]:
+        """Unfolded shapes of the streamed inputs (node inputs 0..k-1), channels last."""
+
+    @abstractmethod
+    def normal_output_shapes(self) -> list[Shape]:
+        """Unfolded shapes of the outputs, channels last."""
+
+    @abstractmethod
+    def input_datatypes(self) -> list[BaseDataType]:
+        """Element datatype of each streamed input."""
+
+    @abstractmethod
+    def output_datatypes(self) -> list[BaseDataType]:
+        """Element datatype of each output."""
+
+    @abstractmethod
+    def input_folds(self) -> list[int]:
+        """Elements per stream word of each streamed input (its SIMD or PE)."""
+
+    @abstractmethod
+    def output_folds(self) -> list[int]:
+        """Elements per stream word of each output (its PE or SIMD)."""
+
+    @abstractmethod
+    def cycles(self) -> int:
+        """Expected clock cycles to process one input frame (the tensors of the normal
+        input shapes) at full throughput, without stalls; document the formula."""
+
+    @abstractmethod
+    def execute(self, *arrays: np.ndarray) -> np.ndarray | tuple[np.ndarray, ...]:
+        """The numpy golden reference: streamed inputs then parameters (node input order)
+        -> output(s). Integer-valued arrays in; integer results out (any numeric dtype).
+        The leading (batch) axis may differ from the normal shape's."""
+
+    @classmethod
+    @abstractmethod
+    def examples(cls, rng: np.random.Generator) -> list[Example]:
+        """Small valid configurations, used by the registry-wide conformance test."""
+
+    # ---- optional hooks ----
+
+    def param_names(self) -> list[str]:
+        """Names of the parameter inputs that follow the streamed inputs (default none)."""
+        return []
+
+    def check_layer(self) -> None:
+        """Layer-specific consistency of the attributes (raise ModelError/DataTypeError)."""
+
+    def check_params(self, params: Sequence[np.ndarray]) -> None:
+        """Checks parameter values (shapes, datatypes, ranges) against the attributes."""
+
+    # ---- declared attributes ----
+
+    @classmethod
+    def _attr_table(cls) -> dict[str, Attr]:
+        cached = cls.__dict__.get("_attr_table_cache")
+        if cached is None:
+            cached = {}
+            for klass in reversed(cls.__mro__):
+                for name, value in vars(klass).items():
+                    if isinstance(value, Attr):
+                        cached[name] = value
+            cls._attr_table_cache = cached
+        return cached
+
+    @classmethod
+    def declared_attrs(cls) -> dict[str, Attr]:
+        """All declared attributes, base classes first, in declaration order."""
+        return dict(cls._attr_table())
+
+    @classmethod
+    def fold_attrs(cls) -> dict[str, FoldAttr]:
+        """The folding factors (PE/SIMD) and, via `.divides`, the dimension each divides."""
+        return {n: a for n, a in cls.declared_attrs().items() if isinstance(a, FoldAttr)}
+
+    def get_nodeattr_types(self) -> dict[str, tuple]:
+        return {name: a.qonnx_def() for name, a in self.declared_attrs().items()}
+
+    @property
+    def where(self) -> str:
+        """How errors name this node."""
+        node = self.onnx_node
+        if node.name:
+            return f"{node.op_type} node '{node.name}'"
+        out = f" (output '{node.output[0]}')" if node.output else ""
+        return f"unnamed {node.op_type} node{out}"
+
+    def attr(self, name: str) -> Any:
+        """The typed value of attribute `name` (its default when unset)."""
+        try:
+            a = self._attr_table()[name]
+        except KeyError:
+            raise AttributeError(f"{self.op_type} declares no attribute {name!r}") from None
+        proto = get_by_name(self.onnx_node.attribute, name)
+        try:
+            if proto is None:
+                if a.required:
+                    raise AttrProblem(f"required attribute {name} is not set",
+                                      f"set {name}" + (f" ({a.doc})" if a.doc else ""))
+                return a.decode(a.encode(a.default))
+            if proto.type != a.onnx_type:
+                raise AttrProblem(
+                    f"attribute {name} has ONNX type {AttributeProto.AttributeType.Name(proto.type)}, "
+                    f"expected {AttributeProto.AttributeType.Name(a.onnx_type)}",
+                    f"store {name} as {AttributeProto.AttributeType.Name(a.onnx_type)}")
+            return a.decode(helper.get_attribute_value(proto))
+        except AttrProblem as p:
+            raise p.error(self.where, p.problem, p.fix) from None
+
+    def set_attr(self, name: str, value: Any) -> None:
+        """Writes attribute `name` from a typed value (DataTypes may be given as names).
+        An undeclared name or a malformed value raises ModelError/DataTypeError."""
+        declared = self._attr_table()
+        if name not in declared:
+            raise ModelError(self.where, f"unknown attribute {name!r}",
+                             f"use an attribute {self.op_type} declares: {', '.join(sorted(declared))}")
+        a = declared[name]
+        try:
+            raw = a.encode(value)
+            a.decode(raw)  # validate before writing
+        except AttrProblem as p:
+            raise p.error(self.where, p.problem, p.fix) from None
+        new = helper.make_attribute(name, raw, attr_type=a.onnx_type)
+        attrs = self.onnx_node.attribute
+        for i, proto in enumerate(attrs):
+            if proto.name == name:
+                attrs[i].CopyFrom(new)
+                return
+        attrs.append(new)
+
+    @classmethod
+    def make_node(cls, inputs: Sequence[str], outputs: Sequence[str], name: str = "", **attrs: Any) -> NodeProto:
+        """A node of this layer in the qnn2fpga.layers domain. Attributes are typed values
+        (DataTypes or their names); unknown names raise ModelError."""
+        node = helper.make_node(cls.op_type, list(inputs), list(outputs), name=name, domain=DOMAIN)
+        layer = cls(node)
+        for key, value in attrs.items():
+            layer.set_attr(key, value)
+        return node
+
+    # ---- checks ----
+
+    def check_attributes(self) -> None:
+        """Every attribute present and well-formed, no unknown attribute, and the layer's
+        own consistency rules. Raises ModelError or DataTypeError naming the node."""
+        declared = self.declared_attrs()
+        unknown = sorted(a.name for a in self.onnx_node.attribute if a.name not in declared)
+        if unknown:
+            raise ModelError(self.where, f"unknown attribute(s) {unknown}",
+                             f"remove them or fix their spelling; {self.op_type} declares {sorted(declared)}")
+        for name in declared:
+            self.attr(name)
+        self.check_layer()
+
+    def check_node(self) -> None:
+        """check_attributes, then the right number of inputs and outputs."""
+        self.check_attributes()  # first: the shape hooks rely on it
+        n_in = len(self.normal_input_shapes()) + len(self.param_names())
+        if len(self.onnx_node.input) != n_in:
+            names = [f"stream{i}" for i in range(len(self.normal_input_shapes()))] + self.param_names()
+            raise ModelError(self.where, f"has {len(self.onnx_node.input)} inputs, expected {n_in} "
+                             f"({', '.join(names)})", "connect exactly these inputs in this order")
+        n_out = len(self.normal_output_shapes())
+        if len(self.onnx_node.output) != n_out:
+            raise ModelError(self.where, f"has {len(self.onnx_node.output)} outputs, expected {n_out}",
+                             "connect exactly that many outputs")
+
+    def check_folding(self) -> None:
+        """Each fold attribute is >= 1 and divides its dimension; raises FoldingError."""
+        for name, fold in self.fold_attrs().items():
+            value, dim = self.attr(name), self.attr(fold.divides)
+            if value < 1 or dim % value != 0:
+                raise FoldingError(self.where, f"{name}={value} does not divide {fold.divides}={dim}",
+                                   f"set {name} to a divisor of {dim}: {_divisor_list(dim)}")
+
+    def verify_node(self) -> list[str]:
+        """qonnx's verification hook: raises on the first problem (attributes, then
+        folding); returns qonnx-style info messages when the node is fine."""
+        self.check_node()
+        self.check_folding()
+        return [f"{self.where}: attributes and folding are valid"]
+
+    # ---- derived interface (FINN-compatible names) ----
+
+    def get_normal_input_shape(self, ind: int = 0) -> Shape:
+        return tuple(self.normal_input_shapes()[ind])
+
+    def get_normal_output_shape(self, ind: int = 0) -> Shape:
+        return tuple(self.normal_output_shapes()[ind])
+
+    def _folded(self, shape: Shape, fold: int, what: str) -> Shape:
+        self.check_folding()
+        if fold < 1 or shape[-1] % fold != 0:
+            raise FoldingError(self.where, f"{what} fold {fold} does not divide its innermost dimension {shape[-1]}",
+                               f"use a fold that divides {shape[-1]}: {_divisor_list(shape[-1])}")
+        return tuple(shape[:-1]) + (shape[-1] // fold, fold)
+
+    def get_folded_input_shape(self, ind: int = 0) -> Shape:
+        """Normal shape with the innermost axis split into (C / fold, fold)."""
+        return self._folded(self.get_normal_input_shape(ind), self.input_folds()[ind], f"input {ind}")
+
+    def get_folded_output_shape(self, ind: int = 0) -> Shape:
+        return self._folded(self.get_normal_output_shape(ind), self.output_folds()[ind], f"output {ind}")
+
+    def get_input_datatype(self, ind: int = 0) -> BaseDataType:
+        return self.input_datatypes()[ind]
+
+    def get_output_datatype(self, ind: int = 0) -> BaseDataType:
+        return self.output_datatypes()[ind]
+
+    def get_instream_width(self, ind: int = 0) -> int:
+        """Bits per input stream word: fold * element bits."""
+        return self.input_folds()[ind] * self.get_input_datatype(ind).bitwidth()
+
+    def get_outstream_width(self, ind: int = 0) -> int:
+        return self.output_folds()[ind] * self.get_output_datatype(ind).bitwidth()
+
+    def get_instream_width_padded(self, ind: int = 0) -> int:
+        """Input stream width rounded up to whole bytes (the AXI-stream TDATA width)."""
+        return _roundup8(self.get_instream_width(ind))
+
+    def get_outstream_width_padded(self, ind: int = 0) -> int:
+        return _roundup8(self.get_outstream_width(ind))
+
+    def get_number_input_values(self, ind: int = 0) -> int:
+        """Stream words per frame on input `ind`."""
+        return math.prod(self.get_folded_input_shape(ind)[:-1])
+
+    def get_number_output_values(self, ind: int = 0) -> int:
+        """Stream words per frame on output `ind`."""
+        return math.prod(self.get_folded_output_shape(ind)[:-1])
+
+    def stream_bound_cycles(self) -> int:
+        """Words on the busiest stream per frame: the cycle count of a layer that moves
+        one word per cycle on each stream and never re-reads its input."""
+        words = [self.get_number_input_values(i) for i in range(len(self.normal_input_shapes()))]
+        words += [self.get_number_output_values(i) for i in range(len(self.normal_output_shapes()))]
+        return max(words)
+
+    # ---- qonnx CustomOp interface ----
+
+    def make_shape_compatible_op(self, model) -> NodeProto:
+        self.check_node()
+        self.check_model(model)
+        node = self.onnx_node
+        if len(node.output) != 1:
+            raise NotImplementedError(f"{self.op_type}: a layer with several outputs must override "
+                                      "make_shape_compatible_op")
+        shape = self.get_normal_output_shape(0)
+        elem = _declared_elem_type(model.graph, node.output[0])
+        if elem in (None, TensorProto.FLOAT):
+            return self.make_const_shape_op(shape)
+        # An integer container (e.g. indices): a constant of that type carries the shape.
+        zeros = np.zeros(shape, dtype=helper.tensor_dtype_to_np_dtype(elem))
+        return helper.make_node("Constant", [], [node.output[0]], value=numpy_helper.from_array(zeros))
+
+    def infer_node_datatype(self, model) -> None:
+        """Sets the output annotations from the attributes. A streamed input annotated
+        with another integer datatype than the layer expects is an error (stream packing
+        would disagree); an unannotated (FLOAT32) input is accepted."""
+        self.check_node()
+        for i, name in enumerate(self.onnx_node.input[: len(self.normal_input_shapes())]):
+            have, want = model.get_tensor_datatype(name), self.get_input_datatype(i)
+            if have != want and have != DataType["FLOAT32"]:
+                raise DataTypeError(self.where, f"input '{name}' is annotated {have.name} but the layer "
+                                    f"expects {want.name}",
+                                    f"set the layer's input datatype to {have.name}, or annotate '{name}' "
+                                    f"with {want.name} if its producer really emits {want.name}")
+        for i, name in enumerate(self.onnx_node.output):
+            model.set_tensor_datatype(name, self.get_output_datatype(i))
+
+    def execute_node(self, context: dict, graph) -> None:
+        """Python execution: checks inputs against shapes and datatypes, runs `execute`,
+        checks the results fit the output datatypes and stores them exactly."""
+        self.check_node()
+        node = self.onnx_node
+        n_streams = len(self.normal_input_shapes())
+        streams = [np.asarray(context[t]) for t in node.input[:n_streams]]
+        params = [np.asarray(context[t]) for t in node.input[n_streams:]]
+        self.check_params(params)
+        batch = streams[0].shape[0] if streams and streams[0].ndim else None
+        for i, (name, x) in enumerate(zip(node.input, streams)):
+            self._check_stream_shape(name, x.shape, self.get_normal_input_shape(i), batch)
+            dt = self.get_input_datatype(i)
+            bad = numerics.not_allowed(x, dt)
+            if bad.size:
+                raise DataTypeError(self.where, f"input '{name}' holds {_few(bad)}, outside {dt.name}",
+                                    f"feed values of {dt.name}, or set the layer's input datatype to match "
+                                    f"the producer")
+        results = self.execute(*streams, *params)
+        results = (results,) if isinstance(results, np.ndarray) else tuple(results)
+        for i, (name, y) in enumerate(zip(node.output, results)):
+            expected = self.get_normal_output_shape(i)
+            if batch is not None:
+                expected = (batch,) + tuple(expected[1:])
+            if tuple(y.shape) != tuple(expected):
+                raise AssertionError(f"{self.where}: execute returned shape {y.shape}, expected {expected}")
+            dt = self.get_output_datatype(i)
+            bad = numerics.not_allowed(y, dt)
+            if bad.size:
+                raise DataTypeError(self.where, f"output '{name}' would hold {_few(bad)}, outside {dt.name}",
+                                    "widen the layer's output (or accumulator) datatype, or narrow its "
+                                    "inputs/parameters")
+            context[name] = self._to_container(y, graph, name)
+
+    # ---- helpers ----
+
+    def check_model(self, model) -> None:
+        """Checks what the model knows about this node's inputs: stream shapes (when
+        annotated) and parameter values (when they are initializers)."""
+        node = self.onnx_node
+        n_streams = len(self.normal_input_shapes())
+        for i, name in enumerate(node.input[:n_streams]):
+            shape = model.get_tensor_shape(name)
+            if shape is not None and all(isinstance(d, int) and d > 0 for d in shape):
+                self._check_stream_shape(name, tuple(shape), self.get_normal_input_shape(i), None)
+        params = [model.get_initializer(t) for t in node.input[n_streams:]]
+        if all(p is not None for p in params):
+            self.check_params(params)
+
+    def _check_stream_shape(self, name: str, shape: Shape, expected: Shape, batch: int | None) -> None:
+        ok = len(shape) == len(expected) and tuple(shape[1:]) == tuple(expected[1:])
+        if ok and batch is not None:
+            ok = shape[0] == batch
+        if not ok:
+            raise ModelError(self.where, f"input '{name}' has shape {tuple(shape)}, expected {tuple(expected)} "
+                             "(any leading batch size)",
+                             "make the layer's shape attributes match the tensor it consumes")
+
+    def _to_container(self, y: np.ndarray, graph, name: str) -> np.ndarray:
+        elem = _declared_elem_type(graph, name)
+        if elem not in (None, TensorProto.FLOAT):
+            return numerics.as_int64(y).astype(helper.tensor_dtype_to_np_dtype(elem))
+        try:
+            return numerics.to_float32_exact(y)
+        except ValueError as e:
+            raise DataTypeError(self.where, f"output '{name}': {e}",
+                                "declare the output tensor with an integer type, or keep values within 2**24")
+
+    def param_error(self, problem: str, fix: str, error: type = ModelError) -> Exception:
+        """An error about a parameter input, naming this node."""
+        return error(self.where, problem, fix)
+
+
+def _roundup8(bits: int) -> int:
+    return (bits + 7) // 8 * 8
+
+
+def _few(values: np.ndarray, n: int = 5) -> str:
+    vals = [int(v) if float(v).is_integer() else float(v) for v in values.reshape(-1)[:n]]
+    more = ", ..." if values.size > n else ""
+    return "[" + ", ".join(str(v) for v in vals) + more + "]"
+
+
+def _divisor_list(n: int) -> str:
+    ds = numerics.divisors(n) if n > 0 else []
+    return ", ".join(map(str, ds)) if len(ds) <= 16 else ", ".join(map(str, ds[:16])) + ", ..."
+
+
+def _declared_elem_type(graph, name: str) -> int | None:
+    for vi in list(graph.value_info) + list(graph.output) + list(graph.input):
+        if vi.name == name and vi.type.HasField("tensor_type"):
+            return vi.type.tensor_type.elem_type or None
+    return None
+
+
+# --- registry ------------------------------------------------------------------------------
+
+
+def register_layer(name: str):
+    """Class decorator: registers a HwLayer subclass as op type `name` in DOMAIN.
+
+    Refuses, when the module is imported, a class that is not a HwLayer, is not named
+    `name` (qonnx resolves op types by class name), leaves a hook abstract, declares a fold
+    factor dividing an undeclared attribute, or reuses a registered name.
+    """
+
+    def decorate(cls: type) -> type:
+        if not (inspect.isclass(cls) and issubclass(cls, HwLayer)):
+            raise TypeError(f"register_layer({name!r}): {cls!r} is not a HwLayer subclass")
+        if cls.__name__ != name:
+            raise TypeError(f"register_layer({name!r}): the class must be named {name!r} "
+                            f"(qonnx resolves op types by class name), not {cls.__name__!r}")
+        missing = sorted(getattr(cls, "__abstractmethods__", ()))
+        if missing:
+            raise TypeError(f"layer {name} does not define the hook(s) {missing}")
+        declared = cls.declared_attrs()
+        for fname, fold in cls.fold_attrs().items():
+            if not isinstance(declared.get(fold.divides), IntAttr) or isinstance(declared[fold.divides], FoldAttr):
+                raise TypeError(f"layer {name}: fold attribute {fname} divides {fold.divides!r}, which is not a "
+                                "declared integer attribute")
+        if name in LAYERS and LAYERS[name] is not cls:
+            raise TypeError(f"layer {name} is already registered by {LAYERS[name].__module__}")
+        cls.op_type = name
+        LAYERS[name] = cls
+        return cls
+
+    return decorate
+
+
+def is_hw_layer(node: NodeProto) -> bool:
+    """True for a node of a registered hardware layer."""
+    return node.domain == DOMAIN and node.op_type in LAYERS
+
+
+def get_layer(node: NodeProto) -> HwLayer:
+    """The layer instance wrapping `node` (like qonnx's getCustomOp, with a typed error)."""
+    if node.domain != DOMAIN or node.op_type not in LAYERS:
+        where = f"{node.op_type} node '{node.name}'" if node.name else f"unnamed {node.op_type} node"
+        raise UnsupportedOpError(where, f"not a registered hardware layer (domain '{node.domain}')",
+                                 f"use domain '{DOMAIN}' and one of {sorted(LAYERS)}")
+    return LAYERS[node.op_type](node)

@@ -1,0 +1,99 @@
+"""ChannelwiseOp: per-channel add or multiply by an integer parameter (e.g. folded
+batch-norm offsets and scales that could not become thresholds)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from qnn2fpga.errors import DataTypeError, ModelError
+from qnn2fpga.layers import numerics
+from qnn2fpga.layers.base import DTypeAttr, Example, FoldAttr, HwLayer, IntAttr, IntsAttr, StrAttr, register_layer
+
+FUNCS = ("add", "mul")
+
+
+@register_layer("ChannelwiseOp")
+class ChannelwiseOp(HwLayer):
+    """out[..., c] = x[..., c] (+ or *) p[c], x (*numInputVectors, NumChannels); the
+    parameter input p has shape (NumChannels,) or (1,) (shared). PE channels per cycle."""
+
+    Func = StrAttr(allowed=FUNCS, doc="add or mul")
+    NumChannels = IntAttr(doc="channels (innermost axis)")
+    PE = FoldAttr(divides="NumChannels", doc="channels per cycle; divides NumChannels")
+    inputDataType = DTypeAttr(doc="datatype of x")
+    paramDataType = DTypeAttr(doc="datatype of the parameters")
+    outputDataType = DTypeAttr(doc="datatype of the output; must hold every result")
+    numInputVectors = IntsAttr([1], doc="leading dimensions, e.g. [1, H, W]")
+
+    def normal_input_shapes(self):
+        return [(*self.numInputVectors, self.NumChannels)]
+
+    def normal_output_shapes(self):
+        return [(*self.numInputVectors, self.NumChannels)]
+
+    def input_datatypes(self):
+        return [self.inputDataType]
+
+    def output_datatypes(self):
+        return [self.outputDataType]
+
+    def input_folds(self):
+        return [self.PE]
+
+    def output_folds(self):
+        return [self.PE]
+
+    def param_names(self):
+        return ["params"]
+
+    def cycles(self) -> int:
+        """prod(numInputVectors) * NumChannels / PE: one word in and out per cycle."""
+        return math.prod(self.numInputVectors) * (self.NumChannels // self.PE)
+
+    def check_layer(self) -> None:
+        if not self.numInputVectors or any(v < 1 for v in self.numInputVectors) or self.NumChannels < 1:
+            raise ModelError(self.where, f"shape {self.numInputVectors} x {self.NumChannels} is not positive",
+                             "set numInputVectors and NumChannels to positive sizes")
+
+    def output_range(self, params: np.ndarray) -> tuple[int, int]:
+        """Exact (min, max) of the output over all inputs of inputDataType."""
+        p = numerics.as_int64(params)
+        lo_x, hi_x = int(self.inputDataType.min()), int(self.inputDataType.max())
+        if self.Func == "add":
+            return lo_x + int(p.min()), hi_x + int(p.max())
+        ends = np.concatenate([p * lo_x, p * hi_x])
+        return int(ends.min()), int(ends.max())
+
+    def check_params(self, params) -> None:
+        p = params[0]
+        if p.shape not in ((self.NumChannels,), (1,)):
+            raise self.param_error(f"params have shape {p.shape}, expected ({self.NumChannels},) or (1,)",
+                                   "give one parameter per channel (or one shared)")
+        bad = numerics.not_allowed(p, self.paramDataType)
+        if bad.size:
+            raise self.param_error(f"params hold {bad[:5].tolist()}, outside {self.paramDataType.name}",
+                                   "widen paramDataType", DataTypeError)
+        lo, hi = self.output_range(p)
+        odt = self.outputDataType
+        if lo < odt.min() or hi > odt.max():
+            raise self.param_error(f"results span [{lo}, {hi}], outside outputDataType={odt.name}",
+                                   f"set outputDataType={numerics.smallest_int_datatype(lo, hi).name}",
+                                   DataTypeError)
+
+    def execute(self, x, params):
+        x, p = numerics.as_int64(x), numerics.as_int64(params)
+        return x + p if self.Func == "add" else x * p
+
+    @classmethod
+    def examples(cls, rng):
+        return [
+            Example(dict(Func="add", NumChannels=6, PE=2, inputDataType="INT4", paramDataType="INT4",
+                         outputDataType="INT5", numInputVectors=[1, 2, 2]),
+                    (rng.integers(-8, 8, size=6).astype(np.float32),), "add"),
+            Example(dict(Func="mul", NumChannels=4, PE=4, inputDataType="UINT4", paramDataType="INT3",
+                         outputDataType="INT8"), (rng.integers(-4, 4, size=4).astype(np.float32),), "mul"),
+            Example(dict(Func="mul", NumChannels=3, inputDataType="BIPOLAR", paramDataType="UINT2",
+                         outputDataType="INT3"), (np.array([3.0], np.float32),), "shared"),
+        ]

@@ -1,0 +1,97 @@
+"""ConvolutionInputGenerator: the sliding-window (im2col) generator in front of a
+convolution's MVAU (or a depthwise layer)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qnn2fpga.errors import DataTypeError, ModelError
+from qnn2fpga.layers.numerics import sliding_window_dim
+from qnn2fpga.layers.base import DTypeAttr, Example, FoldAttr, HwLayer, IntAttr, IntsAttr, register_layer
+
+
+@register_layer("ConvolutionInputGenerator")
+class ConvolutionInputGenerator(HwLayer):
+    """NHWC (N, IH, IW, C) -> (N, OH, OW, KH*KW*C): for each output pixel the KH x KW
+    window, element (ky*KW + kx)*C + c = x[oy*sh + ky*dh, ox*sw + kx*dw, c], the ordering
+    of qonnx's Im2Col. No padding (FMPadding does that). depthwise=1 keeps these values and
+    only marks the window for a depthwise consumer, whose hardware stream interleaves
+    channel groups differently. SIMD channels per cycle."""
+
+    ConvKernelDim = IntsAttr(length=2, doc="[KH, KW]")
+    IFMChannels = IntAttr(doc="input channels C")
+    IFMDim = IntsAttr(length=2, doc="[IH, IW]")
+    OFMDim = IntsAttr(length=2, doc="[OH, OW]")
+    Stride = IntsAttr([1, 1], length=2, doc="[sh, sw]")
+    Dilation = IntsAttr([1, 1], length=2, doc="[dh, dw]")
+    SIMD = FoldAttr(divides="IFMChannels", doc="channels per cycle; divides IFMChannels")
+    inputDataType = DTypeAttr(doc="datatype of the image")
+    outputDataType = DTypeAttr(doc="datatype of the windows (equal to inputDataType)")
+    depthwise = IntAttr(0, allowed=(0, 1), doc="1: feeds a depthwise layer")
+
+    def normal_input_shapes(self):
+        ih, iw = self.IFMDim
+        return [(1, ih, iw, self.IFMChannels)]
+
+    def normal_output_shapes(self):
+        (oh, ow), (kh, kw) = self.OFMDim, self.ConvKernelDim
+        return [(1, oh, ow, kh * kw * self.IFMChannels)]
+
+    def input_datatypes(self):
+        return [self.inputDataType]
+
+    def output_datatypes(self):
+        return [self.outputDataType]
+
+    def input_folds(self):
+        return [self.SIMD]
+
+    def output_folds(self):
+        return [self.SIMD]
+
+    def cycles(self) -> int:
+        """max(IH*IW*C, OH*OW*KH*KW*C) / SIMD: one word per cycle on the busier side (the
+        output unless the stride skips input); ignores the initial line-buffer fill."""
+        return self.stream_bound_cycles()
+
+    def check_layer(self) -> None:
+        values = {"ConvKernelDim": self.ConvKernelDim, "IFMDim": self.IFMDim, "OFMDim": self.OFMDim,
+                  "Stride": self.Stride, "Dilation": self.Dilation, "IFMChannels": [self.IFMChannels]}
+        for name, v in values.items():
+            if any(d < 1 for d in v):
+                raise ModelError(self.where, f"{name}={v} has a non-positive entry", f"make {name} positive")
+        expected = [sliding_window_dim(*args) for args in zip(self.IFMDim, self.ConvKernelDim, self.Stride,
+                                                           self.Dilation)]
+        if expected != self.OFMDim:
+            raise ModelError(self.where, f"OFMDim={self.OFMDim}, but IFMDim={self.IFMDim}, ConvKernelDim="
+                             f"{self.ConvKernelDim}, Stride={self.Stride}, Dilation={self.Dilation} give {expected}",
+                             f"set OFMDim={expected} (pad with an FMPadding layer for other sizes)")
+        if self.outputDataType != self.inputDataType:
+            raise DataTypeError(self.where, f"outputDataType={self.outputDataType.name} differs from inputDataType="
+                                f"{self.inputDataType.name}; windows pass values through",
+                                f"set outputDataType={self.inputDataType.name}")
+
+    def execute(self, x):
+        (oh, ow), (kh, kw) = self.OFMDim, self.ConvKernelDim
+        (sh, sw), (dh, dw) = self.Stride, self.Dilation
+        n, c = x.shape[0], x.shape[-1]
+        out = np.empty((n, oh, ow, kh, kw, c), dtype=x.dtype)
+        for ky in range(kh):
+            for kx in range(kw):
+                y0, x0 = ky * dh, kx * dw
+                out[:, :, :, ky, kx, :] = x[:, y0:y0 + sh * (oh - 1) + 1:sh, x0:x0 + sw * (ow - 1) + 1:sw, :]
+        return out.reshape(n, oh, ow, kh * kw * c)
+
+    @classmethod
+    def examples(cls, rng):
+        def cfg(k, c, ifm, stride=(1, 1), dil=(1, 1), simd=1, dt="INT4", dw=0):
+            ofm = [sliding_window_dim(*a) for a in zip(ifm, k, stride, dil)]
+            return dict(ConvKernelDim=list(k), IFMChannels=c, IFMDim=list(ifm), OFMDim=ofm, Stride=list(stride),
+                        Dilation=list(dil), SIMD=simd, inputDataType=dt, outputDataType=dt, depthwise=dw)
+
+        return [
+            Example(cfg((3, 3), 4, (6, 6), simd=2), label="3x3"),
+            Example(cfg((2, 3), 3, (7, 5), stride=(2, 1), simd=3, dt="UINT2"), label="non-square, strided"),
+            Example(cfg((3, 3), 2, (7, 7), dil=(2, 2), dt="BIPOLAR"), label="dilated bipolar"),
+            Example(cfg((1, 3), 4, (1, 8), simd=4, dw=1), label="1-D depthwise"),
+        ]

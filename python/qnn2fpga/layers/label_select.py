@@ -1,0 +1,74 @@
+"""LabelSelect: top-K classification head (indices of the K largest scores)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from qnn2fpga.errors import DataTypeError, ModelError
+from qnn2fpga.layers.base import DTypeAttr, Example, FoldAttr, HwLayer, IntAttr, IntsAttr, register_layer
+from qnn2fpga.layers.numerics import smallest_int_datatype
+
+
+@register_layer("LabelSelect")
+class LabelSelect(HwLayer):
+    """(*numInputVectors, Labels) -> (*numInputVectors, K): indices of the K largest
+    values, largest first, ties broken by the lower index (ONNX TopK, largest=1,
+    sorted=1). Reads PE scores per cycle and emits one index per word."""
+
+    Labels = IntAttr(doc="number of scores (classes)")
+    PE = FoldAttr(divides="Labels", doc="scores per cycle; divides Labels")
+    K = IntAttr(doc="indices returned, 1 <= K <= Labels")
+    inputDataType = DTypeAttr(doc="datatype of the scores")
+    outputDataType = DTypeAttr(optional=True, doc="index datatype; default: smallest UINT holding Labels-1")
+    numInputVectors = IntsAttr([1], doc="leading dimensions, e.g. [1]")
+
+    def index_datatype(self):
+        """The smallest unsigned type holding every index (the default outputDataType)."""
+        return smallest_int_datatype(0, self.Labels - 1)
+
+    def normal_input_shapes(self):
+        return [(*self.numInputVectors, self.Labels)]
+
+    def normal_output_shapes(self):
+        return [(*self.numInputVectors, self.K)]
+
+    def input_datatypes(self):
+        return [self.inputDataType]
+
+    def output_datatypes(self):
+        return [self.outputDataType or self.index_datatype()]
+
+    def input_folds(self):
+        return [self.PE]
+
+    def output_folds(self):
+        return [1]
+
+    def cycles(self) -> int:
+        """prod(numInputVectors) * (Labels/PE + K): read every score, then emit K indices."""
+        return math.prod(self.numInputVectors) * (self.Labels // self.PE + self.K)
+
+    def check_layer(self) -> None:
+        if self.Labels < 1 or not 1 <= self.K <= self.Labels:
+            raise ModelError(self.where, f"K={self.K} with Labels={self.Labels}", "use 1 <= K <= Labels")
+        odt = self.output_datatypes()[0]
+        if odt.signed() or odt.max() < self.Labels - 1:
+            raise DataTypeError(self.where, f"outputDataType={odt.name} cannot hold indices 0..{self.Labels - 1} "
+                                "as an unsigned integer",
+                                f"set outputDataType={self.index_datatype().name} (or leave it unset)")
+
+    def execute(self, x):
+        # A stable sort of the negated scores keeps equal scores in index order.
+        order = np.argsort(-np.asarray(x, dtype=np.float64), axis=-1, kind="stable")
+        return order[..., : self.K]
+
+    @classmethod
+    def examples(cls, rng):
+        return [
+            Example(dict(Labels=10, PE=2, K=3, inputDataType="INT8"), label="top-3 of 10"),
+            Example(dict(Labels=12, PE=12, K=1, inputDataType="UINT4", outputDataType="UINT8"), label="argmax"),
+            Example(dict(Labels=6, PE=3, K=6, inputDataType="BIPOLAR", numInputVectors=[1, 2]),
+                    label="full sort, ties"),
+        ]

@@ -1,0 +1,149 @@
+"""MVAU: matrix-vector-activation unit, the layer behind every fully-connected and
+(after im2col) convolutional layer."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from qnn2fpga.errors import DataTypeError, ModelError
+from qnn2fpga.layers import numerics
+from qnn2fpga.layers.base import (
+    MEM_MODES,
+    RAM_STYLES,
+    DTypeAttr,
+    Example,
+    FoldAttr,
+    HwLayer,
+    IntAttr,
+    IntsAttr,
+    StrAttr,
+    register_layer,
+)
+
+
+@register_layer("MVAU")
+class MVAU(HwLayer):
+    """out = act(x @ W): x (*numInputVectors, MW), W (MW, MH), out (*numInputVectors, MH).
+
+    The accumulator is exact. With noActivation=0 a thresholds input (MH, T) or (1, T)
+    maps each accumulator to ActVal + (number of thresholds reached), or for a BIPOLAR
+    output to -1/+1 (one threshold, ActVal 0). Folding: each of NF = MH/PE output groups
+    reads the input vector as SF = MW/SIMD words of SIMD elements.
+    """
+
+    MW = IntAttr(doc="matrix width: input features")
+    MH = IntAttr(doc="matrix height: output features")
+    SIMD = FoldAttr(divides="MW", doc="input elements per cycle; divides MW")
+    PE = FoldAttr(divides="MH", doc="output channels per cycle; divides MH")
+    inputDataType = DTypeAttr(doc="datatype of x")
+    weightDataType = DTypeAttr(doc="datatype of W")
+    outputDataType = DTypeAttr(doc="datatype of the output")
+    accDataType = DTypeAttr("INT32", doc="accumulator datatype; must hold every x @ W")
+    numInputVectors = IntsAttr([1], doc="leading dimensions of x, e.g. [1] or [1, OH, OW]")
+    noActivation = IntAttr(0, allowed=(0, 1), doc="1: output the accumulator, no thresholds")
+    ActVal = IntAttr(0, doc="added to the threshold count")
+    mem_mode = StrAttr("internal_decoupled", allowed=MEM_MODES, doc="where the weights live")
+    ram_style = StrAttr("auto", allowed=RAM_STYLES, doc="weight memory style")
+    resType = StrAttr("auto", allowed=("auto", "lut", "dsp"), doc="multiplier implementation")
+    runtime_writeable_weights = IntAttr(0, allowed=(0, 1), doc="1: weights writable over AXI-lite")
+
+    def normal_input_shapes(self):
+        return [(*self.numInputVectors, self.MW)]
+
+    def normal_output_shapes(self):
+        return [(*self.numInputVectors, self.MH)]
+
+    def input_datatypes(self):
+        return [self.inputDataType]
+
+    def output_datatypes(self):
+        return [self.outputDataType]
+
+    def input_folds(self):
+        return [self.SIMD]
+
+    def output_folds(self):
+        return [self.PE]
+
+    def param_names(self):
+        return ["weights"] if self.noActivation else ["weights", "thresholds"]
+
+    def cycles(self) -> int:
+        """prod(numInputVectors) * SF * NF: every weight tile of SIMD x PE once per vector."""
+        return math.prod(self.numInputVectors) * (self.MW // self.SIMD) * (self.MH // self.PE)
+
+    def calc_wmem(self) -> int:
+        """Weight memory depth per PE: SF * NF words of SIMD weights."""
+        return (self.MW // self.SIMD) * (self.MH // self.PE)
+
+    def calc_tmem(self) -> int:
+        """Threshold memory depth per PE (0 without activation)."""
+        return 0 if self.noActivation else self.MH // self.PE
+
+    def get_weightstream_width(self) -> int:
+        """Bits per weight word (PE * SIMD weights), streamed in the decoupled/external modes."""
+        return self.PE * self.SIMD * self.weightDataType.bitwidth()
+
+    def check_layer(self) -> None:
+        if not self.numInputVectors or any(v < 1 for v in self.numInputVectors):
+            raise ModelError(self.where, f"numInputVectors={self.numInputVectors} is not a non-empty list of "
+                             "positive sizes", "set numInputVectors to e.g. [1] or [1, OH, OW]")
+        if self.MW < 1 or self.MH < 1:
+            raise ModelError(self.where, f"MW={self.MW}, MH={self.MH} must be positive", "fix the matrix shape")
+        if self.accDataType == numerics.BIPOLAR:
+            raise DataTypeError(self.where, "accDataType is BIPOLAR", "use an INTn/UINTn accumulator")
+        if self.noActivation and self.outputDataType != self.accDataType:
+            raise DataTypeError(self.where, f"noActivation=1 streams the accumulator, but outputDataType="
+                                f"{self.outputDataType.name} differs from accDataType={self.accDataType.name}",
+                                f"set outputDataType={self.accDataType.name}")
+        if not self.noActivation and self.outputDataType == numerics.BIPOLAR and self.ActVal != 0:
+            raise ModelError(self.where, f"a BIPOLAR output maps to -1/+1 by itself, but ActVal={self.ActVal}",
+                             "set ActVal=0")
+
+    def check_params(self, params) -> None:
+        w = params[0]
+        if w.shape != (self.MW, self.MH):
+            raise self.param_error(f"weights have shape {w.shape}, expected (MW, MH) = ({self.MW}, {self.MH})",
+                                   "transpose or fix the weight initializer, or MW/MH")
+        bad = numerics.not_allowed(w, self.weightDataType)
+        if bad.size:
+            raise self.param_error(f"weights hold {bad[:5].tolist()}, outside {self.weightDataType.name}",
+                                   "widen weightDataType or requantize the weights", DataTypeError)
+        lo, hi = numerics.matmul_acc_range(self.inputDataType, w)
+        acc = self.accDataType
+        if lo < acc.min() or hi > acc.max():
+            need = numerics.smallest_int_datatype(lo, hi).name
+            raise self.param_error(f"accumulator range [{lo}, {hi}] exceeds accDataType={acc.name}",
+                                   f"set accDataType={need} (or wider)", DataTypeError)
+        if not self.noActivation:
+            numerics.check_activation(self.where, params[1], self.MH, self.ActVal, self.outputDataType)
+
+    def execute(self, x, weights, thresholds=None):
+        acc = numerics.exact_matmul(x, weights)
+        if self.noActivation:
+            return acc
+        return numerics.threshold_activation(acc, thresholds, self.ActVal, self.outputDataType)
+
+    @classmethod
+    def examples(cls, rng):
+        def thresholds(mh, t, lo, hi):
+            return np.sort(rng.integers(lo, hi, size=(mh, t)), axis=1).astype(np.float32)
+
+        w44 = rng.integers(-8, 8, size=(16, 8)).astype(np.float32)
+        wb = (2 * rng.integers(0, 2, size=(12, 6)) - 1).astype(np.float32)
+        w_conv = rng.integers(-2, 2, size=(18, 4)).astype(np.float32)
+        return [
+            Example(dict(MW=16, MH=8, SIMD=4, PE=2, inputDataType="INT4", weightDataType="INT4",
+                         outputDataType="INT32", accDataType="INT32", noActivation=1), (w44,), "no activation"),
+            Example(dict(MW=16, MH=8, SIMD=16, PE=8, inputDataType="UINT4", weightDataType="INT4",
+                         outputDataType="UINT4", accDataType="INT16", ActVal=0),
+                    (w44, thresholds(8, 15, -200, 200)), "UINT4 thresholds, fully unfolded"),
+            Example(dict(MW=12, MH=6, SIMD=3, PE=3, inputDataType="BIPOLAR", weightDataType="BIPOLAR",
+                         outputDataType="BIPOLAR", accDataType="INT8"),
+                    (wb, thresholds(6, 1, -4, 4)), "binarized"),
+            Example(dict(MW=18, MH=4, SIMD=2, PE=4, inputDataType="INT3", weightDataType="INT2",
+                         outputDataType="INT2", accDataType="INT16", ActVal=-2, numInputVectors=[1, 3, 3]),
+                    (w_conv, thresholds(1, 3, -10, 10)), "conv-shaped, shared thresholds"),
+        ]

@@ -1,0 +1,89 @@
+"""StreamingMaxPool: max pooling over NHWC images, channels streamed PE at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qnn2fpga.errors import ModelError
+from qnn2fpga.layers.base import DTypeAttr, Example, FoldAttr, HwLayer, IntAttr, IntsAttr, register_layer
+from qnn2fpga.layers.numerics import sliding_window_dim
+
+
+@register_layer("StreamingMaxPool")
+class StreamingMaxPool(HwLayer):
+    """(N, H, W, C) -> (N, OH, OW, C), out[oy, ox, c] = max of the PoolDim window at
+    (oy*sh, ox*sw). No padding; ceil_mode=1 adds a last, partial window on an axis when it
+    starts inside the image. Stride defaults to PoolDim (empty list = PoolDim)."""
+
+    PoolDim = IntsAttr(length=2, doc="[kh, kw]")
+    ImgDim = IntsAttr(length=2, doc="[H, W]")
+    NumChannels = IntAttr(doc="channels C")
+    Stride = IntsAttr([], doc="[sh, sw]; [] means PoolDim")
+    PE = FoldAttr(divides="NumChannels", doc="channels per cycle; divides NumChannels")
+    dataType = DTypeAttr(doc="datatype of input and output")
+    ceil_mode = IntAttr(0, allowed=(0, 1), doc="1: keep a last partial window")
+
+    def stride(self) -> list[int]:
+        """The effective stride: Stride, or PoolDim when Stride is empty."""
+        return self.Stride or self.PoolDim
+
+    def out_dim(self) -> list[int]:
+        return [sliding_window_dim(i, k, s, 1, bool(self.ceil_mode))
+                for i, k, s in zip(self.ImgDim, self.PoolDim, self.stride())]
+
+    def normal_input_shapes(self):
+        h, w = self.ImgDim
+        return [(1, h, w, self.NumChannels)]
+
+    def normal_output_shapes(self):
+        oh, ow = self.out_dim()
+        return [(1, oh, ow, self.NumChannels)]
+
+    def input_datatypes(self):
+        return [self.dataType]
+
+    def output_datatypes(self):
+        return [self.dataType]
+
+    def input_folds(self):
+        return [self.PE]
+
+    def output_folds(self):
+        return [self.PE]
+
+    def cycles(self) -> int:
+        """H*W*C / PE: input-bound, one input word per cycle (outputs are fewer)."""
+        return self.stream_bound_cycles()
+
+    def check_layer(self) -> None:
+        if len(self.stride()) != 2:
+            raise ModelError(self.where, f"Stride={self.Stride} needs 2 entries (or none)", "set Stride=[sh, sw]")
+        for name, v in (("PoolDim", self.PoolDim), ("ImgDim", self.ImgDim), ("Stride", self.stride()),
+                        ("NumChannels", [self.NumChannels])):
+            if any(d < 1 for d in v):
+                raise ModelError(self.where, f"{name}={v} has a non-positive entry", f"make {name} positive")
+        if min(self.out_dim()) < 1:
+            raise ModelError(self.where, f"PoolDim={self.PoolDim} does not fit ImgDim={self.ImgDim}",
+                             "use a smaller pool window")
+
+    def execute(self, x):
+        (kh, kw), (sh, sw), (oh, ow) = self.PoolDim, self.stride(), self.out_dim()
+        n, h, w, c = x.shape
+        # Partial (ceil-mode) windows: pad the far edges with -inf so they never win.
+        ph, pw = max(0, (oh - 1) * sh + kh - h), max(0, (ow - 1) * sw + kw - w)
+        xp = np.pad(x.astype(np.float64), ((0, 0), (0, ph), (0, pw), (0, 0)), constant_values=-np.inf)
+        out = np.full((n, oh, ow, c), -np.inf)
+        for ky in range(kh):
+            for kx in range(kw):
+                out = np.maximum(out, xp[:, ky:ky + sh * (oh - 1) + 1:sh, kx:kx + sw * (ow - 1) + 1:sw, :])
+        return out
+
+    @classmethod
+    def examples(cls, rng):
+        return [
+            Example(dict(PoolDim=[2, 2], ImgDim=[4, 6], NumChannels=4, PE=2, dataType="INT4"), label="2x2"),
+            Example(dict(PoolDim=[3, 3], ImgDim=[7, 7], NumChannels=3, Stride=[2, 2], PE=3, dataType="UINT3"),
+                    label="overlapping"),
+            Example(dict(PoolDim=[2, 2], ImgDim=[5, 5], NumChannels=2, dataType="BIPOLAR", ceil_mode=1),
+                    label="ceil mode, bipolar"),
+        ]

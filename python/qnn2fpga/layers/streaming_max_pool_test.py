@@ -1,0 +1,69 @@
+"""StreamingMaxPool against qonnx's MaxPoolNHWC (ONNX MaxPool through onnxruntime)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from onnx import TensorProto, helper
+from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.core.onnx_exec import execute_onnx
+from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.util.basic import qonnx_make_model
+
+from qnn2fpga.errors import FoldingError, ModelError
+from qnn2fpga.layers import numerics
+from qnn2fpga.layers.testing import execute_single_node, single_node_model, the_layer
+
+
+def maxpool_nhwc(x, k, stride, ceil_mode):
+    node = helper.make_node("MaxPoolNHWC", ["x"], ["y"], domain="qonnx.custom_op.general", kernel_shape=list(k),
+                            pads=[0, 0, 0, 0], strides=list(stride), ceil_mode=ceil_mode)
+    graph = helper.make_graph([node], "ref", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    model = ModelWrapper(qonnx_make_model(graph, opset_imports=[helper.make_opsetid("", 13)])).transform(InferShapes())
+    return execute_onnx(model, {"x": x})["y"]
+
+
+@pytest.mark.parametrize("k,stride,img,c,pe,dt,ceil", [
+    ((2, 2), None, (4, 4), 3, 1, "INT4", 0),
+    ((2, 2), (2, 2), (8, 6), 4, 2, "UINT8", 0),
+    ((3, 3), (2, 2), (7, 7), 2, 2, "INT3", 0),
+    ((3, 3), (1, 1), (5, 6), 6, 3, "BIPOLAR", 0),
+    ((2, 3), (2, 3), (5, 8), 2, 1, "INT8", 0),
+    ((2, 2), (2, 2), (5, 5), 2, 1, "INT4", 1),
+    ((3, 3), (2, 2), (6, 8), 3, 3, "INT6", 1),
+    ((1, 2), (1, 2), (1, 9), 4, 4, "UINT4", 1),
+])
+def test_equals_qonnx_maxpool_nhwc(k, stride, img, c, pe, dt, ceil):
+    rng = np.random.default_rng(c + img[0])
+    attrs = dict(PoolDim=list(k), ImgDim=list(img), NumChannels=c, PE=pe, dataType=dt, ceil_mode=ceil)
+    if stride is not None:
+        attrs["Stride"] = list(stride)
+    model = single_node_model("StreamingMaxPool", attrs)
+    for _ in range(3):
+        x = numerics.random_values(DataType[dt], (1, *img, c), rng)
+        (y,) = execute_single_node(model, [x])
+        np.testing.assert_array_equal(y, maxpool_nhwc(x, k, stride or k, ceil))
+
+
+def test_stride_defaults_to_pool_dim_and_cycles_are_input_bound():
+    layer = the_layer(single_node_model("StreamingMaxPool", dict(PoolDim=[2, 2], ImgDim=[6, 4], NumChannels=8, PE=4,
+                                                                 dataType="INT4")))
+    assert layer.stride() == [2, 2]
+    assert layer.get_normal_output_shape() == (1, 3, 2, 8)
+    assert layer.get_folded_output_shape() == (1, 3, 2, 2, 4)
+    assert layer.cycles() == 6 * 4 * 2
+
+
+@pytest.mark.parametrize("change,error,match", [
+    (dict(PE=3), FoldingError, "PE=3 does not divide NumChannels=4"),
+    (dict(PoolDim=[5, 5]), ModelError, "does not fit"),
+    (dict(Stride=[2]), ModelError, "2 entries"),
+    (dict(ceil_mode=2), ModelError, "ceil_mode"),
+])
+def test_bad_configurations(change, error, match):
+    attrs = {**dict(PoolDim=[2, 2], ImgDim=[4, 4], NumChannels=4, dataType="INT4"), **change}
+    with pytest.raises(error, match=match) as e:
+        the_layer(single_node_model("StreamingMaxPool", attrs, name="pool1")).verify_node()
+    assert "StreamingMaxPool node 'pool1'" in str(e.value)

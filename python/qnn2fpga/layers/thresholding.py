@@ -1,0 +1,89 @@
+"""Thresholding: a standalone multi-threshold activation, per channel."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from qnn2fpga.errors import ModelError
+from qnn2fpga.layers import numerics
+from qnn2fpga.layers.base import (
+    RAM_STYLES,
+    DTypeAttr,
+    Example,
+    FoldAttr,
+    HwLayer,
+    IntAttr,
+    IntsAttr,
+    StrAttr,
+    register_layer,
+)
+
+
+@register_layer("Thresholding")
+class Thresholding(HwLayer):
+    """out = ActVal + count(x >= thresholds[c]) per channel c of the innermost axis, or
+    -1/+1 for a BIPOLAR output (one threshold, ActVal 0). x (*numInputVectors,
+    NumChannels); thresholds (NumChannels, T) or (1, T), ascending per row. PE channels
+    per cycle."""
+
+    NumChannels = IntAttr(doc="channels (innermost axis)")
+    PE = FoldAttr(divides="NumChannels", doc="channels per cycle; divides NumChannels")
+    inputDataType = DTypeAttr(doc="datatype of x")
+    outputDataType = DTypeAttr(doc="datatype of the output")
+    numInputVectors = IntsAttr([1], doc="leading dimensions of x, e.g. [1] or [1, H, W]")
+    ActVal = IntAttr(0, doc="added to the threshold count")
+    ram_style = StrAttr("auto", allowed=RAM_STYLES, doc="threshold memory style")
+    runtime_writeable_weights = IntAttr(0, allowed=(0, 1), doc="1: thresholds writable over AXI-lite")
+
+    def normal_input_shapes(self):
+        return [(*self.numInputVectors, self.NumChannels)]
+
+    def normal_output_shapes(self):
+        return [(*self.numInputVectors, self.NumChannels)]
+
+    def input_datatypes(self):
+        return [self.inputDataType]
+
+    def output_datatypes(self):
+        return [self.outputDataType]
+
+    def input_folds(self):
+        return [self.PE]
+
+    def output_folds(self):
+        return [self.PE]
+
+    def param_names(self):
+        return ["thresholds"]
+
+    def cycles(self) -> int:
+        """prod(numInputVectors) * NumChannels / PE: one word in and out per cycle."""
+        return math.prod(self.numInputVectors) * (self.NumChannels // self.PE)
+
+    def check_layer(self) -> None:
+        if not self.numInputVectors or any(v < 1 for v in self.numInputVectors) or self.NumChannels < 1:
+            raise ModelError(self.where, f"shape {self.numInputVectors} x {self.NumChannels} is not positive",
+                             "set numInputVectors (e.g. [1, H, W]) and NumChannels to positive sizes")
+        if self.outputDataType == numerics.BIPOLAR and self.ActVal != 0:
+            raise ModelError(self.where, f"a BIPOLAR output maps to -1/+1 by itself, but ActVal={self.ActVal}",
+                             "set ActVal=0")
+
+    def check_params(self, params) -> None:
+        numerics.check_activation(self.where, params[0], self.NumChannels, self.ActVal, self.outputDataType)
+
+    def execute(self, x, thresholds):
+        return numerics.threshold_activation(x, thresholds, self.ActVal, self.outputDataType)
+
+    @classmethod
+    def examples(cls, rng):
+        t8 = np.sort(rng.integers(-100, 100, size=(8, 7)), axis=1).astype(np.float32)
+        t1 = np.sort(rng.integers(-8, 8, size=(1, 3)), axis=1).astype(np.float32)
+        tb = rng.integers(-3, 3, size=(6, 1)).astype(np.float32)
+        return [
+            Example(dict(NumChannels=8, PE=2, inputDataType="INT8", outputDataType="INT4", ActVal=-4,
+                         numInputVectors=[1, 2, 3]), (t8,), "per-channel, image"),
+            Example(dict(NumChannels=4, PE=4, inputDataType="INT5", outputDataType="UINT2"), (t1,), "shared"),
+            Example(dict(NumChannels=6, PE=3, inputDataType="INT4", outputDataType="BIPOLAR"), (tb,), "bipolar"),
+        ]

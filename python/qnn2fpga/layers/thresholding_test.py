@@ -1,0 +1,80 @@
+"""Thresholding against qonnx's MultiThreshold op (channels last), executed through qonnx."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from onnx import TensorProto, helper
+from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.core.onnx_exec import execute_onnx
+from qonnx.util.basic import qonnx_make_model
+
+from qnn2fpga.errors import DataTypeError, FoldingError, ModelError
+from qnn2fpga.layers import numerics
+from qnn2fpga.layers.testing import execute_single_node, single_node_model, the_layer
+
+
+def multithreshold(x, t, odt, act_val):
+    layout = {2: "NC", 3: "NWC", 4: "NHWC"}[x.ndim]
+    scale, bias = (2.0, -1.0) if odt == "BIPOLAR" else (1.0, float(act_val))
+    node = helper.make_node("MultiThreshold", ["x", "t"], ["y"], domain="qonnx.custom_op.general", out_dtype=odt,
+                            out_scale=scale, out_bias=bias, data_layout=layout)
+    graph = helper.make_graph([node], "ref", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(x.shape))])
+    model = ModelWrapper(qonnx_make_model(graph))
+    model.set_initializer("t", t)
+    return execute_onnx(model, {"x": x})["y"]
+
+
+@pytest.mark.parametrize("idt,odt,c,pe,niv,t,shared,act_val", [
+    ("INT8", "UINT4", 8, 4, [1], 15, False, 0),
+    ("INT8", "INT4", 6, 2, [1, 5, 5], 15, False, -8),
+    ("UINT6", "INT2", 5, 5, [1, 3], 3, True, -2),
+    ("INT4", "BIPOLAR", 12, 3, [1, 2, 2], 1, False, 0),
+    ("BIPOLAR", "UINT2", 4, 1, [3], 2, False, 1),
+])
+def test_matches_qonnx_multithreshold(idt, odt, c, pe, niv, t, shared, act_val):
+    rng = np.random.default_rng(c * t)
+    dt = DataType[idt]
+    thr = np.sort(rng.integers(dt.min(), dt.max() + 1, size=(1 if shared else c, t)), axis=1).astype(np.float32)
+    model = single_node_model("Thresholding", dict(NumChannels=c, PE=pe, inputDataType=idt, outputDataType=odt,
+                                                   numInputVectors=niv, ActVal=act_val), (thr,))
+    for _ in range(5):
+        x = numerics.random_values(dt, (*niv, c), rng)
+        (y,) = execute_single_node(model, [x])
+        np.testing.assert_array_equal(y, multithreshold(x, thr, odt, act_val))
+
+
+def test_fractional_thresholds_count_like_multithreshold():
+    thr = np.array([[-0.5, 0.5, 1.5]], np.float32)
+    model = single_node_model("Thresholding", dict(NumChannels=3, inputDataType="INT3", outputDataType="UINT2"),
+                              (thr,))
+    x = np.array([[-1, 0, 2]], np.float32)
+    (y,) = execute_single_node(model, [x])
+    np.testing.assert_array_equal(y, [[0, 1, 3]])
+
+
+def test_shapes_widths_cycles():
+    model = single_node_model("Thresholding", dict(NumChannels=8, PE=2, inputDataType="INT8", outputDataType="UINT2",
+                                                   numInputVectors=[1, 4, 4]), (np.zeros((8, 3), np.float32),))
+    layer = the_layer(model)
+    assert layer.get_folded_input_shape() == (1, 4, 4, 4, 2)
+    assert layer.get_instream_width() == 16 and layer.get_outstream_width() == 4
+    assert layer.cycles() == 16 * 4
+
+
+@pytest.mark.parametrize("attrs,thr,error,match", [
+    (dict(PE=3), np.zeros((4, 3)), FoldingError, "PE=3 does not divide NumChannels=4"),
+    (dict(), np.zeros((3, 3)), ModelError, "shape"),
+    (dict(), np.array([[2.0, 1.0, 0.0]] * 4), ModelError, "ascending"),
+    (dict(outputDataType="UINT1"), np.zeros((4, 3)), DataTypeError, "outside BINARY"),
+    (dict(outputDataType="BIPOLAR", ActVal=1), np.zeros((4, 1)), ModelError, "ActVal=0"),
+])
+def test_bad_configurations(attrs, thr, error, match):
+    base = dict(NumChannels=4, inputDataType="INT4", outputDataType="UINT2")
+    with pytest.raises(error, match=match) as e:
+        model = single_node_model("Thresholding", {**base, **attrs}, (thr.astype(np.float32),), name="act3")
+        the_layer(model).verify_node()
+        execute_single_node(model, [np.zeros((1, 4), np.float32)])
+    assert "Thresholding node 'act3'" in str(e.value)
