@@ -77,8 +77,10 @@ def load_model(path: str) -> ModelWrapper:
 
 def run_steps(model: ModelWrapper, options: CompileOptions = CompileOptions()) -> Iterator[tuple[str, ModelWrapper]]:
     """Applies the steps in order, yielding (step name, model after it)."""
+    from qnn2fpga.transforms.cleanup import NameNodes  # noqa: PLC0415
+
     for step in _steps():
-        model = model.transform(step.make(options))
+        model = model.transform(step.make(options)).transform(NameNodes())
         yield step.name, model
 
 

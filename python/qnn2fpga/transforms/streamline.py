@@ -34,7 +34,15 @@ def _linear_const(model: ModelWrapper, node):
 
 
 def _set_const_operand(model: ModelWrapper, node, value: np.ndarray) -> None:
+    """Replaces the constant operand; a constant never has more dimensions than the data
+    (a scalar becomes shape ()), so broadcasting cannot change the data's shape."""
     idx = 1 if model.get_initializer(node.input[1]) is not None else 0
+    value = np.asarray(value)
+    rank = len(model.get_tensor_shape(node.input[1 - idx]))
+    if value.size == 1:
+        value = value.reshape(())
+    while value.ndim > rank and value.shape[0] == 1:
+        value = value[0]
     node.input[idx] = new_const(model, value.astype(np.float32))
 
 
@@ -257,6 +265,22 @@ class AbsorbLinearIntoMultiThreshold(Transformation):
         return model, False
 
 
+class AbsorbReluIntoMultiThreshold(Transformation):
+    """Relu -> MultiThreshold: relu(x) >= t equals x >= t for t > 0 and always holds for
+    t <= 0, so such thresholds become -inf and the Relu goes (QuantReLU exports this)."""
+
+    def apply(self, model):
+        for n in model.graph.node:
+            mt = single_consumer(model, n.output[0]) if n.op_type == "Relu" else None
+            if mt is None or mt.op_type != "MultiThreshold" or mt.input[0] != n.output[0]:
+                continue
+            t = model.get_initializer(mt.input[1]).astype(np.float64)
+            mt.input[1] = new_const(model, np.where(t > 0, t, -np.inf))
+            bypass(model, n)
+            return model, True
+        return model, False
+
+
 class RoundAndClipThresholds(Transformation):
     """On an integer input, x >= t equals x >= ceil(t): thresholds become integers,
     clipped to [min, max + 1] of the input datatype (infinities included)."""
@@ -286,7 +310,7 @@ class Streamline(Transformation):
     PASSES = (
         ConvertSubToAdd, ConvertDivToMul, BatchNormToAffine, RemoveIdentityOps, CollapseRepeatedOps, MoveAddPastMul,
         MoveLinearPastShapeOps, MoveLinearPastMaxPool, MoveLinearPastLinearLayer, AbsorbSignIntoLinearLayer,
-        AbsorbLinearIntoMultiThreshold,
+        AbsorbLinearIntoMultiThreshold, AbsorbReluIntoMultiThreshold,
     )
 
     def apply(self, model: ModelWrapper):
