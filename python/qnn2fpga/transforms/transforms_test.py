@@ -163,3 +163,24 @@ def test_topk_absorbs_positive_scalar_tail_and_becomes_label_select():
         x = rng.integers(-8, 8, size=(1, 8)).astype(np.float32)
         ref = run(m, x)
         assert int(run(m2, x).reshape(-1)[0]) == int(np.argmax(ref))
+
+
+def test_relu_before_thresholds_is_absorbed():
+    """QuantReLU exports Relu -> Quant; the Relu folds into the thresholds exactly."""
+    t = np.array([[-1.0, 0.0, 0.5, 2.0]], np.float32)
+    m = make([helper.make_node("Relu", ["x"], ["r"]), _mt("r", "t", "y", out_dtype="UINT3")], ("x", [1, 6]),
+             ("y", [1, 6]), {"t": t})
+    m2 = m.transform(streamline.AbsorbReluIntoMultiThreshold())
+    assert ops(m2) == ["MultiThreshold"]
+    x = np.array([[-3, -0.0, 0.0, 0.25, 0.5, 7]], np.float32)
+    np.testing.assert_array_equal(run(m2, x), run(m, x))
+
+
+def test_replaced_constants_never_exceed_the_data_rank():
+    """A scalar moved through 4-D tensors (shape (1,1,1,1)) and merged into a (1,C)
+    constant must not make 2-D data 4-D."""
+    m = make([helper.make_node("Mul", ["x", "c"], ["y"])], ("x", [1, 5]), ("y", [1, 5]), {"c": np.ones((1, 5))})
+    streamline._set_const_operand(m, m.graph.node[0], np.full((1, 1, 1, 1), 2.0) * np.arange(5.0))
+    assert m.get_initializer(m.graph.node[0].input[1]).shape == (1, 5)
+    streamline._set_const_operand(m, m.graph.node[0], np.full((1, 1, 1, 1), 2.0))
+    assert m.get_initializer(m.graph.node[0].input[1]).shape == ()
