@@ -9,9 +9,11 @@ Rules:
   hls_csim_test          C++ against the ap_int/ap_fixed headers, compiled with g++
   pytest_test            py_test running pytest, JUnit to Bazel
   rtl_mutant             a copy of a source with one deliberate bug, for mutation tests
+  qonnx_export           Brevitas export script, run in the PyTorch venv -> <name>.onnx (+ .onnx.data)
 """
 
 load("//bazel/private:hls.bzl", _hls_csim_test = "hls_csim_test")
+load("//bazel/private:models.bzl", _qonnx_export = "qonnx_export")
 load("//bazel/private:mutant.bzl", _rtl_mutant = "rtl_mutant")
 load(
     "//bazel/private:providers.bzl",
@@ -41,3 +43,4 @@ yosys_synth = _yosys_synth
 hls_csim_test = _hls_csim_test
 pytest_test = _pytest_test
 rtl_mutant = _rtl_mutant
+qonnx_export = _qonnx_export

@@ -17,6 +17,13 @@ def qnn2fpga_dependencies():
         name = "qnn_python",
         lock = "//third_party/python:requirements_lock.txt",
     )
+
+    # Heavy venv (PyTorch CPU, Brevitas) used only by qonnx_export actions, which read
+    # its path from @qnn_torch_python//:venv_path.txt. Not registered as a toolchain.
+    _python_venv(
+        name = "qnn_torch_python",
+        lock = "//third_party/python:export_requirements_lock.txt",
+    )
     _eda_tools(name = "eda_tools")
     _ap_types_headers(
         name = "ap_types",

@@ -60,7 +60,8 @@ def load_model(path: str) -> ModelWrapper:
     if os.path.isdir(path):
         raise errors.InputFileError(where, "is a directory", "pass the .onnx file")
     try:
-        proto = onnx.load(path)
+        # Resolved: onnx refuses external data (`<model>.onnx.data`) reached through a symlink.
+        proto = onnx.load(os.path.realpath(path))
     except Exception as e:  # onnx raises DecodeError, OSError, ValueError... for bad files
         raise errors.ModelError(where, f"is not a readable ONNX model ({type(e).__name__}: {str(e)[:120]})",
                                 "export the model again with brevitas.export.export_qonnx") from None

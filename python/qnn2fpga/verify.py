@@ -80,7 +80,9 @@ def compare(original: ModelWrapper, transformed: ModelWrapper, inputs: list[np.n
         if output_fn is not None:
             err, same = output_fn(ref, got)
         else:
-            err = float(np.max(np.abs(got - ref) / np.maximum(np.abs(ref), 1e-6))) if got.shape == ref.shape else np.inf
+            # Relative to the output's magnitude (a logit near zero has no meaningful relative error).
+            err = float(np.max(np.abs(got - ref)) / max(float(np.max(np.abs(ref))), 1e-30)) \
+                if got.shape == ref.shape else np.inf
             same = got.shape == ref.shape and bool((got.argmax(-1) == ref.argmax(-1)).all())
         worst, argmax_ok = max(worst, err), argmax_ok and same
         lr, lg = activation_levels(original, rc), activation_levels(transformed, gc)

@@ -1,5 +1,7 @@
 """Options of the model equivalence tests: which export to check, and how."""
 
+import os
+
 
 def pytest_addoption(parser):
     parser.addoption("--model_file", action="append", default=[], help="QONNX export(s) to compile and check")
@@ -9,5 +11,6 @@ def pytest_addoption(parser):
 
 def pytest_generate_tests(metafunc):
     if "model_file" in metafunc.fixturenames:
-        files = metafunc.config.getoption("model_file")
+        root = os.path.join(os.environ.get("TEST_SRCDIR", ""), os.environ.get("TEST_WORKSPACE", ""))
+        files = [os.path.join(root, f) for f in metafunc.config.getoption("model_file")]
         metafunc.parametrize("model_file", files, ids=[f.rsplit("/", 1)[-1] for f in files])

@@ -74,7 +74,14 @@ def test_label_select_returns_the_export_argmax(model_file, request):
     original = flow.load_model(model_file)
     inputs = model_inputs(original, 2, request.config.getoption("real_inputs"))
     compiled = flow.compile_model(original, flow.CompileOptions(topk=1))
-    assert compiled.graph.node[-1].op_type == "LabelSelect"
+    # Label selection moves into hardware when the scores' tail scales every class alike
+    # (bnn_pynq's TensorNorm); per-class output scales (mixnet's per-channel weight
+    # scales) keep it in the software tail, where it is still exact.
+    last = compiled.graph.node[-1]
+    if os.path.basename(model_file).startswith("mixnet"):
+        assert last.op_type == "TopK" and last in report.check_converted(compiled).tail
+    else:
+        assert last.op_type == "LabelSelect"
 
     def top1(ref, got):
         return 0.0, bool((got.reshape(-1).astype(int) == ref.argmax(-1).reshape(-1)).all())

@@ -178,16 +178,17 @@ class AbsorbTransposeIntoFlatten(Transformation):
 
 
 class AbsorbOrderPreservingTailIntoTopK(Transformation):
-    """Mul(m > 0, scalar) or Add(scalar) right before TopK does not change the indices:
+    """Mul(m > 0) or Add(c), the same for every class, right before TopK does not change the indices:
     it is removed, so TopK reads the integer accumulator."""
 
     def apply(self, model: ModelWrapper):
         for n in model.graph.node:
             nxt = single_consumer(model, n.output[0])
             pair = const_operand(model, n) if n.op_type in ("Mul", "Add") else None
-            if pair is None or nxt is None or nxt.op_type != "TopK" or pair[1].size != 1:
+            c = pair[1].reshape(-1) if pair is not None else None
+            if c is None or nxt is None or nxt.op_type != "TopK" or np.any(c != c[0]):
                 continue
-            if n.op_type == "Mul" and pair[1].reshape(-1)[0] <= 0:
+            if n.op_type == "Mul" and c[0] <= 0:
                 continue
             bypass(model, n)
             return model, True

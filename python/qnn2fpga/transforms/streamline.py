@@ -218,7 +218,7 @@ class AbsorbSignIntoLinearLayer(Transformation):
             layer.input[1] = new_const(model, w_new.astype(np.float32), dt)
             oshape = [1] * len(shape)
             oshape[axis] = -1
-            _set_const_operand(model, mul, np.abs(np.broadcast_to(m, sign.shape)).reshape(oshape))
+            _set_const_operand(model, mul, np.abs(m) if m.size == 1 else np.abs(m).reshape(oshape))
             return model, True
         return model, False
 

@@ -1,0 +1,47 @@
+"""Macro for the bnn_pynq example-model packages."""
+
+load("//bazel:defs.bzl", "pytest_test", "qonnx_export")
+
+VARIANTS = {
+    "w1a1": (1, 1),
+    "w1a2": (1, 2),
+    "w2a2": (2, 2),
+}
+
+def bnn_pynq_exports(model, dynamo = [], seed = 0):
+    """Exports `model` (tfc, sfc, lfc, cnv) in every VARIANTS entry as `<model>_<variant>`
+    (classic exporter) and, for the variants listed in `dynamo`, as
+    `<model>_<variant>_dynamo`; plus the `exports` filegroup and its `exports_test`.
+
+    Args:
+      model: bnn_pynq model name.
+      dynamo: variants also exported with torch's dynamo exporter.
+      seed: seed of the random initialization.
+    """
+    names = []
+    for variant, (wbits, abits) in sorted(VARIANTS.items()):
+        for use_dynamo in ([False, True] if variant in dynamo else [False]):
+            name = "%s_%s%s" % (model, variant, "_dynamo" if use_dynamo else "")
+            qonnx_export(
+                name = name,
+                args = [
+                    "--model=" + model,
+                    "--weight_bits=%d" % wbits,
+                    "--act_bits=%d" % abits,
+                    "--seed=%d" % seed,
+                ],
+                dynamo = use_dynamo,
+                script = "//models/common:export_bnn_pynq.py",
+                srcs = ["//models/common:export_lib.py"],
+            )
+            names.append(":" + name)
+    native.filegroup(
+        name = "exports",
+        srcs = names,
+    )
+    pytest_test(
+        name = "exports_test",
+        size = "small",
+        srcs = ["//models/common:exports_test.py"],
+        data = [":exports"],
+    )
