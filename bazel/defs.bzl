@@ -10,8 +10,10 @@ Rules:
   pytest_test            py_test running pytest, JUnit to Bazel
   rtl_mutant             a copy of a source with one deliberate bug, for mutation tests
   qonnx_export           Brevitas export script, run in the PyTorch venv -> <name>.onnx (+ .onnx.data)
+  qnn_compile            QONNX model -> hardware-layer graph <name>.onnx + <name>_summary.txt
 """
 
+load("//bazel/private:compile.bzl", _qnn_compile = "qnn_compile")
 load("//bazel/private:hls.bzl", _hls_csim_test = "hls_csim_test")
 load("//bazel/private:models.bzl", _qonnx_export = "qonnx_export")
 load("//bazel/private:mutant.bzl", _rtl_mutant = "rtl_mutant")
@@ -44,3 +46,4 @@ hls_csim_test = _hls_csim_test
 pytest_test = _pytest_test
 rtl_mutant = _rtl_mutant
 qonnx_export = _qonnx_export
+qnn_compile = _qnn_compile

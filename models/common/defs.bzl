@@ -1,6 +1,6 @@
 """Macro for the bnn_pynq example-model packages."""
 
-load("//bazel:defs.bzl", "pytest_test", "qonnx_export")
+load("//bazel:defs.bzl", "pytest_test", "qnn_compile", "qonnx_export")
 
 VARIANTS = {
     "w1a1": (1, 1),
@@ -11,7 +11,8 @@ VARIANTS = {
 def bnn_pynq_exports(model, dynamo = [], seed = 0):
     """Exports `model` (tfc, sfc, lfc, cnv) in every VARIANTS entry as `<model>_<variant>`
     (classic exporter) and, for the variants listed in `dynamo`, as
-    `<model>_<variant>_dynamo`; plus the `exports` filegroup and its `exports_test`.
+    `<model>_<variant>_dynamo`, each compiled to hardware layers as `<name>_hw`; plus the
+    `exports` filegroup and its `exports_test`.
 
     Args:
       model: bnn_pynq model name.
@@ -35,6 +36,10 @@ def bnn_pynq_exports(model, dynamo = [], seed = 0):
                 srcs = ["//models/common:export_lib.py"],
             )
             names.append(":" + name)
+            qnn_compile(
+                name = name + "_hw",
+                model = ":" + name,
+            )
     native.filegroup(
         name = "exports",
         srcs = names,

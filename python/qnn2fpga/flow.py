@@ -78,10 +78,14 @@ def load_model(path: str) -> ModelWrapper:
 
 def run_steps(model: ModelWrapper, options: CompileOptions = CompileOptions()) -> Iterator[tuple[str, ModelWrapper]]:
     """Applies the steps in order, yielding (step name, model after it)."""
+    from qonnx.transformation.general import GiveReadableTensorNames  # noqa: PLC0415
+
     from qnn2fpga.transforms.cleanup import NameNodes  # noqa: PLC0415
 
     for step in _steps():
-        model = model.transform(step.make(options)).transform(NameNodes())
+        # Tensors made by passes get random names; renaming them after their producers
+        # makes every step's output deterministic.
+        model = model.transform(step.make(options)).transform(NameNodes()).transform(GiveReadableTensorNames())
         yield step.name, model
 
 
