@@ -13,7 +13,8 @@ def _qnn_compile_impl(ctx):
     args.add(summary)
     args.add("--topk=%d" % ctx.attr.topk)
     ctx.actions.run_shell(
-        command = '"$1" compile "$2" -o "$3" "$5" > "$4"',
+        # A writable HOME keeps onnxruntime from warning that it cannot persist an ID.
+        command = 'HOME="$(mktemp -d)" "$1" compile "$2" -o "$3" "$5" > "$4"',
         arguments = [args],
         inputs = ctx.files.model,
         tools = [ctx.executable._cli],
