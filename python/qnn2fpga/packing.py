@@ -1,0 +1,97 @@
+"""Data layout between numpy tensors and hardware streams and memories: one library
+shared by the simulators, the code generators and the drivers.
+
+Conventions (documented in README "Data layout"):
+- An element of datatype `dt` takes `dt.bitwidth()` bits: unsigned values as they are,
+  signed values in two's complement, BIPOLAR as one bit (1 = +1, 0 = -1).
+- A stream word holds `fold` elements (SIMD or PE), element i at bits [i*b, (i+1)*b):
+  element 0 in the least significant bits. Tensors are channels-last; the innermost
+  axis is cut into words of `fold` consecutive channels.
+- Text files for $readmemh and the testbenches: one word per line, hexadecimal, most
+  significant digit first, zero-padded to ceil(width/4) digits.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+from qonnx.core.datatype import DataType
+
+
+def element_bits(dt) -> int:
+    return 1 if dt == DataType["BIPOLAR"] else dt.bitwidth()
+
+
+def encode(values: np.ndarray, dt) -> np.ndarray:
+    """Element bit patterns (object array of Python ints) of integer `values` of `dt`."""
+    v = np.asarray(values)
+    if not np.array_equal(v, np.round(v)):
+        raise ValueError(f"non-integer values for {dt.name}")
+    iv = v.astype(np.int64)
+    if dt == DataType["BIPOLAR"]:
+        if not np.isin(iv, (-1, 1)).all():
+            raise ValueError("BIPOLAR values must be -1 or +1")
+        return ((iv + 1) // 2).astype(object)
+    if iv.size and (iv.min() < dt.min() or iv.max() > dt.max()):
+        raise ValueError(f"values outside {dt.name} [{dt.min()}, {dt.max()}]")
+    return (iv & ((1 << dt.bitwidth()) - 1)).astype(object)
+
+
+def decode(codes: np.ndarray, dt) -> np.ndarray:
+    """Inverse of `encode`: bit patterns to values (float32, the qonnx convention)."""
+    c = np.asarray(codes, dtype=object).astype(np.int64)
+    if dt == DataType["BIPOLAR"]:
+        return (2 * c - 1).astype(np.float32)
+    b = dt.bitwidth()
+    if dt.signed():
+        c = np.where(c >= (1 << (b - 1)), c - (1 << b), c)
+    return c.astype(np.float32)
+
+
+def pack_words(values: np.ndarray, dt, fold: int) -> list[int]:
+    """Channels-last `values` -> stream words of `fold` elements, in stream order."""
+    codes = encode(values, dt).reshape(-1)
+    if codes.size % fold:
+        raise ValueError(f"{codes.size} elements do not split into words of {fold}")
+    bits = element_bits(dt)
+    words = []
+    for row in codes.reshape(-1, fold):
+        w = 0
+        for i, c in enumerate(row):
+            w |= int(c) << (i * bits)
+        words.append(w)
+    return words
+
+
+def unpack_words(words: Sequence[int], dt, fold: int, shape: Sequence[int]) -> np.ndarray:
+    """Stream words -> values of `shape` (inverse of `pack_words`)."""
+    bits, mask = element_bits(dt), (1 << element_bits(dt)) - 1
+    codes = [(int(w) >> (i * bits)) & mask for w in words for i in range(fold)]
+    return decode(np.array(codes, dtype=object), dt).reshape(shape)
+
+
+def pack_fields(fields: Iterable[int], bits: int) -> int:
+    """Concatenates already-encoded fields, the first in the least significant bits."""
+    w = 0
+    for i, f in enumerate(fields):
+        w |= (int(f) & ((1 << bits) - 1)) << (i * bits)
+    return w
+
+
+def to_twos(values: np.ndarray, bits: int) -> np.ndarray:
+    """Signed integers as `bits`-wide two's-complement codes (object array)."""
+    iv = np.asarray(values).astype(np.int64)
+    if iv.size and (iv.min() < -(1 << (bits - 1)) or iv.max() >= (1 << (bits - 1))):
+        raise ValueError(f"values do not fit {bits}-bit two's complement")
+    return (iv & ((1 << bits) - 1)).astype(object)
+
+
+def hex_lines(words: Sequence[int], width: int) -> str:
+    """One word per line, zero-padded hex (the $readmemh and testbench format)."""
+    digits = max(1, -(-width // 4))
+    return "".join(f"{int(w):0{digits}x}\n" for w in words)
+
+
+def read_hex(text: str) -> list[int]:
+    return [int(line, 16) for line in text.split() if line]

@@ -1,0 +1,45 @@
+"""The data layout: round trips, bit positions, encodings and errors."""
+
+import numpy as np
+import pytest
+from qonnx.core.datatype import DataType
+
+from qnn2fpga import packing
+
+
+@pytest.mark.parametrize("dt", ["BIPOLAR", "BINARY", "INT2", "UINT4", "INT4", "UINT8", "INT8", "INT13"])
+@pytest.mark.parametrize("fold", [1, 3, 6])
+def test_round_trip(dt, fold):
+    dt = DataType[dt]
+    rng = np.random.default_rng(0)
+    lo, hi = (-1, 1) if dt == DataType["BIPOLAR"] else (dt.min(), dt.max())
+    v = rng.integers(lo, hi + 1, size=(2, 4, 6)).astype(np.float32)
+    if dt == DataType["BIPOLAR"]:
+        v = np.where(v >= 0, 1, -1).astype(np.float32)
+    words = packing.pack_words(v, dt, fold)
+    assert len(words) == v.size // fold
+    assert all(0 <= w < 1 << (fold * packing.element_bits(dt)) for w in words)
+    np.testing.assert_array_equal(packing.unpack_words(words, dt, fold, v.shape), v)
+
+
+def test_bit_positions_element_zero_in_lsbs():
+    assert packing.pack_words(np.array([1, 2, 3]), DataType["UINT4"], 3) == [0x321]
+    assert packing.pack_words(np.array([-1, 1, 1, -1]), DataType["BIPOLAR"], 4) == [0b0110]
+    assert packing.pack_words(np.array([-1, 0, 1]), DataType["INT2"], 3) == [0b01_00_11]
+
+
+def test_hex_lines_are_zero_padded_and_read_back():
+    text = packing.hex_lines([1, 0xABC], 10)
+    assert text == "001\nabc\n"
+    assert packing.read_hex(text) == [1, 0xABC]
+
+
+def test_bad_values_are_rejected():
+    with pytest.raises(ValueError):
+        packing.pack_words(np.array([8.0]), DataType["INT4"], 1)
+    with pytest.raises(ValueError):
+        packing.pack_words(np.array([0.0]), DataType["BIPOLAR"], 1)
+    with pytest.raises(ValueError):
+        packing.pack_words(np.array([0.5]), DataType["UINT4"], 1)
+    with pytest.raises(ValueError):
+        packing.pack_words(np.zeros(5), DataType["UINT4"], 2)
