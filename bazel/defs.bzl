@@ -11,10 +11,12 @@ Rules:
   rtl_mutant             a copy of a source with one deliberate bug, for mutation tests
   qonnx_export           Brevitas export script, run in the PyTorch venv -> <name>.onnx (+ .onnx.data)
   qnn_compile            QONNX model -> hardware-layer graph <name>.onnx + <name>_summary.txt
+  hw_layer_test          one hardware layer's generated RTL vs its numpy golden model, in Verilator
 """
 
 load("//bazel/private:compile.bzl", _qnn_compile = "qnn_compile")
 load("//bazel/private:hls.bzl", _hls_csim_test = "hls_csim_test")
+load("//bazel/private:layer_test.bzl", _hw_layer_test = "hw_layer_test")
 load("//bazel/private:models.bzl", _qonnx_export = "qonnx_export")
 load("//bazel/private:mutant.bzl", _rtl_mutant = "rtl_mutant")
 load(
@@ -47,3 +49,4 @@ pytest_test = _pytest_test
 rtl_mutant = _rtl_mutant
 qonnx_export = _qonnx_export
 qnn_compile = _qnn_compile
+hw_layer_test = _hw_layer_test

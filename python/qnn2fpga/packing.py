@@ -95,3 +95,24 @@ def hex_lines(words: Sequence[int], width: int) -> str:
 
 def read_hex(text: str) -> list[int]:
     return [int(line, 16) for line in text.split() if line]
+
+
+def mvau_weight_words(w: np.ndarray, dt, simd: int, pe: int) -> list[int]:
+    """MVAU weight memory (MW, MH) -> SF*NF words of PE*SIMD weights: word nf*SF + sf,
+    field pe*SIMD + s = W[sf*SIMD + s, nf*PE + pe]."""
+    mw, mh = w.shape
+    codes = encode(w, dt)
+    bits = element_bits(dt)
+    words = []
+    for nf in range(mh // pe):
+        for sf in range(mw // simd):
+            tile = codes[sf * simd:(sf + 1) * simd, nf * pe:(nf + 1) * pe]  # (SIMD, PE)
+            words.append(pack_fields(tile.T.reshape(-1), bits))
+    return words
+
+
+def threshold_words(t: np.ndarray, pe: int, bits: int) -> list[int]:
+    """Thresholds (C, N) -> C/PE words: word cf, field pe*N + n = T[cf*PE + pe, n], signed."""
+    c, n = t.shape
+    codes = to_twos(t, bits)
+    return [pack_fields(codes[cf * pe:(cf + 1) * pe].reshape(-1), bits) for cf in range(c // pe)]

@@ -43,3 +43,18 @@ def test_bad_values_are_rejected():
         packing.pack_words(np.array([0.5]), DataType["UINT4"], 1)
     with pytest.raises(ValueError):
         packing.pack_words(np.zeros(5), DataType["UINT4"], 2)
+
+
+def test_mvau_weight_words_layout():
+    # W (MW=4, MH=2), SIMD=2, PE=1: word nf*SF + sf holds W[sf*2 + s, nf], s in the low bits.
+    w = np.array([[1, -1], [2, -2], [3, -3], [-4, 0]], np.float32)
+    words = packing.mvau_weight_words(w, DataType["INT4"], simd=2, pe=1)
+    assert words == [0x21, 0xC3, 0xEF, 0x0D]
+    # PE=2, SIMD=1: field pe*SIMD + s.
+    assert packing.mvau_weight_words(w, DataType["INT4"], simd=1, pe=2)[0] == 0xF1
+
+
+def test_threshold_words_layout():
+    t = np.array([[-1, 2], [3, 4]], np.float32)
+    assert packing.threshold_words(t, pe=2, bits=4) == [0x432F]
+    assert packing.threshold_words(t, pe=1, bits=4) == [0x2F, 0x43]

@@ -282,6 +282,20 @@ class Example:
 # --- the base class ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RtlInstance:
+    """A hand-written RTL module bound to one layer: `module` from the Bazel
+    verilog_library `library`, top-level `params`, and `memories` (parameter name ->
+    (words, word width)) written to $readmemh files whose paths fill those parameters.
+    `latency`: cycles beyond `cycles()` the module may take for a frame (pipeline fill)."""
+
+    module: str
+    library: str
+    params: dict
+    memories: dict = field(default_factory=dict)
+    latency: int = 0
+
+
 class HwLayer(CustomOp):
     """Base of every hardware layer (see the module docstring for the hooks to define)."""
 
@@ -343,6 +357,11 @@ class HwLayer(CustomOp):
 
     def check_params(self, params: Sequence[np.ndarray]) -> None:
         """Checks parameter values (shapes, datatypes, ranges) against the attributes."""
+
+    def rtl(self, params: Sequence[np.ndarray]) -> "RtlInstance | None":
+        """What to instantiate from rtl/ for this layer with these parameter values (None:
+        no RTL implementation yet). The wrapper and memory files are generated from it."""
+        return None
 
     # ---- declared attributes ----
 

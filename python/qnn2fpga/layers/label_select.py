@@ -46,6 +46,20 @@ class LabelSelect(HwLayer):
     def output_folds(self):
         return [1]
 
+    def random_params(self, rng: np.random.Generator) -> list[np.ndarray]:
+        return []
+
+    def rtl(self, params):
+        """rtl/label_select: no memories."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        idt = self.inputDataType
+        p = dict(LABELS=self.Labels, PE=self.PE, K=self.K, IN_BITS=packing.element_bits(idt),
+                 IN_SIGNED=int(idt.signed() and idt != numerics.BIPOLAR),
+                 OUT_BITS=packing.element_bits(self.get_output_datatype(0)),
+                 NUM_VECTORS=math.prod(self.numInputVectors))
+        return RtlInstance(module="label_select", library="//rtl/label_select", params=p, latency=8)
+
     def cycles(self) -> int:
         """prod(numInputVectors) * (Labels/PE + K): read every score, then emit K indices."""
         return math.prod(self.numInputVectors) * (self.Labels // self.PE + self.K)

@@ -15,6 +15,7 @@ from qnn2fpga.layers.base import (
     DTypeAttr,
     Example,
     FoldAttr,
+    RtlInstance,
     HwLayer,
     IntAttr,
     IntsAttr,
@@ -119,6 +120,48 @@ class MVAU(HwLayer):
                                    f"set accDataType={need} (or wider)", DataTypeError)
         if not self.noActivation:
             numerics.check_activation(self.where, params[1], self.MH, self.ActVal, self.outputDataType)
+
+    def random_params(self, rng: np.random.Generator) -> list[np.ndarray]:
+        """Weights of weightDataType and, with an activation, sorted thresholds spread over
+        the accumulator range (for generated hardware tests)."""
+        w = numerics.random_values(self.weightDataType, (self.MW, self.MH), rng)
+        if self.noActivation:
+            return [w]
+        n_thres = 1 if self.outputDataType == numerics.BIPOLAR else \
+            int(self.outputDataType.max() - self.outputDataType.min())
+        lo, hi = numerics.matmul_acc_range(self.inputDataType, w)
+        spread = max(1, (hi - lo) // 4)  # concentrate where accumulators usually land
+        mid = (lo + hi) // 2
+        t = np.sort(rng.integers(mid - spread, mid + spread + 1, size=(self.MH, n_thres)), axis=1)
+        return [w, t.astype(np.float32)]
+
+    def rtl(self, params):
+        """rtl/mvau: weights (and thresholds) as memory words; see rtl/mvau/mvau.sv for the
+        memory layouts, which packing.mvau_weight_words/threshold_words produce."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        w = params[0]
+        idt, wdt, odt, adt = self.inputDataType, self.weightDataType, self.outputDataType, self.accDataType
+        acc_bits = adt.bitwidth() + (0 if adt.signed() else 1)
+        p = dict(MW=self.MW, MH=self.MH, SIMD=self.SIMD, PE=self.PE,
+                 NUM_VECTORS=math.prod(self.numInputVectors),
+                 IN_BITS=packing.element_bits(idt), IN_SIGNED=int(idt.signed() and idt != numerics.BIPOLAR),
+                 IN_BIPOLAR=int(idt == numerics.BIPOLAR),
+                 W_BITS=packing.element_bits(wdt), W_SIGNED=int(wdt.signed() and wdt != numerics.BIPOLAR),
+                 W_BIPOLAR=int(wdt == numerics.BIPOLAR), ACC_BITS=acc_bits, NO_ACT=self.noActivation,
+                 OUT_BITS=packing.element_bits(odt), OUT_BIPOLAR=int(odt == numerics.BIPOLAR),
+                 ACT_VAL=self.ActVal, MEM_MODE=self.mem_mode, RAM_STYLE=self.ram_style)
+        mems = {"WEIGHT_FILE": (packing.mvau_weight_words(w, wdt, self.SIMD, self.PE),
+                                self.PE * self.SIMD * packing.element_bits(wdt))}
+        thr_bits = acc_bits + 1
+        if self.noActivation:
+            p.update(N_THRES=1, THR_BITS=thr_bits)
+            mems["THRES_FILE"] = ([0] * (self.MH // self.PE), self.PE * thr_bits)
+        else:
+            t = np.broadcast_to(params[1], (self.MH, params[1].shape[1]))
+            p.update(N_THRES=t.shape[1], THR_BITS=thr_bits)
+            mems["THRES_FILE"] = (packing.threshold_words(t, self.PE, thr_bits), self.PE * t.shape[1] * thr_bits)
+        return RtlInstance(module="mvau", library="//rtl/mvau", params=p, memories=mems, latency=8)
 
     def execute(self, x, weights, thresholds=None):
         acc = numerics.exact_matmul(x, weights)

@@ -9,6 +9,7 @@ import numpy as np
 from qnn2fpga.errors import ModelError
 from qnn2fpga.layers import numerics
 from qnn2fpga.layers.base import (
+    RtlInstance,
     RAM_STYLES,
     DTypeAttr,
     Example,
@@ -36,6 +37,8 @@ class Thresholding(HwLayer):
     ActVal = IntAttr(0, doc="added to the threshold count")
     ram_style = StrAttr("auto", allowed=RAM_STYLES, doc="threshold memory style")
     runtime_writeable_weights = IntAttr(0, allowed=(0, 1), doc="1: thresholds writable over AXI-lite")
+    depth_trigger_bram = IntAttr(0, doc="threshold memory depth from which block RAM is used (0: never)")
+    depth_trigger_uram = IntAttr(0, doc="threshold memory depth from which UltraRAM is used (0: never)")
 
     def normal_input_shapes(self):
         return [(*self.numInputVectors, self.NumChannels)]
@@ -72,6 +75,34 @@ class Thresholding(HwLayer):
 
     def check_params(self, params) -> None:
         numerics.check_activation(self.where, params[0], self.NumChannels, self.ActVal, self.outputDataType)
+
+    def random_params(self, rng: np.random.Generator) -> list[np.ndarray]:
+        """Per-channel sorted thresholds over the input range (for generated hardware tests)."""
+        n = 1 if self.outputDataType == numerics.BIPOLAR else \
+            int(self.outputDataType.max() - self.outputDataType.min())
+        idt = self.inputDataType
+        lo, hi = (-1, 1) if idt == numerics.BIPOLAR else (int(idt.min()), int(idt.max()) + 1)
+        t = np.sort(rng.integers(lo, hi + 1, size=(self.NumChannels, n)), axis=1)
+        return [t.astype(np.float32)]
+
+    def rtl(self, params):
+        """rtl/thresholding: thresholds as memory words (packing.threshold_words)."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        idt, odt = self.inputDataType, self.outputDataType
+        t = params[0]
+        shared = int(t.shape[0] == 1 and self.NumChannels > 1)
+        thr_bits = packing.element_bits(idt) + (1 if idt.signed() else 2)  # [min, max + 1], signed
+        rows = t if shared else np.broadcast_to(t, (self.NumChannels, t.shape[1]))
+        words = packing.threshold_words(np.repeat(rows, self.PE, axis=0) if shared else rows, self.PE, thr_bits)
+        p = dict(NUM_CHANNELS=self.NumChannels, PE=self.PE, NUM_VECTORS=math.prod(self.numInputVectors),
+                 IN_BITS=packing.element_bits(idt), IN_SIGNED=int(idt.signed() and idt != numerics.BIPOLAR),
+                 N_THRES=t.shape[1], THR_BITS=thr_bits, OUT_BITS=packing.element_bits(odt),
+                 ACT_VAL=self.ActVal, OUT_BIPOLAR=int(odt == numerics.BIPOLAR), SHARED=shared,
+                 RAM_STYLE=self.ram_style, DEPTH_TRIGGER_BRAM=self.depth_trigger_bram,
+                 DEPTH_TRIGGER_URAM=self.depth_trigger_uram)
+        return RtlInstance(module="thresholding", library="//rtl/thresholding", params=p,
+                           memories={"THRES_FILE": (words, self.PE * t.shape[1] * thr_bits)}, latency=8)
 
     def execute(self, x, thresholds):
         return numerics.threshold_activation(x, thresholds, self.ActVal, self.outputDataType)

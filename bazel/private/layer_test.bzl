@@ -1,0 +1,90 @@
+"""hw_layer_test: one hardware layer's RTL against its numpy golden model, in Verilator."""
+
+load(":verilator.bzl", "verilator_test")
+load(":verilog.bzl", "verilog_library")
+
+def _hw_layer_vectors_impl(ctx):
+    top = ctx.attr.top
+    wrapper = ctx.actions.declare_file(top + ".sv")
+    mem = ctx.actions.declare_directory(top + "_mem")
+    inp = ctx.actions.declare_file(top + ".in.hex")
+    exp = ctx.actions.declare_file(top + ".out.hex")
+    meta = ctx.actions.declare_file(top + ".meta")
+    args = ctx.actions.args()
+    args.add("--op", ctx.attr.op)
+    args.add("--attrs", ctx.attr.attrs)
+    args.add("--seed", ctx.attr.seed)
+    args.add("--frames", ctx.attr.frames)
+    args.add("--top", top)
+    args.add("--template", ctx.file._template)
+    args.add("--wrapper", wrapper)
+    args.add("--memory_dir", mem.path)
+    args.add("--memory_path", mem.short_path)
+    args.add("--input", inp)
+    args.add("--expected", exp)
+    args.add("--meta", meta)
+    args.add("--meta_prefix", inp.dirname[len(ctx.bin_dir.path) + 1:])
+    if ctx.attr.flip_weight_bit:
+        args.add("--flip_weight_bit")
+    ctx.actions.run(
+        executable = ctx.executable._tool,
+        arguments = [args],
+        inputs = [ctx.file._template],
+        outputs = [wrapper, mem, inp, exp, meta],
+        mnemonic = "LayerVectors",
+        progress_message = "Generating RTL wrapper and golden vectors for %s" % ctx.label,
+    )
+    return [
+        DefaultInfo(files = depset([wrapper]), runfiles = ctx.runfiles(files = [mem, inp, exp, meta])),
+        OutputGroupInfo(meta = depset([meta])),
+    ]
+
+hw_layer_vectors = rule(
+    implementation = _hw_layer_vectors_impl,
+    doc = """The generated wrapper (default output), memory files and golden vectors
+(runfiles) of one layer configuration.""",
+    attrs = {
+        "op": attr.string(mandatory = True, doc = "Layer op type (a qnn2fpga.layers registry name)."),
+        "attrs": attr.string(mandatory = True, doc = "Layer attributes as a JSON object."),
+        "top": attr.string(mandatory = True, doc = "Name of the generated wrapper module."),
+        "seed": attr.int(default = 1, doc = "Seed of the random parameters and inputs."),
+        "frames": attr.int(default = 2, doc = "Input frames to stream."),
+        "flip_weight_bit": attr.bool(default = False, doc = "Mutation: flip one bit of the first memory file."),
+        "_tool": attr.label(default = "//python/qnn2fpga:layer_testbench", executable = True, cfg = "exec"),
+        "_template": attr.label(default = "//rtl/common:layer_wrapper.sv.j2", allow_single_file = True),
+    },
+)
+
+def hw_layer_test(name, op, attrs, rtl, seed = 1, frames = 2, flip_weight_bit = False, size = "small", tags = []):
+    """A Verilator test of layer `op` with `attrs` (a dict) against the numpy golden
+    model: random parameters and inputs, back-pressure and input gaps, exact output and
+    cycle checks (rtl/common/tb/stream_tb.cpp). `rtl`: the layer's verilog_library.
+    With flip_weight_bit the test passes only if the simulation fails (mutation check)."""
+    top = name.replace("-", "_")
+    hw_layer_vectors(
+        name = name + "_vectors",
+        op = op,
+        attrs = json.encode(attrs),
+        top = top,
+        seed = seed,
+        frames = frames,
+        flip_weight_bit = flip_weight_bit,
+    )
+    verilog_library(
+        name = name + "_wrapper",
+        srcs = [":" + name + "_vectors"],
+        deps = [rtl],
+    )
+    verilator_test(
+        name = name,
+        size = size,
+        verilog = ":" + name + "_wrapper",
+        top = top,
+        tb_srcs = ["//rtl/common/tb:stream_tb.cpp"],
+        tb_deps = ["//rtl/common/tb:harness"],
+        data = [":" + name + "_vectors"],
+        # The meta file's runfiles path (the vectors target's runfiles are several files).
+        args = ["--meta=%s/%s.meta" % (native.package_name(), top)] +
+               (["--expect_failure"] if flip_weight_bit else []),
+        tags = tags,
+    )

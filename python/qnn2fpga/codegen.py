@@ -1,0 +1,62 @@
+"""Per-layer RTL code generation: the parameter-binding wrapper (from the template
+rtl/common/layer_wrapper.sv.j2) and the memory init files of one hardware layer.
+Output is deterministic: sorted parameters, no timestamps, no absolute paths."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import jinja2
+
+from qnn2fpga import errors, packing
+from qnn2fpga.layers.base import HwLayer, RtlInstance
+
+TEMPLATE = "rtl/common/layer_wrapper.sv.j2"
+
+
+@dataclass
+class GeneratedRtl:
+    instance: RtlInstance
+    wrapper: str  # SystemVerilog text of the wrapper module
+    memory_files: dict  # file name -> contents
+
+
+def _verilog_value(v) -> str:
+    if isinstance(v, bool):
+        return str(int(v))
+    if isinstance(v, int):
+        return str(v) if v >= 0 else f"-{-v}"
+    return '"' + str(v).replace('"', "") + '"'
+
+
+def generate(layer: HwLayer, params, top: str, template_text: str, memory_dir: str) -> GeneratedRtl:
+    """The wrapper `top` around the layer's RTL module and its memory files. `memory_dir`
+    is where the simulator/synthesis will find the files (a path relative to its working
+    directory), written into the memory parameters."""
+    inst = layer.rtl(params)
+    if inst is None:
+        raise errors.UnsupportedOpError(layer.where, "has no RTL implementation yet",
+                                        "use a layer with an RTL backend (see rtl/)")
+    values = dict(inst.params)
+    files = {}
+    for pname, (words, width) in sorted(inst.memories.items()):
+        fname = f"{top}_{pname.lower()}.hex"
+        files[fname] = packing.hex_lines(words, width)
+        values[pname] = f"{memory_dir}/{fname}" if memory_dir else fname
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    text = env.from_string(template_text).render(
+        header=f"generated from layer {layer.onnx_node.name} ({layer.op_type}); do not edit",
+        module=inst.module, top=top,
+        in_width=layer.get_instream_width(), out_width=layer.get_outstream_width(),
+        params=[(k, _verilog_value(values[k])) for k in sorted(values)])
+    return GeneratedRtl(inst, text, files)
+
+
+def write(gen: GeneratedRtl, wrapper_path: str, memory_dir: str) -> None:
+    with open(wrapper_path, "w") as f:
+        f.write(gen.wrapper)
+    os.makedirs(memory_dir, exist_ok=True)
+    for name, text in gen.memory_files.items():
+        with open(os.path.join(memory_dir, name), "w") as f:
+            f.write(text)

@@ -1,0 +1,79 @@
+"""Generates everything a golden-vector RTL test of one hardware layer needs:
+
+    layer_testbench --op=MVAU --attrs='{"MW": 16, ...}' --seed=1 --frames=3 --top=NAME
+                    --wrapper=W.sv --memory_dir=DIR --memory_path=RUNFILES_DIR
+                    --input=IN.hex --expected=OUT.hex --meta=M.txt --meta_prefix=RUNFILES_PREFIX
+                    --template=rtl/common/layer_wrapper.sv.j2 [--flip_weight_bit]
+
+Random parameters (the layer's `random_params`) and inputs, the numpy golden outputs,
+the generated wrapper and memory files, and the testbench's meta file (stream widths,
+file paths, cycle estimate and allowed latency). `--flip_weight_bit` flips one bit of
+the first memory after the golden outputs are computed: the test must then fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+from absl import app, flags
+
+from qnn2fpga import codegen, packing
+from qnn2fpga.layers import LAYERS, testing
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("op", None, "layer op type", required=True)
+flags.DEFINE_string("attrs", None, "layer attributes (JSON object)", required=True)
+flags.DEFINE_integer("seed", 1, "random seed")
+flags.DEFINE_integer("frames", 2, "input frames to stream")
+flags.DEFINE_string("top", None, "wrapper module name", required=True)
+flags.DEFINE_string("wrapper", None, "output: wrapper .sv", required=True)
+flags.DEFINE_string("memory_dir", None, "output: directory for memory files", required=True)
+flags.DEFINE_string("memory_path", "", "the memory directory as the simulator will see it")
+flags.DEFINE_string("input", None, "output: input words (hex)", required=True)
+flags.DEFINE_string("expected", None, "output: expected output words (hex)", required=True)
+flags.DEFINE_string("meta", None, "output: testbench meta file", required=True)
+flags.DEFINE_string("meta_prefix", "", "prefix of the input/expected paths in the meta file")
+flags.DEFINE_string("template", None, "the wrapper template (rtl/common/layer_wrapper.sv.j2)", required=True)
+flags.DEFINE_bool("flip_weight_bit", False, "mutation: flip one bit of the first memory")
+
+
+def main(argv):
+    del argv
+    rng = np.random.default_rng(FLAGS.seed)
+    attrs = json.loads(FLAGS.attrs)
+    cls = LAYERS[FLAGS.op]
+    layer0 = cls(cls.make_node([], [], name=FLAGS.top, **attrs))
+    params = layer0.random_params(rng)
+    model = testing.single_node_model(FLAGS.op, attrs, params, name=FLAGS.top)
+    layer = testing.the_layer(model)
+    x = testing.random_inputs(model, rng, batch=FLAGS.frames)
+    y = layer.execute(*x, *params)
+    y = y[0] if isinstance(y, tuple) else y
+
+    gen = codegen.generate(layer, params, FLAGS.top, open(FLAGS.template).read(), FLAGS.memory_path)
+    if FLAGS.flip_weight_bit:
+        name = sorted(gen.memory_files)[0]
+        lines = gen.memory_files[name].splitlines()
+        first = int(lines[0], 16) ^ 1
+        lines[0] = f"{first:0{len(lines[0])}x}"
+        gen.memory_files[name] = "\n".join(lines) + "\n"
+    codegen.write(gen, FLAGS.wrapper, FLAGS.memory_dir)
+
+    in_words = packing.pack_words(x[0], layer.get_input_datatype(0), layer.input_folds()[0])
+    out_words = packing.pack_words(y, layer.get_output_datatype(0), layer.output_folds()[0])
+    with open(FLAGS.input, "w") as f:
+        f.write(packing.hex_lines(in_words, layer.get_instream_width()))
+    with open(FLAGS.expected, "w") as f:
+        f.write(packing.hex_lines(out_words, layer.get_outstream_width()))
+    prefix = FLAGS.meta_prefix
+    with open(FLAGS.meta, "w") as f:
+        f.write(f"in_width {layer.get_instream_width()}\nout_width {layer.get_outstream_width()}\n"
+                f"input {os.path.join(prefix, os.path.basename(FLAGS.input))}\n"
+                f"expected {os.path.join(prefix, os.path.basename(FLAGS.expected))}\n"
+                f"cycles {layer.cycles() * FLAGS.frames}\nlatency {gen.instance.latency}\n")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,184 @@
+// Golden-vector testbench for any single-stream layer (ports clk, rst_n, s_axis_*,
+// m_axis_*): streams the input words of a file into the DUT and checks every output
+// word against the expected file, bit-exactly.
+//
+// Options: --meta=FILE  "key value" lines: in_width, out_width (bits), input, expected
+//                       (hex word files, one word per line, paths relative to the
+//                       working directory), cycles (estimated cycles for all input
+//                       words at full rate), latency (allowed extra cycles: pipeline
+//                       fill and drain)
+//          --seed=S     random seed for the stall patterns (default 1)
+//          --expect_failure  mutation test: pass only if some scenario fails
+//
+// Scenarios: full_rate (no stalls; also checks the cycle count against the estimate:
+// estimate <= measured <= estimate + latency), random_stalls (input gaps and output
+// back-pressure), bursty. A run that stops producing output for far longer than the
+// estimate is reported as a hang with the number of words seen, not a timeout.
+#include <memory>
+
+#include "Vdut.h"
+#include "rtl/common/tb/harness.hpp"
+
+namespace {
+
+struct Meta {
+  int in_width = 0, out_width = 0;
+  long cycles = 0, latency = 0;
+  std::vector<tb::Bits> input, expected;
+};
+
+tb::Bits parse_hex(const std::string& s, int width) {
+  tb::Bits v((width + 31) / 32, 0);
+  int bit = 0;
+  for (std::size_t i = s.size(); i-- > 0;) {
+    char c = s[i];
+    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+    if (d < 0) continue;
+    for (int k = 0; k < 4; ++k, ++bit)
+      if ((d >> k) & 1) {
+        if (bit >= width) {
+          std::fprintf(stderr, "testbench: word %s wider than %d bits\n", s.c_str(), width);
+          std::exit(2);
+        }
+        v[bit / 32] |= 1u << (bit % 32);
+      }
+  }
+  return v;
+}
+
+std::vector<tb::Bits> read_words(const std::string& path, int width) {
+  std::ifstream f(path);
+  if (!f) {
+    std::fprintf(stderr, "testbench: cannot read %s\n", path.c_str());
+    std::exit(2);
+  }
+  std::vector<tb::Bits> out;
+  std::string line;
+  while (f >> line) out.push_back(parse_hex(line, width));
+  return out;
+}
+
+Meta read_meta(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) {
+    std::fprintf(stderr, "testbench: cannot read --meta=%s\n", path.c_str());
+    std::exit(2);
+  }
+  std::map<std::string, std::string> kv;
+  std::string k, v;
+  while (f >> k >> v) kv[k] = v;
+  Meta m;
+  m.in_width = std::stoi(kv.at("in_width"));
+  m.out_width = std::stoi(kv.at("out_width"));
+  m.cycles = std::stol(kv.at("cycles"));
+  m.latency = std::stol(kv.at("latency"));
+  m.input = read_words(kv.at("input"), m.in_width);
+  m.expected = read_words(kv.at("expected"), m.out_width);
+  return m;
+}
+
+// Runs all input words through a fresh DUT; in_p / out_p: probability per cycle that the
+// input is offered / the output is accepted. Returns "" or the first problem.
+std::string run(const Meta& m, double in_p, double out_p, bool bursty, uint64_t seed, long* cycles_out) {
+  auto ctx = std::make_unique<VerilatedContext>();
+  auto dut = std::make_unique<Vdut>(ctx.get());
+  tb::Rng rng(seed);
+  auto tick = [&] {
+    dut->clk = 0;
+    dut->eval();
+    dut->clk = 1;
+    dut->eval();
+  };
+  dut->rst_n = 0;
+  dut->s_axis_tvalid = 0;
+  dut->m_axis_tready = 0;
+  for (int i = 0; i < 4; ++i) tick();
+  dut->rst_n = 1;
+
+  std::size_t sent = 0, got = 0;
+  long cycle = 0, first_in = -1, last_out = -1, idle = 0;
+  const long hang_limit = 1000 + 20 * (m.cycles + m.latency);
+  bool burst_on = true;
+  bool offering = false;
+  while (got < m.expected.size()) {
+    if (bursty && rng.chance(0.05)) burst_on = !burst_on;
+    // AXI: once offered, a word stays valid until accepted.
+    if (!offering) offering = sent < m.input.size() && (bursty ? burst_on : rng.chance(in_p));
+    bool ready = bursty ? (burst_on || rng.chance(0.3)) : rng.chance(out_p);
+    dut->s_axis_tvalid = offering;
+    if (sent < m.input.size()) tb::set_port(dut->s_axis_tdata, m.input[sent]);
+    dut->m_axis_tready = ready;
+    dut->clk = 0;
+    dut->eval();
+    bool in_fire = offering && dut->s_axis_tready;
+    bool out_fire = ready && dut->m_axis_tvalid;
+    if (out_fire) {
+      tb::Bits w = tb::get_port(dut->m_axis_tdata, m.out_width);
+      if (w != m.expected[got])
+        return "output word " + std::to_string(got) + ": got " + tb::to_hex(w) + ", expected " +
+               tb::to_hex(m.expected[got]);
+      ++got;
+      last_out = cycle;
+      idle = 0;
+    } else if (++idle > hang_limit) {
+      return "hang: " + std::to_string(got) + " of " + std::to_string(m.expected.size()) +
+             " output words and " + std::to_string(sent) + " of " + std::to_string(m.input.size()) +
+             " input words after " + std::to_string(cycle) + " cycles";
+    }
+    if (in_fire) {
+      if (first_in < 0) first_in = cycle;
+      ++sent;
+      offering = false;
+    }
+    dut->clk = 1;
+    dut->eval();
+    ++cycle;
+  }
+  // Nothing more may come out.
+  dut->m_axis_tready = 1;
+  for (int i = 0; i < 64; ++i) {
+    dut->clk = 0;
+    dut->eval();
+    if (dut->m_axis_tvalid) return "extra output word after the last expected one";
+    dut->clk = 1;
+    dut->eval();
+  }
+  if (cycles_out) *cycles_out = last_out - first_in + 1;
+  dut->final();
+  return "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tb::Options opt(argc, argv);
+  std::string meta_path;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--meta=", 0) == 0) meta_path = a.substr(7);
+  }
+  if (meta_path.empty()) {
+    std::fprintf(stderr, "testbench: --meta=FILE is required\n");
+    return 2;
+  }
+  const Meta m = read_meta(meta_path);
+  const uint64_t seed = static_cast<uint64_t>(opt.get("seed", 1));
+  std::vector<tb::Scenario> scenarios = {
+      {"full_rate",
+       [&] {
+         long cycles = 0;
+         std::string err = run(m, 1.0, 1.0, false, seed, &cycles);
+         if (!err.empty()) return err;
+         if (cycles < m.cycles || cycles > m.cycles + m.latency)
+           return "cycles " + std::to_string(cycles) + " outside [estimate " + std::to_string(m.cycles) +
+                  ", estimate + latency " + std::to_string(m.cycles + m.latency) + "]";
+         std::printf("full_rate: %ld cycles (estimate %ld, latency allowance %ld)\n", cycles, m.cycles,
+                     m.latency);
+         return std::string();
+       }},
+      {"random_stalls", [&] { return run(m, 0.7, 0.6, false, seed + 1, nullptr); }},
+      {"slow_consumer", [&] { return run(m, 1.0, 0.2, false, seed + 2, nullptr); }},
+      {"bursty", [&] { return run(m, 0, 0, true, seed + 3, nullptr); }},
+  };
+  return tb::run_scenarios("stream_tb", scenarios, opt.flag("expect_failure"));
+}
