@@ -49,7 +49,8 @@ def generate(layer: HwLayer, params, top: str, template_text: str, memory_dir: s
         header=f"generated from layer {layer.onnx_node.name} ({layer.op_type}); do not edit",
         module=inst.module, top=top,
         in_width=layer.get_instream_width(), out_width=layer.get_outstream_width(),
-        params=[(k, _verilog_value(values[k])) for k in sorted(values)])
+        params=[(k, _verilog_value(values[k])) for k in sorted(values)],
+        unused_outputs=sorted(inst.unused_outputs.items()))
     return GeneratedRtl(inst, text, files)
 
 

@@ -287,13 +287,15 @@ class RtlInstance:
     """A hand-written RTL module bound to one layer: `module` from the Bazel
     verilog_library `library`, top-level `params`, and `memories` (parameter name ->
     (words, word width)) written to $readmemh files whose paths fill those parameters.
-    `latency`: cycles beyond `cycles()` the module may take for a frame (pipeline fill)."""
+    `latency`: cycles beyond `cycles()` the module may take for a frame (pipeline fill).
+    `unused_outputs`: extra output ports (name -> width) the wrapper leaves unconnected."""
 
     module: str
     library: str
     params: dict
     memories: dict = field(default_factory=dict)
     latency: int = 0
+    unused_outputs: dict = field(default_factory=dict)
 
 
 class HwLayer(CustomOp):

@@ -1,0 +1,86 @@
+"""StreamingFIFO: an AXI-stream FIFO between two layers (rtl/common/axis_fifo.sv)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from qnn2fpga.errors import ModelError
+from qnn2fpga.layers import numerics
+from qnn2fpga.layers.base import (
+    RAM_STYLES,
+    DTypeAttr,
+    Example,
+    FoldAttr,
+    HwLayer,
+    IntAttr,
+    IntsAttr,
+    RtlInstance,
+    StrAttr,
+    register_layer,
+)
+
+
+@register_layer("StreamingFIFO")
+class StreamingFIFO(HwLayer):
+    """Passes (*numInputVectors, NumChannels) through unchanged, PE elements per word,
+    buffering up to `depth` words. Shift-register FIFOs for small depths, RAM
+    (ram_style) for large ones, chosen by `fifo_impl`."""
+
+    NumChannels = IntAttr(doc="channels (innermost axis)")
+    PE = FoldAttr(divides="NumChannels", doc="elements per stream word; divides NumChannels")
+    dataType = DTypeAttr(doc="element datatype")
+    numInputVectors = IntsAttr([1], doc="leading dimensions, e.g. [1, H, W]")
+    depth = IntAttr(doc="capacity in words")
+    fifo_impl = StrAttr("auto", allowed=("auto", "srl", "ram"), doc="srl, ram, or auto (srl up to 64 words)")
+    ram_style = StrAttr("auto", allowed=RAM_STYLES, doc="memory style of a RAM FIFO")
+
+    def normal_input_shapes(self):
+        return [(*self.numInputVectors, self.NumChannels)]
+
+    def normal_output_shapes(self):
+        return [(*self.numInputVectors, self.NumChannels)]
+
+    def input_datatypes(self):
+        return [self.dataType]
+
+    def output_datatypes(self):
+        return [self.dataType]
+
+    def input_folds(self):
+        return [self.PE]
+
+    def output_folds(self):
+        return [self.PE]
+
+    def cycles(self) -> int:
+        """prod(numInputVectors) * NumChannels / PE: one word per cycle."""
+        return math.prod(self.numInputVectors) * (self.NumChannels // self.PE)
+
+    def check_layer(self) -> None:
+        if self.depth < 1:
+            raise ModelError(self.where, f"depth={self.depth} is not positive", "set depth to at least 1 word")
+
+    def execute(self, x):
+        return numerics.as_int64(x)
+
+    def random_params(self, rng: np.random.Generator) -> list[np.ndarray]:
+        return []
+
+    def rtl(self, params):
+        """axis_fifo: WIDTH = PE element bits; latency 1 (shift register) or 3 (RAM)."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        width = self.PE * packing.element_bits(self.dataType)
+        p = dict(WIDTH=width, DEPTH=self.depth, IMPL=self.fifo_impl, RAM_STYLE=self.ram_style)
+        count_bits = max(1, (self.depth).bit_length())
+        return RtlInstance(module="axis_fifo", library="//rtl/common:axis_fifo", params=p, latency=3,
+                           unused_outputs={"count": count_bits})
+
+    @classmethod
+    def examples(cls, rng):
+        return [
+            Example(dict(NumChannels=8, PE=4, dataType="INT4", depth=16, numInputVectors=[1, 2, 2]), label="srl"),
+            Example(dict(NumChannels=6, PE=3, dataType="BIPOLAR", depth=256, fifo_impl="ram"), label="ram"),
+        ]
