@@ -12,11 +12,12 @@ Rules:
   qonnx_export           Brevitas export script, run in the PyTorch venv -> <name>.onnx (+ .onnx.data)
   qnn_compile            QONNX model -> hardware-layer graph <name>.onnx + <name>_summary.txt
   hw_layer_test          one hardware layer's generated RTL vs its numpy golden model, in Verilator
+  hw_layer_synth         one hardware layer's generated RTL through yosys_synth (xc7, xcup)
 """
 
 load("//bazel/private:compile.bzl", _qnn_compile = "qnn_compile")
 load("//bazel/private:hls.bzl", _hls_csim_test = "hls_csim_test")
-load("//bazel/private:layer_test.bzl", _hw_layer_test = "hw_layer_test")
+load("//bazel/private:layer_test.bzl", _hw_layer_synth = "hw_layer_synth", _hw_layer_test = "hw_layer_test")
 load("//bazel/private:models.bzl", _qonnx_export = "qonnx_export")
 load("//bazel/private:mutant.bzl", _rtl_mutant = "rtl_mutant")
 load(
@@ -50,3 +51,4 @@ rtl_mutant = _rtl_mutant
 qonnx_export = _qonnx_export
 qnn_compile = _qnn_compile
 hw_layer_test = _hw_layer_test
+hw_layer_synth = _hw_layer_synth

@@ -1,7 +1,9 @@
 """hw_layer_test: one hardware layer's RTL against its numpy golden model, in Verilator."""
 
 load(":verilator.bzl", "verilator_test")
+load(":providers.bzl", "collect_verilog")
 load(":verilog.bzl", "verilog_library")
+load(":yosys.bzl", "yosys_synth")
 
 def _hw_layer_vectors_impl(ctx):
     top = ctx.attr.top
@@ -19,7 +21,9 @@ def _hw_layer_vectors_impl(ctx):
     args.add("--template", ctx.file._template)
     args.add("--wrapper", wrapper)
     args.add("--memory_dir", mem.path)
-    args.add("--memory_path", mem.short_path)
+    # Simulations read memory files relative to the runfiles root, synthesis relative to
+    # the execution root.
+    args.add("--memory_path", mem.path if ctx.attr.for_synthesis else mem.short_path)
     args.add("--input", inp)
     args.add("--expected", exp)
     args.add("--meta", meta)
@@ -37,6 +41,8 @@ def _hw_layer_vectors_impl(ctx):
     return [
         DefaultInfo(files = depset([wrapper]), runfiles = ctx.runfiles(files = [mem, inp, exp, meta])),
         OutputGroupInfo(meta = depset([meta])),
+        # The wrapper as a Verilog source, with the memory files as inputs of whatever uses it.
+        collect_verilog([wrapper], [mem], ctx.attr.rtl),
     ]
 
 hw_layer_vectors = rule(
@@ -50,6 +56,8 @@ hw_layer_vectors = rule(
         "seed": attr.int(default = 1, doc = "Seed of the random parameters and inputs."),
         "frames": attr.int(default = 2, doc = "Input frames to stream."),
         "flip_weight_bit": attr.bool(default = False, doc = "Mutation: flip one bit of the first memory file."),
+        "for_synthesis": attr.bool(default = False, doc = "Write memory paths for synthesis (execroot) instead of simulation (runfiles)."),
+        "rtl": attr.label_list(doc = "verilog_library targets the wrapper instantiates."),
         "_tool": attr.label(default = "//python/qnn2fpga:layer_testbench", executable = True, cfg = "exec"),
         "_template": attr.label(default = "//rtl/common:layer_wrapper.sv.j2", allow_single_file = True),
     },
@@ -69,16 +77,12 @@ def hw_layer_test(name, op, attrs, rtl, seed = 1, frames = 2, flip_weight_bit = 
         seed = seed,
         frames = frames,
         flip_weight_bit = flip_weight_bit,
-    )
-    verilog_library(
-        name = name + "_wrapper",
-        srcs = [":" + name + "_vectors"],
-        deps = [rtl],
+        rtl = [rtl],
     )
     verilator_test(
         name = name,
         size = size,
-        verilog = ":" + name + "_wrapper",
+        verilog = ":" + name + "_vectors",
         top = top,
         tb_srcs = ["//rtl/common/tb:stream_tb.cpp"],
         tb_deps = ["//rtl/common/tb:harness"],
@@ -88,3 +92,24 @@ def hw_layer_test(name, op, attrs, rtl, seed = 1, frames = 2, flip_weight_bit = 
                (["--expect_failure"] if flip_weight_bit else []),
         tags = tags,
     )
+
+def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1):
+    """Out-of-context Yosys synthesis of layer `op` with `attrs` (random parameters from
+    `seed`): `<name>_<family>` targets with the resource JSON (see yosys_synth)."""
+    top = name.replace("-", "_")
+    hw_layer_vectors(
+        name = name + "_rtl",
+        op = op,
+        attrs = json.encode(attrs),
+        top = top,
+        seed = seed,
+        for_synthesis = True,
+        rtl = [rtl],
+    )
+    for family in families:
+        yosys_synth(
+            name = "%s_%s" % (name, family),
+            family = family,
+            top = top,
+            verilog = ":" + name + "_rtl",
+        )
