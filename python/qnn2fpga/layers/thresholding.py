@@ -37,7 +37,7 @@ class Thresholding(HwLayer):
     ActVal = IntAttr(0, doc="added to the threshold count")
     ram_style = StrAttr("auto", allowed=RAM_STYLES, doc="threshold memory style")
     runtime_writeable_weights = IntAttr(0, allowed=(0, 1), doc="1: thresholds writable over AXI-lite")
-    depth_trigger_bram = IntAttr(0, doc="threshold memory depth from which block RAM is used (0: never)")
+    depth_trigger_bram = IntAttr(64, doc="threshold memory depth (words) from which block RAM is used")
     depth_trigger_uram = IntAttr(0, doc="threshold memory depth from which UltraRAM is used (0: never)")
 
     def normal_input_shapes(self):
