@@ -50,7 +50,7 @@ def generate(layer: HwLayer, params, top: str, template_text: str, memory_dir: s
         module=inst.module, top=top,
         in_width=layer.get_instream_width(), out_width=layer.get_outstream_width(),
         params=[(k, _verilog_value(values[k])) for k in sorted(values)],
-        unused_outputs=sorted(inst.unused_outputs.items()))
+        unused_outputs=sorted(inst.unused_outputs.items()), tied_inputs=sorted(inst.tied_inputs.items()))
     return GeneratedRtl(inst, text, files)
 
 

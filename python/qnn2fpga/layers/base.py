@@ -288,7 +288,8 @@ class RtlInstance:
     verilog_library `library`, top-level `params`, and `memories` (parameter name ->
     (words, word width)) written to $readmemh files whose paths fill those parameters.
     `latency`: cycles beyond `cycles()` the module may take for a frame (pipeline fill).
-    `unused_outputs`: extra output ports (name -> width) the wrapper leaves unconnected."""
+    `unused_outputs`: extra output ports (name -> width) the wrapper leaves unconnected;
+    `tied_inputs`: extra input ports (name -> Verilog constant) the wrapper ties off."""
 
     module: str
     library: str
@@ -296,6 +297,7 @@ class RtlInstance:
     memories: dict = field(default_factory=dict)
     latency: int = 0
     unused_outputs: dict = field(default_factory=dict)
+    tied_inputs: dict = field(default_factory=dict)
 
 
 class HwLayer(CustomOp):

@@ -7,7 +7,17 @@ import math
 import numpy as np
 
 from qnn2fpga.errors import DataTypeError, ModelError
-from qnn2fpga.layers.base import DTypeAttr, Example, FoldAttr, HwLayer, IntAttr, IntsAttr, register_layer
+from qnn2fpga.layers import numerics
+from qnn2fpga.layers.base import (
+    DTypeAttr,
+    Example,
+    FoldAttr,
+    HwLayer,
+    IntAttr,
+    IntsAttr,
+    RtlInstance,
+    register_layer,
+)
 from qnn2fpga.layers.numerics import smallest_int_datatype
 
 
@@ -58,11 +68,13 @@ class LabelSelect(HwLayer):
                  IN_SIGNED=int(idt.signed() and idt != numerics.BIPOLAR),
                  OUT_BITS=packing.element_bits(self.get_output_datatype(0)),
                  NUM_VECTORS=math.prod(self.numInputVectors))
-        return RtlInstance(module="label_select", library="//rtl/label_select", params=p, latency=8)
+        return RtlInstance(module="label_select", library="//rtl/label_select", params=p, latency=0)
 
     def cycles(self) -> int:
-        """prod(numInputVectors) * (Labels/PE + K): read every score, then emit K indices."""
-        return math.prod(self.numInputVectors) * (self.Labels // self.PE + self.K)
+        """V*max(W, K) + min(W, K) for V vectors of W = Labels/PE words: reading a vector
+        overlaps emitting the K indices of the previous one (rtl/label_select)."""
+        w, v = self.Labels // self.PE, math.prod(self.numInputVectors)
+        return v * max(w, self.K) + min(w, self.K)
 
     def check_layer(self) -> None:
         if self.Labels < 1 or not 1 <= self.K <= self.Labels:

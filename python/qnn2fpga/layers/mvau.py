@@ -161,7 +161,11 @@ class MVAU(HwLayer):
             t = np.broadcast_to(params[1], (self.MH, params[1].shape[1]))
             p.update(N_THRES=t.shape[1], THR_BITS=thr_bits)
             mems["THRES_FILE"] = (packing.threshold_words(t, self.PE, thr_bits), self.PE * t.shape[1] * thr_bits)
-        return RtlInstance(module="mvau", library="//rtl/mvau", params=p, memories=mems, latency=8)
+        # The weight stream input is used only with mem_mode "external".
+        return RtlInstance(module="mvau", library="//rtl/mvau", params=p, memories=mems,
+                           latency=4 if self.noActivation else 5,
+                           unused_outputs={"s_axis_w_tready": 1},
+                           tied_inputs={"s_axis_w_tdata": "'0", "s_axis_w_tvalid": "1'b0"})
 
     def execute(self, x, weights, thresholds=None):
         acc = numerics.exact_matmul(x, weights)

@@ -44,17 +44,23 @@ def main(argv):
     rng = np.random.default_rng(FLAGS.seed)
     attrs = json.loads(FLAGS.attrs)
     cls = LAYERS[FLAGS.op]
+    # The frames go back to back: one frame of `frames` times the vectors, so the layer's
+    # own cycle estimate covers the whole stream.
+    if "numInputVectors" in cls.declared_attrs():
+        nv = list(attrs.get("numInputVectors", [1]))
+        attrs["numInputVectors"] = [nv[0] * FLAGS.frames] + nv[1:]
     layer0 = cls(cls.make_node([], [], name=FLAGS.top, **attrs))
     params = layer0.random_params(rng)
     model = testing.single_node_model(FLAGS.op, attrs, params, name=FLAGS.top)
     layer = testing.the_layer(model)
-    x = testing.random_inputs(model, rng, batch=FLAGS.frames)
+    x = testing.random_inputs(model, rng)
     y = layer.execute(*x, *params)
     y = y[0] if isinstance(y, tuple) else y
 
     gen = codegen.generate(layer, params, FLAGS.top, open(FLAGS.template).read(), FLAGS.memory_path)
     if FLAGS.flip_weight_bit:
-        name = sorted(gen.memory_files)[0]
+        weights = [f for f in gen.memory_files if f.endswith("_weight_file.hex")]
+        name = (weights or sorted(gen.memory_files))[0]
         lines = gen.memory_files[name].splitlines()
         first = int(lines[0], 16) ^ 1
         lines[0] = f"{first:0{len(lines[0])}x}"
@@ -72,7 +78,7 @@ def main(argv):
         f.write(f"in_width {layer.get_instream_width()}\nout_width {layer.get_outstream_width()}\n"
                 f"input {os.path.join(prefix, os.path.basename(FLAGS.input))}\n"
                 f"expected {os.path.join(prefix, os.path.basename(FLAGS.expected))}\n"
-                f"cycles {layer.cycles() * FLAGS.frames}\nlatency {gen.instance.latency}\n")
+                f"cycles {layer.cycles()}\nlatency {gen.instance.latency}\n")
 
 
 if __name__ == "__main__":
