@@ -9,6 +9,7 @@ Rules:
   hls_csim_test          C++ against the ap_int/ap_fixed headers, compiled with g++
   pytest_test            py_test running pytest, JUnit to Bazel
   rtl_mutant             a copy of a source with one deliberate bug, for mutation tests
+  verilator_mutant_test  that copy through a testbench that must fail on it (--expect_failure)
   qonnx_export           Brevitas export script, run in the PyTorch venv -> <name>.onnx (+ .onnx.data)
   qnn_compile            QONNX model -> hardware-layer graph <name>.onnx + <name>_summary.txt
   hw_layer_test          one hardware layer's generated RTL vs its numpy golden model, in Verilator
@@ -19,7 +20,7 @@ load("//bazel/private:compile.bzl", _qnn_compile = "qnn_compile")
 load("//bazel/private:hls.bzl", _hls_csim_test = "hls_csim_test")
 load("//bazel/private:layer_test.bzl", _hw_layer_synth = "hw_layer_synth", _hw_layer_test = "hw_layer_test")
 load("//bazel/private:models.bzl", _qonnx_export = "qonnx_export")
-load("//bazel/private:mutant.bzl", _rtl_mutant = "rtl_mutant")
+load("//bazel/private:mutant.bzl", _rtl_mutant = "rtl_mutant", _verilator_mutant_test = "verilator_mutant_test")
 load(
     "//bazel/private:providers.bzl",
     _SynthInfo = "SynthInfo",
@@ -52,3 +53,4 @@ qonnx_export = _qonnx_export
 qnn_compile = _qnn_compile
 hw_layer_test = _hw_layer_test
 hw_layer_synth = _hw_layer_synth
+verilator_mutant_test = _verilator_mutant_test

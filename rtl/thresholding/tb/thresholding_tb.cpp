@@ -1,0 +1,171 @@
+// Self-checking testbench of rtl/thresholding/thresholding.sv: random thresholds and
+// inputs, a C++ reference model, every output word compared bit-exactly, under random
+// input gaps and output back-pressure; at full rate the cycle count must be exactly
+// words + 3 (the latency documented in thresholding.sv).
+//
+// Options: the module parameters in lower case (--num_channels=, --pe=, --num_vectors=,
+//          --in_bits=, --in_signed=, --n_thres=, --thr_bits=, --out_bits=, --act_val=,
+//          --out_bipolar=, --shared=, --thres_file=NAME), as BUILD.bazel passes them;
+//          --seed=S; --expect_failure (mutation test: pass only if some scenario fails).
+//
+// The threshold file: THRES_FILE is a compile-time parameter holding a relative name. The
+// testbench moves into a fresh directory (under $TEST_TMPDIR when Bazel runs it) and,
+// for every scenario, writes new random thresholds to that name before it constructs the
+// model; Verilator runs $readmemh in the model's initial block at the first eval(), so
+// each scenario's model reads its own thresholds. Nothing outside the test's temporary
+// directory is read or written.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+#include "Vdut.h"
+#include "rtl/common/tb/harness.hpp"
+#include "rtl/dwc/tb/stream_bench.hpp"
+
+namespace {
+
+constexpr long kLatency = 3;  // thresholding.sv: input handshake -> output handshake
+
+struct Config {
+  int channels, pe, vectors, in_bits, n_thres, thr_bits, out_bits;
+  bool in_signed, bipolar, shared;
+  int64_t act_val;
+  std::string file;
+  uint64_t seed;
+  int folds() const { return channels / pe; }
+  int64_t xmin() const { return in_signed ? -(int64_t{1} << (in_bits - 1)) : 0; }
+  int64_t xmax() const { return in_signed ? (int64_t{1} << (in_bits - 1)) - 1 : (int64_t{1} << in_bits) - 1; }
+  int64_t tmin() const { return -(int64_t{1} << (thr_bits - 1)); }
+  int64_t tmax() const { return (int64_t{1} << (thr_bits - 1)) - 1; }
+};
+
+int64_t uniform(tb::Rng& rng, int64_t lo, int64_t hi) {
+  uint64_t span = static_cast<uint64_t>(hi - lo) + 1;
+  return lo + static_cast<int64_t>(tb::get_field(rng.bits(64), 0, 64) % span);
+}
+
+// Rows of ascending thresholds (the compiler's contract), mostly inside the input range
+// so that comparisons go both ways, sometimes anywhere including the extremes.
+std::vector<std::vector<int64_t>> random_thresholds(const Config& c, tb::Rng& rng) {
+  std::vector<std::vector<int64_t>> t(c.shared ? 1 : c.channels, std::vector<int64_t>(c.n_thres));
+  int64_t lo = std::max(c.tmin(), c.xmin() - 1), hi = std::min(c.tmax(), c.xmax() + 1);
+  for (auto& row : t) {
+    for (auto& v : row) {
+      if (rng.chance(0.75)) v = uniform(rng, lo, hi);
+      else if (rng.chance(0.5)) v = rng.chance(0.5) ? c.tmin() : c.tmax();
+      else v = uniform(rng, c.tmin(), c.tmax());
+    }
+    std::sort(row.begin(), row.end());
+  }
+  return t;
+}
+
+// The memory file as documented in thresholding.sv. SHARED: the row in every lane
+// (replicate) or in lane 0 only; the module must read lane 0 either way.
+void write_thresholds(const Config& c, const std::vector<std::vector<int64_t>>& t, bool replicate) {
+  std::ofstream f(c.file);
+  int width = c.pe * c.n_thres * c.thr_bits;
+  int depth = c.shared ? 1 : c.folds();
+  for (int cf = 0; cf < depth; ++cf) {
+    tb::Bits w((width + 31) / 32, 0);
+    for (int p = 0; p < c.pe; ++p) {
+      if (c.shared && p > 0 && !replicate) continue;
+      const auto& row = t[c.shared ? 0 : cf * c.pe + p];
+      for (int k = 0; k < c.n_thres; ++k)
+        tb::put_field(w, (p * c.n_thres + k) * c.thr_bits, c.thr_bits, tb::to_code(row[k], c.thr_bits));
+    }
+    f << tb::hex_digits(w, width) << "\n";
+  }
+}
+
+// The reference model: out = ACT_VAL + #{t : x >= T[t]}, or the bipolar bit x >= T[0].
+int64_t activate(const Config& c, const std::vector<int64_t>& row, int64_t x) {
+  if (c.bipolar) return x >= row[0] ? 1 : 0;
+  int64_t n = 0;
+  for (int64_t v : row) n += x >= v;
+  return c.act_val + n;
+}
+
+std::string run(const Config& c, const tb::Traffic& traffic, uint64_t seed, bool replicate) {
+  tb::Rng rng(seed);
+  auto t = random_thresholds(c, rng);
+  write_thresholds(c, t, replicate);
+  const int per_frame = c.vectors * c.folds();
+  const int frames = std::max(2, (600 + per_frame - 1) / per_frame);
+  std::vector<tb::Bits> in, want;
+  for (int f = 0; f < frames; ++f) {
+    for (int v = 0; v < c.vectors; ++v) {
+      for (int cf = 0; cf < c.folds(); ++cf) {
+        std::vector<int64_t> x(c.pe), y(c.pe);
+        for (int p = 0; p < c.pe; ++p) {
+          const auto& row = t[c.shared ? 0 : cf * c.pe + p];
+          double u = std::ldexp(static_cast<double>(rng.bits(32)[0]), -32);
+          if (u < 0.45) x[p] = uniform(rng, c.xmin(), c.xmax());
+          else if (u < 0.9) x[p] = std::clamp(row[uniform(rng, 0, c.n_thres - 1)] + uniform(rng, -1, 1), c.xmin(), c.xmax());
+          else x[p] = rng.chance(0.5) ? c.xmin() : c.xmax();
+          y[p] = activate(c, row, x[p]);
+        }
+        in.push_back(tb::pack(x, c.in_bits));
+        want.push_back(tb::pack(y, c.out_bits));
+      }
+    }
+  }
+  auto r = tb::run_stream<Vdut>(in, want.size(), c.pe * c.out_bits, traffic, seed + 1, 60 * (long)in.size() + 1000);
+  if (!r.error.empty()) return r.error;
+  std::string diff = tb::compare_words(r.out, want, [&](std::size_t i) {
+    return "pixel " + std::to_string(i / c.folds()) + ", channel fold " + std::to_string(i % c.folds());
+  });
+  if (!diff.empty()) return diff;
+  if (traffic.p_valid == 1.0 && traffic.p_ready == 1.0 && r.cycles() != (long)in.size() + kLatency)
+    return "full rate: " + std::to_string(in.size()) + " words took " + std::to_string(r.cycles()) +
+           " cycles, expected words + latency = " + std::to_string(in.size() + kLatency);
+  return "";
+}
+
+std::string string_option(int argc, char** argv, const std::string& name) {
+  std::string prefix = "--" + name + "=";
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) return argv[i] + prefix.size();
+  std::fprintf(stderr, "testbench: missing required option %s<value>\n", prefix.c_str());
+  std::exit(2);
+}
+
+// A fresh directory for the threshold files, so that runs never share one.
+void enter_scratch_dir() {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string tmpl = std::string(base ? base : "/tmp") + "/thresholding_tb.XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (!mkdtemp(buf.data()) || chdir(buf.data()) != 0) {
+    std::perror("testbench: cannot create a scratch directory");
+    std::exit(2);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tb::Options opt(argc, argv);
+  Config c{static_cast<int>(opt.require("num_channels")), static_cast<int>(opt.require("pe")),
+           static_cast<int>(opt.require("num_vectors")), static_cast<int>(opt.require("in_bits")),
+           static_cast<int>(opt.require("n_thres")), static_cast<int>(opt.require("thr_bits")),
+           static_cast<int>(opt.require("out_bits")), opt.require("in_signed") != 0,
+           opt.require("out_bipolar") != 0, opt.require("shared") != 0, opt.require("act_val"),
+           string_option(argc, argv, "thres_file"), static_cast<uint64_t>(opt.get("seed", 1))};
+  if (c.file.find('/') != std::string::npos) {
+    std::fprintf(stderr, "testbench: --thres_file must be a plain file name, got %s\n", c.file.c_str());
+    return 2;
+  }
+  enter_scratch_dir();
+  std::vector<tb::Scenario> scenarios;
+  int i = 0;
+  for (const auto& t : tb::standard_traffic()) {
+    uint64_t seed = c.seed * 1000 + i;
+    bool replicate = i++ % 2 == 0;
+    scenarios.push_back({t.name, [&c, t, seed, replicate] { return run(c, t, seed, replicate); }});
+  }
+  return tb::run_scenarios("thresholding_tb", scenarios, opt.flag("expect_failure"));
+}
