@@ -1,0 +1,214 @@
+// Self-checking testbench for rtl/mvau/mvau.sv, one Verilated parameter set per binary.
+//
+// Options: every RTL parameter as --NAME=value (the BUILD file passes the same dict to
+//          Verilator and here), plus
+//          --seed=S          layer seed: weights and thresholds come from
+//                            mvau::make_layer(params, S), exactly as mvau_gen wrote the
+//                            memory files the simulator loads (WEIGHT_FILE/THRES_FILE,
+//                            opened relative to the working directory, the runfiles root
+//                            under `bazel test`)
+//          --vectors=N       input vectors per random-traffic scenario (default: at least
+//                            2 frames and 24 vectors)
+//          --expect_failure  mutation test: pass only if some scenario fails
+//
+// The expected output never comes from the memory files: a wrong file (or wrong RTL)
+// shows up as a mismatch. In MEM_MODE "external" the testbench streams the weight memory
+// words itself on s_axis_w, in order, repeated for every vector.
+//
+// Scenarios: full-rate single frame (exact cycle count NUM_VECTORS * SF * NF + LATENCY),
+// full-rate frames back to back (at least 3 frames and 16 output words; exact count
+// too), and random traffic (input gaps, weight-stream gaps, output back-pressure) in four
+// mixes. Every output word is checked bit-exactly, in order, none missing or extra; a
+// presented output word must stay unchanged until taken.
+#include <cstdio>
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "Vdut.h"
+#include "rtl/common/tb/harness.hpp"
+#include "rtl/mvau/tb/mvau_model.hpp"
+
+namespace {
+
+struct Traffic {
+  double p_in = 1.0;     // chance per cycle that a new input word is presented
+  double p_w = 1.0;      // same for the external weight stream
+  double p_ready = 1.0;  // chance per cycle that m_axis_tready is high
+};
+
+class Bench {
+ public:
+  explicit Bench(const mvau::Params& p) : p_(p), ctx_(new VerilatedContext), dut_(new Vdut(ctx_.get())) {
+    dut_->clk = 0;
+    dut_->rst_n = 0;
+    dut_->s_axis_tvalid = 0;
+    dut_->s_axis_w_tvalid = 0;
+    dut_->m_axis_tready = 0;
+    for (int i = 0; i < 4; ++i) {
+      dut_->clk = 0;
+      dut_->eval();
+      dut_->clk = 1;
+      dut_->eval();
+    }
+    dut_->rst_n = 1;
+  }
+  ~Bench() { dut_->final(); }
+
+  struct Sample {
+    bool in_fire, w_fire, out_fire, m_valid;
+    tb::Bits out_data;
+  };
+  Sample cycle(bool in_valid, const tb::Bits& in_data, bool w_valid, const tb::Bits& w_data, bool ready) {
+    dut_->s_axis_tvalid = in_valid;
+    tb::set_port(dut_->s_axis_tdata, in_data);
+    dut_->s_axis_w_tvalid = w_valid;
+    tb::set_port(dut_->s_axis_w_tdata, w_data);
+    dut_->m_axis_tready = ready;
+    dut_->clk = 0;
+    dut_->eval();
+    Sample s;
+    s.in_fire = in_valid && dut_->s_axis_tready;
+    s.w_fire = w_valid && dut_->s_axis_w_tready;
+    s.m_valid = dut_->m_axis_tvalid;
+    s.out_fire = s.m_valid && ready;
+    s.out_data = tb::get_port(dut_->m_axis_tdata, p_.out_width());
+    dut_->clk = 1;
+    dut_->eval();
+    ++cycles_;
+    return s;
+  }
+  long cycles() const { return cycles_; }
+
+ private:
+  mvau::Params p_;
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<Vdut> dut_;
+  long cycles_ = 0;
+};
+
+std::string fmt(const char* f, long a = 0, long b = 0, long c = 0, long d = 0) {
+  char buf[320];
+  std::snprintf(buf, sizeof buf, f, a, b, c, d);
+  return buf;
+}
+
+// Streams `n_vectors` vectors (the first two at the input type's extremes) and checks
+// every output word. With `expect_cycles` >= 0, also checks the cycles from the first
+// input handshake to the last output handshake, inclusive.
+std::string run(const mvau::Layer& L, long n_vectors, const Traffic& tr, uint64_t seed, long expect_cycles,
+                const std::string& label) {
+  const mvau::Params& p = L.p;
+  const bool external = p.MEM_MODE == "external";
+  mvau::Random r(seed);
+  tb::Rng rng(seed ^ 0x5eed);
+
+  std::deque<tb::Bits> in_words, expected;
+  std::set<int64_t> values;  // distinct output values: a test that sees one value proves little
+  for (long v = 0; v < n_vectors; ++v) {
+    auto x = mvau::make_input(p, r, v < 2 ? static_cast<int>(v) + 1 : 0);
+    auto out = L.compute(x);
+    values.insert(out.begin(), out.end());
+    for (auto& w : L.input_words(x)) in_words.push_back(w);
+    for (auto& w : L.output_words(out)) expected.push_back(w);
+  }
+  const size_t want_values = p.NO_ACT ? 2 : std::min<size_t>(p.N_THRES + 1, 3);
+  if (n_vectors > 2 && values.size() < want_values)
+    return fmt("weak stimulus: only %ld distinct output values", static_cast<long>(values.size()));
+  const std::vector<mvau::Bits> w_mem = L.weight_words();
+  const long total_out = static_cast<long>(expected.size());
+
+  Bench b(p);
+  bool in_presenting = false, w_presenting = false, prev_stalled = false;
+  tb::Bits in_cur, w_cur = mvau::zero_bits(p.w_width()), prev_data;
+  size_t w_next = 0;
+  long received = 0, first_in = -1, last_out = -1;
+  const double slowest = std::min({tr.p_in, tr.p_ready, external ? tr.p_w : 1.0});
+  const long limit = static_cast<long>((n_vectors * p.cycles_per_vector() * 4 + 200) / slowest);
+  const tb::Bits idle = mvau::zero_bits(p.in_width());
+
+  // Run until every word is out, then some more cycles to catch extra words.
+  long drain = -1;
+  while (drain != 0) {
+    if (b.cycles() > limit) return fmt("timeout: %ld of %ld output words after %ld cycles", received, total_out, b.cycles());
+    if (!in_presenting && !in_words.empty() && rng.chance(tr.p_in)) {
+      in_cur = in_words.front();
+      in_words.pop_front();
+      in_presenting = true;
+    }
+    if (external && !w_presenting && rng.chance(tr.p_w)) {
+      w_cur = w_mem[w_next];
+      w_next = (w_next + 1) % w_mem.size();
+      w_presenting = true;
+    }
+    const bool ready = drain > 0 || rng.chance(tr.p_ready);
+    auto s = b.cycle(in_presenting, in_presenting ? in_cur : idle, w_presenting, w_cur, ready);
+    if (prev_stalled && (!s.m_valid || s.out_data != prev_data))
+      return fmt("cycle %ld: output word changed or withdrawn before it was taken", b.cycles());
+    if (s.out_fire) {
+      if (expected.empty()) return fmt("cycle %ld: extra output word ", b.cycles()) + tb::to_hex(s.out_data);
+      if (s.out_data != expected.front()) {
+        const long vec = received / p.nf(), nf = received % p.nf();
+        return fmt("vector %ld, output word %ld (of %ld per vector): got ", vec, nf, p.nf()) + tb::to_hex(s.out_data) +
+               ", expected " + tb::to_hex(expected.front());
+      }
+      expected.pop_front();
+      ++received;
+      last_out = b.cycles();
+    }
+    if (s.in_fire) {
+      if (first_in < 0) first_in = b.cycles();
+      in_presenting = false;
+    }
+    if (s.w_fire) w_presenting = false;
+    prev_stalled = s.m_valid && !ready;
+    prev_data = s.out_data;
+    if (drain > 0) --drain;
+    if (drain < 0 && expected.empty()) drain = p.cycles_per_vector() + 2L * p.latency() + 10;
+  }
+  if (expect_cycles >= 0) {
+    const long measured = last_out - first_in + 1;
+    std::printf("cycles %s: %ld vectors, measured %ld, estimate %ld * %d * %d = %ld, + latency %d = %ld\n",
+                label.c_str(), n_vectors, measured, n_vectors, p.sf(), p.nf(), n_vectors * p.cycles_per_vector(),
+                p.latency(), expect_cycles);
+    if (measured != expect_cycles)
+      return fmt("%ld vectors took %ld cycles from first input to last output, expected %ld", n_vectors, measured,
+                 expect_cycles);
+  }
+  return "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tb::Options opt(argc, argv);
+  mvau::Params p;
+  try {
+    p = mvau::Params::from_args(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 2;
+  }
+  const uint64_t seed = static_cast<uint64_t>(opt.require("seed"));
+  const mvau::Layer layer = mvau::make_layer(p, seed);
+  const long nv = p.NUM_VECTORS;
+  const long vectors = opt.get("vectors", std::max(2 * nv, 24L));
+  auto exact = [&](long n) { return n * p.cycles_per_vector() + p.latency(); };
+  // Back-to-back frames: at least 3, and at least 16 output words, more than the output
+  // buffer's credits, so a throughput loss from too few credits shows in the count.
+  const long frames = std::max(3L, (16 + nv * p.nf() - 1) / (nv * p.nf()));
+
+  std::vector<tb::Scenario> scenarios = {
+      {"full_rate_frame", [&] { return run(layer, nv, {1, 1, 1}, seed + 1, exact(nv), "one frame"); }},
+      {"full_rate_frames", [&] { return run(layer, frames * nv, {1, 1, 1}, seed + 2, exact(frames * nv),
+                                             std::to_string(frames) + " frames"); }},
+      {"random_balanced", [&] { return run(layer, vectors, {0.5, 0.5, 0.5}, seed + 3, -1, ""); }},
+      {"random_slow_consumer", [&] { return run(layer, vectors, {0.9, 0.9, 0.2}, seed + 4, -1, ""); }},
+      {"random_slow_producer", [&] { return run(layer, vectors, {0.2, 0.7, 0.9}, seed + 5, -1, ""); }},
+      {"random_bursty", [&] { return run(layer, vectors, {0.95, 0.9, 0.95}, seed + 6, -1, ""); }},
+  };
+  std::printf("mvau %s MW=%d MH=%d SIMD=%d PE=%d (SF=%d NF=%d) NUM_VECTORS=%d\n", p.MEM_MODE.c_str(), p.MW, p.MH,
+              p.SIMD, p.PE, p.sf(), p.nf(), p.NUM_VECTORS);
+  return tb::run_scenarios("mvau_tb", scenarios, opt.flag("expect_failure"));
+}
