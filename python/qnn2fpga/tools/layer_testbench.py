@@ -15,6 +15,11 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+
+# Inside a build action HOME is not writable, and onnxruntime (imported below) would warn
+# that it cannot store its telemetry ID: give it a private one.
+os.environ["HOME"] = tempfile.mkdtemp(prefix="layer_testbench_home.")
 
 import numpy as np
 from absl import app, flags

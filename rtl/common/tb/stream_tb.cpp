@@ -135,6 +135,7 @@ std::string run(const Meta& m, double in_p, double out_p, bool bursty, uint64_t 
     ++cycle;
   }
   // Nothing more may come out.
+  dut->s_axis_tvalid = 0;
   dut->m_axis_tready = 1;
   for (int i = 0; i < 64; ++i) {
     dut->clk = 0;

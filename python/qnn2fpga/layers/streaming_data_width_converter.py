@@ -1,0 +1,83 @@
+"""StreamingDataWidthConverter: re-cuts a stream into words of another width (between
+layers whose SIMD/PE differ), rtl/dwc/stream_dwc.sv."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from qnn2fpga.errors import ModelError
+from qnn2fpga.layers import numerics
+from qnn2fpga.layers.base import (
+    DTypeAttr,
+    Example,
+    FoldAttr,
+    HwLayer,
+    IntAttr,
+    IntsAttr,
+    RtlInstance,
+    register_layer,
+)
+
+
+@register_layer("StreamingDataWidthConverter")
+class StreamingDataWidthConverter(HwLayer):
+    """Passes (*numInputVectors, NumChannels) through unchanged; input words carry inFold
+    elements, output words outFold. Any ratio, also non-integer ones (e.g. 3 -> 2)."""
+
+    NumChannels = IntAttr(doc="channels (innermost axis)")
+    inFold = FoldAttr(divides="NumChannels", doc="elements per input word; divides NumChannels")
+    outFold = FoldAttr(divides="NumChannels", doc="elements per output word; divides NumChannels")
+    dataType = DTypeAttr(doc="element datatype")
+    numInputVectors = IntsAttr([1], doc="leading dimensions, e.g. [1, H, W]")
+
+    def normal_input_shapes(self):
+        return [(*self.numInputVectors, self.NumChannels)]
+
+    def normal_output_shapes(self):
+        return [(*self.numInputVectors, self.NumChannels)]
+
+    def input_datatypes(self):
+        return [self.dataType]
+
+    def output_datatypes(self):
+        return [self.dataType]
+
+    def input_folds(self):
+        return [self.inFold]
+
+    def output_folds(self):
+        return [self.outFold]
+
+    def cycles(self) -> int:
+        """V * max(words in, words out) per vector of NumChannels (rtl/dwc: + 1 or 2 to drain,
+        counted as latency)."""
+        return math.prod(self.numInputVectors) * max(self.NumChannels // self.inFold,
+                                                     self.NumChannels // self.outFold)
+
+    def check_layer(self) -> None:
+        if self.NumChannels < 1:
+            raise ModelError(self.where, f"NumChannels={self.NumChannels} is not positive", "set NumChannels >= 1")
+
+    def execute(self, x):
+        return numerics.as_int64(x)
+
+    def random_params(self, rng: np.random.Generator) -> list[np.ndarray]:
+        return []
+
+    def rtl(self, params):
+        """stream_dwc with one vector as its frame: TOTAL_BITS = NumChannels * element bits."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        bits = packing.element_bits(self.dataType)
+        p = dict(IN_WIDTH=self.inFold * bits, OUT_WIDTH=self.outFold * bits, TOTAL_BITS=self.NumChannels * bits)
+        return RtlInstance(module="stream_dwc", library="//rtl/dwc:stream_dwc", params=p, latency=2)
+
+    @classmethod
+    def examples(cls, rng):
+        return [
+            Example(dict(NumChannels=12, inFold=3, outFold=2, dataType="INT4", numInputVectors=[1, 2]),
+                    label="3 -> 2 elements"),
+            Example(dict(NumChannels=8, inFold=1, outFold=8, dataType="BIPOLAR"), label="upsize"),
+        ]
