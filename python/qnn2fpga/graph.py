@@ -11,6 +11,20 @@ from qonnx.core.modelwrapper import ModelWrapper
 ELEMENTWISE = ("Mul", "Add")
 
 
+def node_attrs(node: NodeProto) -> dict:
+    """A node's attributes as Python values (strings decoded)."""
+    out = {}
+    for a in node.attribute:
+        v = helper.get_attribute_value(a)
+        out[a.name] = v.decode() if isinstance(v, bytes) else v
+    return out
+
+
+def node_attr(node: NodeProto, name: str, default=None):
+    """One attribute of a node as a Python value (strings decoded), or `default`."""
+    return node_attrs(node).get(name, default)
+
+
 def const(model: ModelWrapper, tensor: str) -> np.ndarray | None:
     """The initializer value of `tensor`, or None if it is computed."""
     return model.get_initializer(tensor)

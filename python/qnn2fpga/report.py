@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnn2fpga import errors
+from qnn2fpga.graph import node_attrs
 
 HW_DOMAIN = "qnn2fpga.layers"
 HEAD_OPS = {"Reshape", "Flatten", "Transpose", "Mul", "Add", "MultiThreshold", "Identity"}
@@ -78,10 +78,6 @@ def partition(model: ModelWrapper) -> Partition:
     return part
 
 
-def _attrs(node) -> dict:
-    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
-
-
 def why_not_converted(model: ModelWrapper, node) -> str:
     """One phrase saying why `node` has no hardware layer."""
     from qnn2fpga.transforms import integer  # noqa: PLC0415
@@ -112,8 +108,8 @@ def why_not_converted(model: ModelWrapper, node) -> str:
         if any(not dt.is_integer() for dt in in_dts):
             return ("float datatype: its input is not an integer tensor (a scale or bias before it could not be "
                     "absorbed, or the quantizer before it was not converted)")
-        if op == "Conv" and _attrs(node).get("group", 1) != 1:
-            return f"unsupported attribute: group={_attrs(node)['group']}"
+        if op == "Conv" and node_attrs(node).get("group", 1) != 1:
+            return f"unsupported attribute: group={node_attrs(node)['group']}"
         if op in ("MatMul", "Conv"):
             w = model.get_initializer(node.input[1])
             if w is None:
@@ -123,7 +119,7 @@ def why_not_converted(model: ModelWrapper, node) -> str:
         if op in ("Mul", "Add"):
             return "float datatype: a float scale or bias could not be absorbed (e.g. a negative scale after pooling)"
         if op in ("MaxPool", "MaxPoolNHWC"):
-            return f"unsupported attribute: pooling with {_attrs(node)}"
+            return f"unsupported attribute: pooling with {node_attrs(node)}"
         return "unsupported attribute: no hardware layer matches this configuration"
     return f"unsupported op: {op} has no hardware layer or lowering"
 
@@ -155,7 +151,7 @@ def summary_rows(model: ModelWrapper) -> list[dict]:
                "in_shape": model.get_tensor_shape(x), "out_shape": model.get_tensor_shape(y),
                "in_dtype": model.get_tensor_datatype(x).name, "out_dtype": model.get_tensor_datatype(y).name}
         if is_hw(n):
-            a = _attrs(n)
+            a = node_attrs(n)
             row["fold"] = {k: a[k] for k in ("PE", "SIMD", "MW", "MH") if k in a}
         rows.append(row)
     return rows

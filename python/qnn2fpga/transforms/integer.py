@@ -17,20 +17,12 @@ from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
-from qnn2fpga.graph import channel_vector, insert_after, new_const, new_tensor
+from qnn2fpga.graph import channel_vector, insert_after, new_const, new_tensor, node_attrs
 
 # Activation quantizers wider than this are left unconverted (2**bits - 1 thresholds).
 MAX_ACTIVATION_BITS = 8
 MAX_WEIGHT_BITS = 16
 LINEAR_OPS = {"MatMul": 1, "Conv": 0}  # op -> axis of the output channel in its weight
-
-
-def _attrs(node) -> dict:
-    out = {}
-    for a in node.attribute:
-        v = helper.get_attribute_value(a)
-        out[a.name] = v.decode() if isinstance(v, bytes) else v
-    return out
 
 
 def integer_datatype(signed: bool, narrow: bool, bits: int) -> DataType:
@@ -50,7 +42,7 @@ def quant_params(model: ModelWrapper, node) -> dict | None:
     if node.op_type == "BipolarQuant":
         return {"scale": vals[0], "zeropt": np.zeros(1, np.float32), "bits": 1, "signed": True, "narrow": False,
                 "mode": "ROUND"}
-    a = _attrs(node)
+    a = node_attrs(node)
     scale, zeropt, bits = vals
     return {"scale": scale, "zeropt": zeropt, "bits": int(bits.reshape(-1)[0]), "signed": bool(a.get("signed", 1)),
             "narrow": bool(a.get("narrow", 0)), "mode": a.get("rounding_mode", "ROUND").upper()}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 from onnx import helper
-from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.general import RemoveUnusedTensors, SortGraph
@@ -20,7 +19,7 @@ from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.transformation.insert_topk import InsertTopK
 from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
 
-from qnn2fpga.graph import bypass, const_operand, insert_after, new_const, new_tensor, single_consumer
+from qnn2fpga.graph import bypass, const_operand, insert_after, new_const, new_tensor, node_attr, single_consumer
 
 TO_NHWC = [0, 2, 3, 1]
 TO_NCHW = [0, 3, 1, 2]
@@ -30,13 +29,6 @@ def _perm(node) -> list[int] | None:
     if node.op_type != "Transpose":
         return None
     return list([a.ints for a in node.attribute if a.name == "perm"][0])
-
-
-def _attr(node, name, default=None):
-    for a in node.attribute:
-        if a.name == name:
-            return helper.get_attribute_value(a)
-    return default
 
 
 class MaxPoolToNHWC(Transformation):
@@ -53,8 +45,9 @@ class MaxPoolToNHWC(Transformation):
             b = new_tensor(model, [ys[i] for i in TO_NHWC], dt)
             pool = helper.make_node(
                 "MaxPoolNHWC", [a], [b], domain="qonnx.custom_op.general", name=n.name,
-                kernel_shape=list(_attr(n, "kernel_shape")), strides=list(_attr(n, "strides", _attr(n, "kernel_shape"))),
-                pads=list(_attr(n, "pads", [0, 0, 0, 0])), ceil_mode=int(_attr(n, "ceil_mode", 0)))
+                kernel_shape=list(node_attr(n, "kernel_shape")),
+                strides=list(node_attr(n, "strides", node_attr(n, "kernel_shape"))),
+                pads=list(node_attr(n, "pads", [0, 0, 0, 0])), ceil_mode=int(node_attr(n, "ceil_mode", 0)))
             insert_after(model, n, [helper.make_node("Transpose", [x], [a], perm=TO_NHWC), pool,
                                     helper.make_node("Transpose", [b], [y], perm=TO_NCHW)])
             model.graph.node.remove(n)

@@ -19,7 +19,7 @@ from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.transformation.remove import RemoveIdentityOps
 
-from qnn2fpga.graph import (bypass, channel_axis_of, channel_vector, const_operand, new_const, new_tensor,
+from qnn2fpga.graph import (bypass, channel_axis_of, channel_vector, const_operand, new_const,
                             single_consumer)
 
 
@@ -57,7 +57,7 @@ def _swap(model: ModelWrapper, first, second) -> None:
     first.input[data_idx_first] = mid
     first.output[0] = y
     nodes = model.graph.node
-    i1, i2 = list(nodes).index(first), list(nodes).index(second)
+    i1 = list(nodes).index(first)
     nodes.remove(second)
     nodes.insert(i1, second)
     # `mid` now holds second's result: its shape is second's output shape.

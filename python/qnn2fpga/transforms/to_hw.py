@@ -17,18 +17,10 @@ from qonnx.transformation.general import RemoveUnusedTensors, SortGraph
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
-from qnn2fpga.graph import insert_after, new_tensor, single_consumer
+from qnn2fpga.graph import insert_after, new_tensor, node_attr, single_consumer
 from qnn2fpga.layers.numerics import matmul_acc_range, smallest_int_datatype
 
 DOMAIN = "qnn2fpga.layers"
-
-
-def _attr(node, name, default=None):
-    for a in node.attribute:
-        if a.name == name:
-            v = helper.get_attribute_value(a)
-            return v.decode() if isinstance(v, bytes) else v
-    return default
 
 
 def _int_dt(model, tensor) -> DataType | None:
@@ -38,8 +30,8 @@ def _int_dt(model, tensor) -> DataType | None:
 
 def _mt_activation(model, mt) -> dict | None:
     """Output encoding of a MultiThreshold with integer thresholds, as MVAU/Thresholding attributes."""
-    odt = DataType[_attr(mt, "out_dtype")]
-    scale, bias = _attr(mt, "out_scale", 1.0), _attr(mt, "out_bias", 0.0)
+    odt = DataType[node_attr(mt, "out_dtype")]
+    scale, bias = node_attr(mt, "out_scale", 1.0), node_attr(mt, "out_bias", 0.0)
     t = model.get_initializer(mt.input[1])
     if t is None or not np.array_equal(t, np.round(t)):
         return None
@@ -49,7 +41,7 @@ def _mt_activation(model, mt) -> dict | None:
         return {"outputDataType": "BIPOLAR", "ActVal": 0}
     if scale != 1.0 or bias != int(bias):
         return None
-    layout = _attr(mt, "data_layout", "")
+    layout = node_attr(mt, "data_layout", "")
     if layout and layout[-1] != "C":
         return None
     return {"outputDataType": odt.name, "ActVal": int(bias)}
@@ -104,7 +96,7 @@ class MultiThresholdToThresholding(Transformation):
             xdt = _int_dt(model, mt.input[0])
             act = _mt_activation(model, mt)
             shape = model.get_tensor_shape(mt.input[0])
-            if xdt is None or act is None or (len(shape) == 4 and _attr(mt, "data_layout", "") != "NHWC"):
+            if xdt is None or act is None or (len(shape) == 4 and node_attr(mt, "data_layout", "") != "NHWC"):
                 continue
             node = helper.make_node("Thresholding", [mt.input[0], mt.input[1]], [mt.output[0]], domain=DOMAIN,
                                     name=mt.name, NumChannels=shape[-1], PE=1, inputDataType=xdt.name,
@@ -127,21 +119,21 @@ class Im2ColToSlidingWindow(Transformation):
                 continue
             _, ih, iw, c = model.get_tensor_shape(n.input[0])
             _, oh, ow, _ = model.get_tensor_shape(n.output[0])
-            kh, kw = _attr(n, "kernel_size")
-            pads = list(_attr(n, "pad_amount", [0, 0, 0, 0]))
+            kh, kw = node_attr(n, "kernel_size")
+            pads = list(node_attr(n, "pad_amount", [0, 0, 0, 0]))
             src, nodes = n.input[0], []
             if any(pads):
                 ph, pw = ih + pads[0] + pads[2], iw + pads[1] + pads[3]
                 padded = new_tensor(model, [1, ph, pw, c], xdt)
                 nodes.append(helper.make_node(
                     "FMPadding", [src], [padded], domain=DOMAIN, name=f"{n.name}_pad", Padding=pads, ImgDim=[ih, iw],
-                    NumChannels=c, SIMD=1, inputDataType=xdt.name, padValue=int(_attr(n, "pad_value", 0))))
+                    NumChannels=c, SIMD=1, inputDataType=xdt.name, padValue=int(node_attr(n, "pad_value", 0))))
                 src, ih, iw = padded, ph, pw
             nodes.append(helper.make_node(
                 "ConvolutionInputGenerator", [src], [n.output[0]], domain=DOMAIN, name=n.name,
                 ConvKernelDim=[kh, kw], IFMChannels=c, IFMDim=[ih, iw], OFMDim=[oh, ow],
-                Stride=list(_attr(n, "stride")), Dilation=list(_attr(n, "dilations", [1, 1])), SIMD=1,
-                inputDataType=xdt.name, outputDataType=xdt.name, depthwise=int(_attr(n, "depthwise", 0))))
+                Stride=list(node_attr(n, "stride")), Dilation=list(node_attr(n, "dilations", [1, 1])), SIMD=1,
+                inputDataType=xdt.name, outputDataType=xdt.name, depthwise=int(node_attr(n, "depthwise", 0))))
             insert_after(model, n, nodes)
             model.graph.node.remove(n)
             return model, True
@@ -156,12 +148,12 @@ class MaxPoolToStreaming(Transformation):
             if n.op_type != "MaxPoolNHWC":
                 continue
             xdt = _int_dt(model, n.input[0])
-            if xdt is None or any(_attr(n, "pads", [0])) or _attr(n, "ceil_mode", 0):
+            if xdt is None or any(node_attr(n, "pads", [0])) or node_attr(n, "ceil_mode", 0):
                 continue
             _, ih, iw, c = model.get_tensor_shape(n.input[0])
             node = helper.make_node("StreamingMaxPool", [n.input[0]], [n.output[0]], domain=DOMAIN, name=n.name,
-                                    PoolDim=list(_attr(n, "kernel_shape")), ImgDim=[ih, iw], NumChannels=c,
-                                    Stride=list(_attr(n, "strides")), PE=1, dataType=xdt.name)
+                                    PoolDim=list(node_attr(n, "kernel_shape")), ImgDim=[ih, iw], NumChannels=c,
+                                    Stride=list(node_attr(n, "strides")), PE=1, dataType=xdt.name)
             insert_after(model, n, [node])
             model.graph.node.remove(n)
             return model, True
@@ -177,8 +169,8 @@ class TopKToLabelSelect(Transformation):
                 continue
             xdt, k = _int_dt(model, n.input[0]), model.get_initializer(n.input[1])
             shape = model.get_tensor_shape(n.input[0])
-            if xdt is None or k is None or len(shape) != 2 or _attr(n, "largest", 1) != 1 or \
-                    _attr(n, "axis", -1) not in (-1, 1) or model.find_consumers(n.output[0]):
+            if xdt is None or k is None or len(shape) != 2 or node_attr(n, "largest", 1) != 1 or \
+                    node_attr(n, "axis", -1) not in (-1, 1) or model.find_consumers(n.output[0]):
                 continue
             labels = shape[-1]
             odt = smallest_int_datatype(0, max(labels - 1, 1))
