@@ -14,11 +14,17 @@ Rules:
   qnn_compile            QONNX model -> hardware-layer graph <name>.onnx + <name>_summary.txt
   hw_layer_test          one hardware layer's generated RTL vs its numpy golden model, in Verilator
   hw_layer_synth         one hardware layer's generated RTL through yosys_synth (xc7, xcup)
+  hw_layer_test_manifest which layers a package's hw_layer_tests cover (for the conformance test)
 """
 
 load("//bazel/private:compile.bzl", _qnn_compile = "qnn_compile")
 load("//bazel/private:hls.bzl", _hls_csim_test = "hls_csim_test")
-load("//bazel/private:layer_test.bzl", _hw_layer_synth = "hw_layer_synth", _hw_layer_test = "hw_layer_test")
+load(
+    "//bazel/private:layer_test.bzl",
+    _hw_layer_synth = "hw_layer_synth",
+    _hw_layer_test = "hw_layer_test",
+    _hw_layer_test_manifest = "hw_layer_test_manifest",
+)
 load("//bazel/private:models.bzl", _qonnx_export = "qonnx_export")
 load("//bazel/private:mutant.bzl", _rtl_mutant = "rtl_mutant", _verilator_mutant_test = "verilator_mutant_test")
 load(
@@ -53,4 +59,5 @@ qonnx_export = _qonnx_export
 qnn_compile = _qnn_compile
 hw_layer_test = _hw_layer_test
 hw_layer_synth = _hw_layer_synth
+hw_layer_test_manifest = _hw_layer_test_manifest
 verilator_mutant_test = _verilator_mutant_test

@@ -12,6 +12,8 @@ def _hw_layer_vectors_impl(ctx):
     inp = ctx.actions.declare_file(top + ".in.hex")
     exp = ctx.actions.declare_file(top + ".out.hex")
     meta = ctx.actions.declare_file(top + ".meta")
+    weights = ctx.actions.declare_file(top + ".weights.hex")
+    axilite = ctx.actions.declare_file(top + ".axilite.txt")
     args = ctx.actions.args()
     args.add("--op", ctx.attr.op)
     args.add("--attrs", ctx.attr.attrs)
@@ -30,16 +32,18 @@ def _hw_layer_vectors_impl(ctx):
     args.add("--meta_prefix", inp.dirname[len(ctx.bin_dir.path) + 1:])
     if ctx.attr.flip_weight_bit:
         args.add("--flip_weight_bit")
+    if ctx.attr.variant:
+        args.add("--variant", ctx.attr.variant)
     ctx.actions.run(
         executable = ctx.executable._tool,
         arguments = [args],
         inputs = [ctx.file._template],
-        outputs = [wrapper, mem, inp, exp, meta],
+        outputs = [wrapper, mem, inp, exp, meta, weights, axilite],
         mnemonic = "LayerVectors",
         progress_message = "Generating RTL wrapper and golden vectors for %s" % ctx.label,
     )
     return [
-        DefaultInfo(files = depset([wrapper]), runfiles = ctx.runfiles(files = [mem, inp, exp, meta])),
+        DefaultInfo(files = depset([wrapper]), runfiles = ctx.runfiles(files = [mem, inp, exp, meta, weights, axilite])),
         OutputGroupInfo(meta = depset([meta])),
         # The wrapper as a Verilog source, with the memory files as inputs of whatever uses it.
         collect_verilog([wrapper], [mem], ctx.attr.rtl),
@@ -55,6 +59,7 @@ hw_layer_vectors = rule(
         "top": attr.string(mandatory = True, doc = "Name of the generated wrapper module."),
         "seed": attr.int(default = 1, doc = "Seed of the random parameters and inputs."),
         "frames": attr.int(default = 2, doc = "Input frames to stream."),
+        "variant": attr.string(doc = "Parameter variant for the layer's random_params, e.g. shared_thresholds."),
         "flip_weight_bit": attr.bool(default = False, doc = "Mutation: flip one bit of the first memory file."),
         "for_synthesis": attr.bool(default = False, doc = "Write memory paths for synthesis (execroot) instead of simulation (runfiles)."),
         "rtl": attr.label_list(doc = "verilog_library targets the wrapper instantiates."),
@@ -63,11 +68,13 @@ hw_layer_vectors = rule(
     },
 )
 
-def hw_layer_test(name, op, attrs, rtl, seed = 1, frames = 2, flip_weight_bit = False, size = "small", tags = []):
+def hw_layer_test(name, op, attrs, rtl, seed = 1, frames = 2, variant = "", flip_weight_bit = False, size = "small", tags = []):
     """A Verilator test of layer `op` with `attrs` (a dict) against the numpy golden
     model: random parameters and inputs, back-pressure and input gaps, exact output and
     cycle checks (rtl/common/tb/stream_tb.cpp). `rtl`: the layer's verilog_library.
-    With flip_weight_bit the test passes only if the simulation fails (mutation check)."""
+    `variant`: a parameter variant the layer's random_params knows (e.g.
+    "shared_thresholds"). With flip_weight_bit the test passes only if the simulation
+    fails (mutation check)."""
     top = name.replace("-", "_")
     hw_layer_vectors(
         name = name + "_vectors",
@@ -76,6 +83,7 @@ def hw_layer_test(name, op, attrs, rtl, seed = 1, frames = 2, flip_weight_bit = 
         top = top,
         seed = seed,
         frames = frames,
+        variant = variant,
         flip_weight_bit = flip_weight_bit,
         rtl = [rtl],
     )
@@ -113,3 +121,29 @@ def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1):
             top = top,
             verilog = ":" + name + "_rtl",
         )
+
+def _hw_layer_test_manifest_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name + ".json")
+    ctx.actions.write(out, ctx.attr.content)
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+
+_hw_layer_test_manifest = rule(
+    implementation = _hw_layer_test_manifest_impl,
+    attrs = {"content": attr.string(mandatory = True)},
+)
+
+def hw_layer_test_manifest(name):
+    """`<name>.json`: {op: [test labels]} for every hw_layer_test defined above this call
+    in the package (mutation tests excluded). The layer conformance test reads these
+    manifests: a registered layer with RTL but no Verilator test fails it."""
+    tests = {}
+    for r in native.existing_rules().values():
+        if r["kind"] != "hw_layer_vectors" or r["for_synthesis"] or r["flip_weight_bit"]:
+            continue
+        label = "//%s:%s" % (native.package_name(), r["name"][:-len("_vectors")])
+        tests[r["op"]] = sorted(tests.get(r["op"], []) + [label])
+    _hw_layer_test_manifest(
+        name = name,
+        content = json.encode({op: tests[op] for op in sorted(tests)}),
+        visibility = ["//visibility:public"],
+    )

@@ -13,6 +13,9 @@ from qnn2fpga import errors, packing
 from qnn2fpga.layers.base import HwLayer, RtlInstance
 
 TEMPLATE = "rtl/common/layer_wrapper.sv.j2"
+# The AXI4-lite slave port of a runtime-writable memory (rtl/common/axil_mem_write.sv).
+AXILITE_SIGNALS = ("awaddr", "awvalid", "awready", "wdata", "wstrb", "wvalid", "wready", "bresp", "bvalid",
+                   "bready", "araddr", "arvalid", "arready", "rdata", "rresp", "rvalid", "rready")
 
 
 @dataclass
@@ -30,6 +33,11 @@ def _verilog_value(v) -> str:
     return '"' + str(v).replace('"', "") + '"'
 
 
+def memory_file_name(top: str, param: str) -> str:
+    """File name of the memory file bound to parameter `param` of wrapper `top`."""
+    return f"{top}_{param.lower()}.hex"
+
+
 def generate(layer: HwLayer, params, top: str, template_text: str, memory_dir: str) -> GeneratedRtl:
     """The wrapper `top` around the layer's RTL module and its memory files. `memory_dir`
     is where the simulator/synthesis will find the files (a path relative to its working
@@ -41,14 +49,21 @@ def generate(layer: HwLayer, params, top: str, template_text: str, memory_dir: s
     values = dict(inst.params)
     files = {}
     for pname, (words, width) in sorted(inst.memories.items()):
-        fname = f"{top}_{pname.lower()}.hex"
+        fname = memory_file_name(top, pname)
         files[fname] = packing.hex_lines(words, width)
         values[pname] = f"{memory_dir}/{fname}" if memory_dir else fname
+    passed = []
+    if inst.weight_stream:
+        passed += [f"s_axis_w_{s}" for s in ("tdata", "tvalid", "tready")]
+    if inst.axilite:
+        passed += [f"s_axilite_{s}" for s in AXILITE_SIGNALS]
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     text = env.from_string(template_text).render(
         header=f"generated from layer {layer.onnx_node.name} ({layer.op_type}); do not edit",
         module=inst.module, top=top,
         in_width=layer.get_instream_width(), out_width=layer.get_outstream_width(),
+        weight_width=inst.weight_stream[1] if inst.weight_stream else 0,
+        axilite_addr_bits=inst.axilite[1] if inst.axilite else 0, passed_ports=passed,
         params=[(k, _verilog_value(values[k])) for k in sorted(values)],
         unused_outputs=sorted(inst.unused_outputs.items()), tied_inputs=sorted(inst.tied_inputs.items()))
     return GeneratedRtl(inst, text, files)

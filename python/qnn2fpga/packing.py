@@ -116,3 +116,19 @@ def threshold_words(t: np.ndarray, pe: int, bits: int) -> list[int]:
     c, n = t.shape
     codes = to_twos(t, bits)
     return [pack_fields(codes[cf * pe:(cf + 1) * pe].reshape(-1), bits) for cf in range(c // pe)]
+
+
+def axilite_stride(width: int) -> int:
+    """32-bit registers per memory word in the AXI-lite map of a writable memory: the
+    number of 32-bit chunks of a `width`-bit word, rounded up to a power of two."""
+    chunks = -(-width // 32)
+    return 1 << (chunks - 1).bit_length()
+
+
+def axilite_writes(words: Sequence[int], width: int) -> list[tuple[int, int]]:
+    """(byte address, 32-bit data) writes that store `words` (`width` bits each) in a
+    runtime-writable memory (rtl/common/axil_mem_write.sv): chunk j (bits [32j, 32j+32))
+    of word i at byte address (i * axilite_stride(width) + j) * 4, chunks low to high,
+    since writing the top chunk commits the word."""
+    stride, chunks = axilite_stride(width), -(-width // 32)
+    return [((i * stride + j) * 4, (w >> (32 * j)) & 0xFFFFFFFF) for i, w in enumerate(words) for j in range(chunks)]

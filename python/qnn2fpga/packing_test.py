@@ -58,3 +58,14 @@ def test_threshold_words_layout():
     t = np.array([[-1, 2], [3, 4]], np.float32)
     assert packing.threshold_words(t, pe=2, bits=4) == [0x432F]
     assert packing.threshold_words(t, pe=1, bits=4) == [0x2F, 0x43]
+
+
+def test_axilite_writes_address_map():
+    # 8 bits: one register per word.
+    assert packing.axilite_writes([0x12, 0xFF], 8) == [(0, 0x12), (4, 0xFF)]
+    # 40 bits: two chunks, stride 2; low chunk first.
+    assert packing.axilite_writes([0xAB_1234_5678], 40) == [(0, 0x12345678), (4, 0xAB)]
+    # 72 bits: three chunks, stride rounded up to 4 registers.
+    w = (0x1 << 64) | (0x2 << 32) | 0x3
+    assert packing.axilite_writes([0, w], 72) == [(0, 0), (4, 0), (8, 0), (16, 3), (20, 2), (24, 1)]
+    assert [packing.axilite_stride(b) for b in (1, 32, 33, 64, 65, 128, 129)] == [1, 1, 2, 2, 4, 4, 8]

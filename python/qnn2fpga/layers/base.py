@@ -289,7 +289,12 @@ class RtlInstance:
     (words, word width)) written to $readmemh files whose paths fill those parameters.
     `latency`: cycles beyond `cycles()` the module may take for a frame (pipeline fill).
     `unused_outputs`: extra output ports (name -> width) the wrapper leaves unconnected;
-    `tied_inputs`: extra input ports (name -> Verilog constant) the wrapper ties off."""
+    `tied_inputs`: extra input ports (name -> Verilog constant) the wrapper ties off.
+    `weight_stream`: (words of one frame, width) when the module takes its parameters on
+    a second AXI stream `s_axis_w` (mem_mode "external"): the wrapper exposes that port
+    and the testbench streams these words. `axilite`: (memory parameter name, address
+    bits) when that memory is writable at run time through the AXI-lite port
+    `s_axilite_*` (packing.axilite_writes gives the writes of its words)."""
 
     module: str
     library: str
@@ -298,6 +303,8 @@ class RtlInstance:
     latency: int = 0
     unused_outputs: dict = field(default_factory=dict)
     tied_inputs: dict = field(default_factory=dict)
+    weight_stream: tuple | None = None
+    axilite: tuple | None = None
 
 
 class HwLayer(CustomOp):

@@ -10,6 +10,7 @@ the node.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import tempfile
@@ -53,6 +54,62 @@ def test_registry_is_not_empty_and_examples_exist():
             "AddStreams", "ChannelwiseOp"} <= set(LAYERS)
     for op, cls in LAYERS.items():
         assert cls.examples(np.random.default_rng(0)), f"{op} has no conformance example"
+
+
+# Where each layer's own tests are: Verilator tests listed by hw_layer_test_manifest
+# targets (data of this test), unit test modules next to the layer modules.
+HW_TEST_MANIFESTS = ["rtl/layer_tests/layer_tests.json", "rtl/streaming_fifo/layer_tests.json"]
+
+
+def _runfile(path: str) -> str:
+    root = os.path.join(os.environ.get("TEST_SRCDIR", ""), os.environ.get("TEST_WORKSPACE", ""))
+    return os.path.join(root, path)
+
+
+def untested_layers(registry, hw_tests: dict, unit_test_modules) -> list[str]:
+    """Layers without tests of their own: a layer with RTL (its first example's `rtl()`)
+    needs a Verilator test (hw_layer_test); one without RTL a unit test module
+    `<module>_test.py` against an independent reference."""
+    problems = []
+    for op, cls in sorted(registry.items()):
+        ex = cls.examples(np.random.default_rng(0))[0]
+        layer = the_layer(single_node_model(op, ex.attrs, ex.params))
+        if layer.rtl(list(ex.params)) is not None:
+            if not hw_tests.get(op):
+                problems.append(f"{op} has RTL but no hw_layer_test (add one to rtl/layer_tests/BUILD.bazel)")
+        elif cls.__module__.rsplit(".", 1)[-1] + "_test" not in unit_test_modules:
+            problems.append(f"{op} has neither RTL tests nor a unit test module")
+    return problems
+
+
+def _hw_tests() -> dict:
+    merged = {}
+    for path in HW_TEST_MANIFESTS:
+        with open(_runfile(path)) as f:
+            for op, tests in json.load(f).items():
+                merged.setdefault(op, []).extend(tests)
+    return merged
+
+
+def _unit_test_modules() -> set:
+    here = os.path.dirname(os.path.abspath(__file__))
+    return {f[:-3] for f in os.listdir(here) if f.endswith("_test.py")}
+
+
+def test_every_layer_has_tests_of_its_own():
+    assert untested_layers(LAYERS, _hw_tests(), _unit_test_modules()) == []
+
+
+def test_a_layer_without_tests_is_reported():
+    mvau = LAYERS["MVAU"]
+    hw = _hw_tests()
+    assert hw["MVAU"] and untested_layers({"MVAU": mvau}, hw, set()) == []
+    assert untested_layers({"MVAU": mvau}, {}, set(_unit_test_modules())) == [
+        "MVAU has RTL but no hw_layer_test (add one to rtl/layer_tests/BUILD.bazel)"]
+    pool = LAYERS["StreamingMaxPool"]
+    assert untested_layers({"StreamingMaxPool": pool}, hw, {"streaming_max_pool_test"}) == []
+    assert untested_layers({"StreamingMaxPool": pool}, hw, set()) == [
+        "StreamingMaxPool has neither RTL tests nor a unit test module"]
 
 
 def test_every_layer_module_registers_a_layer():

@@ -121,9 +121,11 @@ class MVAU(HwLayer):
         if not self.noActivation:
             numerics.check_activation(self.where, params[1], self.MH, self.ActVal, self.outputDataType)
 
-    def random_params(self, rng: np.random.Generator) -> list[np.ndarray]:
+    def random_params(self, rng: np.random.Generator, variant: str = "") -> list[np.ndarray]:
         """Weights of weightDataType and, with an activation, sorted thresholds spread over
-        the accumulator range (for generated hardware tests)."""
+        the accumulator range (for generated hardware tests); variant "shared_thresholds":
+        one threshold row for every output channel."""
+        numerics.check_variant(self.where, variant, ("", "shared_thresholds"))
         w = numerics.random_values(self.weightDataType, (self.MW, self.MH), rng)
         if self.noActivation:
             return [w]
@@ -132,7 +134,8 @@ class MVAU(HwLayer):
         lo, hi = numerics.matmul_acc_range(self.inputDataType, w)
         spread = max(1, (hi - lo) // 4)  # concentrate where accumulators usually land
         mid = (lo + hi) // 2
-        t = np.sort(rng.integers(mid - spread, mid + spread + 1, size=(self.MH, n_thres)), axis=1)
+        rows = 1 if variant == "shared_thresholds" else self.MH
+        t = np.sort(rng.integers(mid - spread, mid + spread + 1, size=(rows, n_thres)), axis=1)
         return [w, t.astype(np.float32)]
 
     def rtl(self, params):
@@ -151,21 +154,26 @@ class MVAU(HwLayer):
                  W_BIPOLAR=int(wdt == numerics.BIPOLAR), ACC_BITS=acc_bits, NO_ACT=self.noActivation,
                  OUT_BITS=packing.element_bits(odt), OUT_BIPOLAR=int(odt == numerics.BIPOLAR),
                  ACT_VAL=self.ActVal, MEM_MODE=self.mem_mode, RAM_STYLE=self.ram_style)
-        mems = {"WEIGHT_FILE": (packing.mvau_weight_words(w, wdt, self.SIMD, self.PE),
-                                self.PE * self.SIMD * packing.element_bits(wdt))}
+        weight_words = packing.mvau_weight_words(w, wdt, self.SIMD, self.PE)
+        weight_width = self.PE * self.SIMD * packing.element_bits(wdt)
+        mems = {"WEIGHT_FILE": (weight_words, weight_width)}
         thr_bits = acc_bits + 1
         if self.noActivation:
             p.update(N_THRES=1, THR_BITS=thr_bits)
             mems["THRES_FILE"] = ([0] * (self.MH // self.PE), self.PE * thr_bits)
         else:
-            t = np.broadcast_to(params[1], (self.MH, params[1].shape[1]))
+            t = numerics.comparator_thresholds(params[1], int(adt.min()), int(adt.max()))
+            t = np.broadcast_to(t, (self.MH, t.shape[1]))
             p.update(N_THRES=t.shape[1], THR_BITS=thr_bits)
             mems["THRES_FILE"] = (packing.threshold_words(t, self.PE, thr_bits), self.PE * t.shape[1] * thr_bits)
-        # The weight stream input is used only with mem_mode "external".
+        if self.mem_mode == "external":
+            # The whole weight memory once per input vector.
+            ports = dict(weight_stream=(weight_words * math.prod(self.numInputVectors), weight_width))
+        else:
+            ports = dict(unused_outputs={"s_axis_w_tready": 1},
+                         tied_inputs={"s_axis_w_tdata": "'0", "s_axis_w_tvalid": "1'b0"})
         return RtlInstance(module="mvau", library="//rtl/mvau", params=p, memories=mems,
-                           latency=4 if self.noActivation else 5,
-                           unused_outputs={"s_axis_w_tready": 1},
-                           tied_inputs={"s_axis_w_tdata": "'0", "s_axis_w_tvalid": "1'b0"})
+                           latency=4 if self.noActivation else 5, **ports)
 
     def execute(self, x, weights, thresholds=None):
         acc = numerics.exact_matmul(x, weights)

@@ -202,3 +202,18 @@ def sliding_window_dim(ifm: int, kernel: int, stride: int, dilation: int = 1, ce
         return (ifm - span) // stride + 1
     out = -(-(ifm - span) // stride) + 1
     return out - 1 if (out - 1) * stride >= ifm else out
+
+
+def check_variant(where: str, variant: str, known) -> None:
+    """Refuses a random-parameter variant a layer does not know (hardware test setup)."""
+    if variant not in known:
+        raise ModelError(where, f"unknown parameter variant {variant!r}",
+                         "use one of " + ", ".join(repr(v) for v in known))
+
+
+def comparator_thresholds(thresholds: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Integer thresholds that compare like `thresholds` on integer inputs in [lo, hi]:
+    x >= t exactly when x >= ceil(t), and thresholds below lo (always reached) or above hi
+    (never reached) clip to lo and hi + 1. Hardware stores these, in signed fields wide
+    enough for [lo, hi + 1]."""
+    return np.clip(np.ceil(np.asarray(thresholds, dtype=np.float64)), lo, hi + 1).astype(np.int64)

@@ -155,3 +155,15 @@ def test_datatype_parsing():
     assert not numerics.is_integer_datatype(DataType["FLOAT32"])
     assert not numerics.is_integer_datatype(DataType["FIXED<8,4>"])
     assert numerics.is_integer_datatype(DataType["BIPOLAR"])
+
+
+def test_comparator_thresholds_compare_like_the_originals():
+    rng = np.random.default_rng(3)
+    t = np.sort(rng.uniform(-20, 20, size=(4, 6)), axis=1)
+    lo, hi = -8, 7
+    hw = numerics.comparator_thresholds(t, lo, hi)
+    assert hw.min() >= lo and hw.max() <= hi + 1 and hw.dtype == np.int64
+    x = np.arange(lo, hi + 1)
+    for c in range(4):
+        for j in range(6):
+            np.testing.assert_array_equal(x >= t[c, j], x >= hw[c, j])

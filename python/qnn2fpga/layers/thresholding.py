@@ -76,13 +76,16 @@ class Thresholding(HwLayer):
     def check_params(self, params) -> None:
         numerics.check_activation(self.where, params[0], self.NumChannels, self.ActVal, self.outputDataType)
 
-    def random_params(self, rng: np.random.Generator) -> list[np.ndarray]:
-        """Per-channel sorted thresholds over the input range (for generated hardware tests)."""
+    def random_params(self, rng: np.random.Generator, variant: str = "") -> list[np.ndarray]:
+        """Per-channel sorted thresholds over the input range (for generated hardware
+        tests); variant "shared_thresholds": one row for every channel."""
+        numerics.check_variant(self.where, variant, ("", "shared_thresholds"))
         n = 1 if self.outputDataType == numerics.BIPOLAR else \
             int(self.outputDataType.max() - self.outputDataType.min())
         idt = self.inputDataType
         lo, hi = (-1, 1) if idt == numerics.BIPOLAR else (int(idt.min()), int(idt.max()) + 1)
-        t = np.sort(rng.integers(lo, hi + 1, size=(self.NumChannels, n)), axis=1)
+        rows = 1 if variant == "shared_thresholds" else self.NumChannels
+        t = np.sort(rng.integers(lo, hi + 1, size=(rows, n)), axis=1)
         return [t.astype(np.float32)]
 
     def rtl(self, params):
@@ -90,9 +93,14 @@ class Thresholding(HwLayer):
         from qnn2fpga import packing  # noqa: PLC0415
 
         idt, odt = self.inputDataType, self.outputDataType
-        t = params[0]
+        if idt == numerics.BIPOLAR:
+            # The RTL compares the 1-bit code c of x = 2c - 1: x >= t iff c >= (t + 1) / 2.
+            t = numerics.comparator_thresholds((params[0] + 1) / 2, 0, 1)
+            thr_bits = 3  # [0, 2], signed
+        else:
+            t = numerics.comparator_thresholds(params[0], int(idt.min()), int(idt.max()))
+            thr_bits = packing.element_bits(idt) + (1 if idt.signed() else 2)  # [min, max + 1], signed
         shared = int(t.shape[0] == 1 and self.NumChannels > 1)
-        thr_bits = packing.element_bits(idt) + (1 if idt.signed() else 2)  # [min, max + 1], signed
         rows = t if shared else np.broadcast_to(t, (self.NumChannels, t.shape[1]))
         words = packing.threshold_words(np.repeat(rows, self.PE, axis=0) if shared else rows, self.PE, thr_bits)
         p = dict(NUM_CHANNELS=self.NumChannels, PE=self.PE, NUM_VECTORS=math.prod(self.numInputVectors),
@@ -102,7 +110,7 @@ class Thresholding(HwLayer):
                  RAM_STYLE=self.ram_style, DEPTH_TRIGGER_BRAM=self.depth_trigger_bram,
                  DEPTH_TRIGGER_URAM=self.depth_trigger_uram)
         return RtlInstance(module="thresholding", library="//rtl/thresholding", params=p,
-                           memories={"THRES_FILE": (words, self.PE * t.shape[1] * thr_bits)}, latency=8)
+                           memories={"THRES_FILE": (words, self.PE * t.shape[1] * thr_bits)}, latency=3)
 
     def execute(self, x, thresholds):
         return numerics.threshold_activation(x, thresholds, self.ActVal, self.outputDataType)

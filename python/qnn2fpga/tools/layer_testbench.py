@@ -7,7 +7,10 @@
 
 Random parameters (the layer's `random_params`) and inputs, the numpy golden outputs,
 the generated wrapper and memory files, and the testbench's meta file (stream widths,
-file paths, cycle estimate and allowed latency). `--flip_weight_bit` flips one bit of
+file paths, cycle estimate and allowed latency). Next to the input file go
+NAME.weights.hex (the s_axis_w words of mem_mode "external", else empty) and
+NAME.axilite.txt ("address data" hex writes of a runtime-writable memory, whose memory
+file is then all zeros, else empty). `--flip_weight_bit` flips one bit of
 the first memory after the golden outputs are computed: the test must then fail.
 """
 
@@ -42,6 +45,7 @@ flags.DEFINE_string("meta", None, "output: testbench meta file", required=True)
 flags.DEFINE_string("meta_prefix", "", "prefix of the input/expected paths in the meta file")
 flags.DEFINE_string("template", None, "the wrapper template (rtl/common/layer_wrapper.sv.j2)", required=True)
 flags.DEFINE_bool("flip_weight_bit", False, "mutation: flip one bit of the first memory")
+flags.DEFINE_string("variant", "", "parameter variant for the layer's random_params (e.g. shared_thresholds)")
 
 
 def main(argv):
@@ -55,7 +59,7 @@ def main(argv):
         nv = list(attrs.get("numInputVectors", [1]))
         attrs["numInputVectors"] = [nv[0] * FLAGS.frames] + nv[1:]
     layer0 = cls(cls.make_node([], [], name=FLAGS.top, **attrs))
-    params = layer0.random_params(rng)
+    params = layer0.random_params(rng, **({"variant": FLAGS.variant} if FLAGS.variant else {}))
     model = testing.single_node_model(FLAGS.op, attrs, params, name=FLAGS.top)
     layer = testing.the_layer(model)
     x = testing.random_inputs(model, rng)
@@ -63,6 +67,15 @@ def main(argv):
     y = y[0] if isinstance(y, tuple) else y
 
     gen = codegen.generate(layer, params, FLAGS.top, open(FLAGS.template).read(), FLAGS.memory_path)
+    inst = gen.instance
+    axilite = []
+    if inst.axilite:
+        # The memory starts from zeros; the testbench writes the real words first, so a
+        # passing test proves the AXI-lite path.
+        words, width = inst.memories[inst.axilite[0]]
+        axilite = packing.axilite_writes(words, width)
+        name = codegen.memory_file_name(FLAGS.top, inst.axilite[0])
+        gen.memory_files[name] = packing.hex_lines([0] * len(words), width)
     if FLAGS.flip_weight_bit:
         weights = [f for f in gen.memory_files if f.endswith("_weight_file.hex")]
         name = (weights or sorted(gen.memory_files))[0]
@@ -79,11 +92,22 @@ def main(argv):
     with open(FLAGS.expected, "w") as f:
         f.write(packing.hex_lines(out_words, layer.get_outstream_width()))
     prefix = FLAGS.meta_prefix
+    meta = (f"in_width {layer.get_instream_width()}\nout_width {layer.get_outstream_width()}\n"
+            f"input {os.path.join(prefix, os.path.basename(FLAGS.input))}\n"
+            f"expected {os.path.join(prefix, os.path.basename(FLAGS.expected))}\n"
+            f"cycles {layer.cycles()}\nlatency {inst.latency}\n")
+    # Optional streams, next to the input file: the weight stream and the AXI-lite writes.
+    stem = FLAGS.input[:-len(".in.hex")]
+    with open(stem + ".weights.hex", "w") as f:
+        f.write(packing.hex_lines(*inst.weight_stream) if inst.weight_stream else "")
+    if inst.weight_stream:
+        meta += f"w_width {inst.weight_stream[1]}\nweights {os.path.join(prefix, os.path.basename(stem))}.weights.hex\n"
+    with open(stem + ".axilite.txt", "w") as f:
+        f.write("".join(f"{a:x} {d:08x}\n" for a, d in axilite))
+    if axilite:
+        meta += f"axilite {os.path.join(prefix, os.path.basename(stem))}.axilite.txt\n"
     with open(FLAGS.meta, "w") as f:
-        f.write(f"in_width {layer.get_instream_width()}\nout_width {layer.get_outstream_width()}\n"
-                f"input {os.path.join(prefix, os.path.basename(FLAGS.input))}\n"
-                f"expected {os.path.join(prefix, os.path.basename(FLAGS.expected))}\n"
-                f"cycles {layer.cycles()}\nlatency {gen.instance.latency}\n")
+        f.write(meta)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,13 @@
 //                       working directory), cycles (estimated cycles for all input
 //                       words at full rate), latency (allowed extra cycles: pipeline
 //                       fill and drain)
+//                       Optional: w_width and weights (words for a second input
+//                       stream s_axis_w, e.g. external weights, offered with the same
+//                       kind of random gaps as the input), axilite (file of "address
+//                       data" hex pairs written through the s_axilite_* port after
+//                       reset, each answered OKAY, before any stream word). The DUT's
+//                       ports decide which apply: the testbench is compiled against
+//                       them (a listed file for a missing port is an error).
 //          --seed=S     random seed for the stall patterns (default 1)
 //          --expect_failure  mutation test: pass only if some scenario fails
 //
@@ -15,6 +22,8 @@
 // back-pressure), bursty. A run that stops producing output for far longer than the
 // estimate is reported as a hang with the number of words seen, not a timeout.
 #include <memory>
+#include <type_traits>
+#include <utility>
 
 #include "Vdut.h"
 #include "rtl/common/tb/harness.hpp"
@@ -22,10 +31,21 @@
 namespace {
 
 struct Meta {
-  int in_width = 0, out_width = 0;
+  int in_width = 0, out_width = 0, w_width = 0;
   long cycles = 0, latency = 0;
-  std::vector<tb::Bits> input, expected;
+  std::vector<tb::Bits> input, expected, weights;
+  std::vector<std::pair<uint32_t, uint32_t>> axilite;
 };
+
+// Which optional interfaces the DUT has (detected from Verilator's port members).
+template <typename D, typename = void>
+struct HasWeightStream : std::false_type {};
+template <typename D>
+struct HasWeightStream<D, std::void_t<decltype(std::declval<D&>().s_axis_w_tvalid)>> : std::true_type {};
+template <typename D, typename = void>
+struct HasAxiLite : std::false_type {};
+template <typename D>
+struct HasAxiLite<D, std::void_t<decltype(std::declval<D&>().s_axilite_awvalid)>> : std::true_type {};
 
 tb::Bits parse_hex(const std::string& s, int width) {
   tb::Bits v((width + 31) / 32, 0);
@@ -74,14 +94,78 @@ Meta read_meta(const std::string& path) {
   m.latency = std::stol(kv.at("latency"));
   m.input = read_words(kv.at("input"), m.in_width);
   m.expected = read_words(kv.at("expected"), m.out_width);
+  if (kv.count("weights")) {
+    m.w_width = std::stoi(kv.at("w_width"));
+    m.weights = read_words(kv.at("weights"), m.w_width);
+  }
+  if (kv.count("axilite")) {
+    std::ifstream a(kv.at("axilite"));
+    if (!a) {
+      std::fprintf(stderr, "testbench: cannot read %s\n", kv.at("axilite").c_str());
+      std::exit(2);
+    }
+    std::string addr, data;
+    while (a >> addr >> data)
+      m.axilite.emplace_back(std::stoul(addr, nullptr, 16), std::stoul(data, nullptr, 16));
+  }
+  if (!m.weights.empty() && !HasWeightStream<Vdut>::value) {
+    std::fprintf(stderr, "testbench: meta lists weights, but the DUT has no s_axis_w port\n");
+    std::exit(2);
+  }
+  if (!m.axilite.empty() && !HasAxiLite<Vdut>::value) {
+    std::fprintf(stderr, "testbench: meta lists AXI-lite writes, but the DUT has no s_axilite port\n");
+    std::exit(2);
+  }
   return m;
+}
+
+// Writes every (address, data) pair through the AXI-lite port, address and data offered
+// together, response accepted at once. Returns "" or the first problem.
+template <typename D, typename Tick>
+std::string axilite_writes(D& dut, const Meta& m, Tick tick) {
+  if constexpr (HasAxiLite<D>::value) {
+    dut.s_axilite_arvalid = 0;
+    dut.s_axilite_rready = 1;
+    dut.s_axilite_bready = 1;
+    dut.s_axilite_wstrb = 0xF;
+    for (const auto& [addr, data] : m.axilite) {
+      dut.s_axilite_awaddr = addr;
+      dut.s_axilite_wdata = data;
+      bool aw = true, w = true;
+      int wait = 0;
+      for (;;) {
+        dut.s_axilite_awvalid = aw;
+        dut.s_axilite_wvalid = w;
+        dut.clk = 0;
+        dut.eval();
+        bool done = dut.s_axilite_bvalid;
+        int resp = dut.s_axilite_bresp;
+        if (aw && dut.s_axilite_awready) aw = false;
+        if (w && dut.s_axilite_wready) w = false;
+        dut.clk = 1;
+        dut.eval();
+        if (done) {
+          if (resp != 0) return "AXI-lite write to " + tb::to_hex({addr}) + " answered " + std::to_string(resp);
+          break;
+        }
+        if (++wait > 100) return "AXI-lite write to " + tb::to_hex({addr}) + " got no response";
+      }
+      dut.s_axilite_awvalid = 0;
+      dut.s_axilite_wvalid = 0;
+    }
+    tick();
+  } else {
+    (void)dut, (void)m, (void)tick;
+  }
+  return "";
 }
 
 // Runs all input words through a fresh DUT; in_p / out_p: probability per cycle that the
 // input is offered / the output is accepted. Returns "" or the first problem.
+template <typename D>
 std::string run(const Meta& m, double in_p, double out_p, bool bursty, uint64_t seed, long* cycles_out) {
   auto ctx = std::make_unique<VerilatedContext>();
-  auto dut = std::make_unique<Vdut>(ctx.get());
+  auto dut = std::make_unique<D>(ctx.get());
   tb::Rng rng(seed);
   auto tick = [&] {
     dut->clk = 0;
@@ -92,8 +176,17 @@ std::string run(const Meta& m, double in_p, double out_p, bool bursty, uint64_t 
   dut->rst_n = 0;
   dut->s_axis_tvalid = 0;
   dut->m_axis_tready = 0;
+  if constexpr (HasWeightStream<D>::value) dut->s_axis_w_tvalid = 0;
+  if constexpr (HasAxiLite<D>::value) {
+    dut->s_axilite_awvalid = 0;
+    dut->s_axilite_wvalid = 0;
+    dut->s_axilite_arvalid = 0;
+  }
   for (int i = 0; i < 4; ++i) tick();
   dut->rst_n = 1;
+  if (std::string err = axilite_writes(*dut, m, tick); !err.empty()) return err;
+  std::size_t w_sent = 0;
+  bool w_offering = false;
 
   std::size_t sent = 0, got = 0;
   long cycle = 0, first_in = -1, last_out = -1, idle = 0;
@@ -107,10 +200,21 @@ std::string run(const Meta& m, double in_p, double out_p, bool bursty, uint64_t 
     bool ready = bursty ? (burst_on || rng.chance(0.3)) : rng.chance(out_p);
     dut->s_axis_tvalid = offering;
     if (sent < m.input.size()) tb::set_port(dut->s_axis_tdata, m.input[sent]);
+    if constexpr (HasWeightStream<D>::value) {
+      if (!w_offering) w_offering = w_sent < m.weights.size() && (bursty ? burst_on : rng.chance(in_p));
+      dut->s_axis_w_tvalid = w_offering;
+      if (w_sent < m.weights.size()) tb::set_port(dut->s_axis_w_tdata, m.weights[w_sent]);
+    }
     dut->m_axis_tready = ready;
     dut->clk = 0;
     dut->eval();
     bool in_fire = offering && dut->s_axis_tready;
+    if constexpr (HasWeightStream<D>::value) {
+      if (w_offering && dut->s_axis_w_tready) {
+        ++w_sent;
+        w_offering = false;
+      }
+    }
     bool out_fire = ready && dut->m_axis_tvalid;
     if (out_fire) {
       tb::Bits w = tb::get_port(dut->m_axis_tdata, m.out_width);
@@ -122,8 +226,9 @@ std::string run(const Meta& m, double in_p, double out_p, bool bursty, uint64_t 
       idle = 0;
     } else if (++idle > hang_limit) {
       return "hang: " + std::to_string(got) + " of " + std::to_string(m.expected.size()) +
-             " output words and " + std::to_string(sent) + " of " + std::to_string(m.input.size()) +
-             " input words after " + std::to_string(cycle) + " cycles";
+             " output words, " + std::to_string(sent) + " of " + std::to_string(m.input.size()) +
+             " input words and " + std::to_string(w_sent) + " of " + std::to_string(m.weights.size()) +
+             " weight words after " + std::to_string(cycle) + " cycles";
     }
     if (in_fire) {
       if (first_in < 0) first_in = cycle;
@@ -137,6 +242,10 @@ std::string run(const Meta& m, double in_p, double out_p, bool bursty, uint64_t 
   // Nothing more may come out.
   dut->s_axis_tvalid = 0;
   dut->m_axis_tready = 1;
+  if constexpr (HasWeightStream<D>::value) dut->s_axis_w_tvalid = 0;
+  if (w_sent != m.weights.size())
+    return "only " + std::to_string(w_sent) + " of " + std::to_string(m.weights.size()) +
+           " weight words taken for the whole output";
   for (int i = 0; i < 64; ++i) {
     dut->clk = 0;
     dut->eval();
@@ -168,7 +277,7 @@ int main(int argc, char** argv) {
       {"full_rate",
        [&] {
          long cycles = 0;
-         std::string err = run(m, 1.0, 1.0, false, seed, &cycles);
+         std::string err = run<Vdut>(m, 1.0, 1.0, false, seed, &cycles);
          if (!err.empty()) return err;
          if (cycles < m.cycles || cycles > m.cycles + m.latency)
            return "cycles " + std::to_string(cycles) + " outside [estimate " + std::to_string(m.cycles) +
@@ -177,9 +286,9 @@ int main(int argc, char** argv) {
                      m.latency);
          return std::string();
        }},
-      {"random_stalls", [&] { return run(m, 0.7, 0.6, false, seed + 1, nullptr); }},
-      {"slow_consumer", [&] { return run(m, 1.0, 0.2, false, seed + 2, nullptr); }},
-      {"bursty", [&] { return run(m, 0, 0, true, seed + 3, nullptr); }},
+      {"random_stalls", [&] { return run<Vdut>(m, 0.7, 0.6, false, seed + 1, nullptr); }},
+      {"slow_consumer", [&] { return run<Vdut>(m, 1.0, 0.2, false, seed + 2, nullptr); }},
+      {"bursty", [&] { return run<Vdut>(m, 0, 0, true, seed + 3, nullptr); }},
   };
   return tb::run_scenarios("stream_tb", scenarios, opt.flag("expect_failure"));
 }
