@@ -15,6 +15,7 @@ Rules:
   hw_layer_test          one hardware layer's generated RTL vs its numpy golden model, in Verilator
   hw_layer_synth         one hardware layer's generated RTL through yosys_synth (xc7, xcup)
   hw_layer_test_manifest which layers a package's hw_layer_tests cover (for the conformance test)
+  hw_layer_resource_report  a package's per-layer Yosys counts as one JSON + Markdown report
 """
 
 load("//bazel/private:compile.bzl", _qnn_compile = "qnn_compile")
@@ -23,6 +24,7 @@ load(
     "//bazel/private:layer_test.bzl",
     _hw_layer_synth = "hw_layer_synth",
     _hw_layer_test = "hw_layer_test",
+    _hw_layer_resource_report = "hw_layer_resource_report",
     _hw_layer_test_manifest = "hw_layer_test_manifest",
 )
 load("//bazel/private:models.bzl", _qonnx_export = "qonnx_export")
@@ -60,4 +62,5 @@ qnn_compile = _qnn_compile
 hw_layer_test = _hw_layer_test
 hw_layer_synth = _hw_layer_synth
 hw_layer_test_manifest = _hw_layer_test_manifest
+hw_layer_resource_report = _hw_layer_resource_report
 verilator_mutant_test = _verilator_mutant_test

@@ -1,7 +1,7 @@
 """hw_layer_test: one hardware layer's RTL against its numpy golden model, in Verilator."""
 
 load(":verilator.bzl", "verilator_test")
-load(":providers.bzl", "collect_verilog")
+load(":providers.bzl", "SynthInfo", "collect_verilog")
 load(":verilog.bzl", "verilog_library")
 load(":yosys.bzl", "yosys_synth")
 
@@ -68,10 +68,12 @@ hw_layer_vectors = rule(
     },
 )
 
-def hw_layer_test(name, op, attrs, rtl, seed = 1, frames = 2, variant = "", flip_weight_bit = False, size = "small", tags = []):
+def hw_layer_test(name, op, attrs, rtl, seed = 1, frames = 2, variant = "", flip_weight_bit = False, synth_families = [], size = "small", tags = []):
     """A Verilator test of layer `op` with `attrs` (a dict) against the numpy golden
     model: random parameters and inputs, back-pressure and input gaps, exact output and
     cycle checks (rtl/common/tb/stream_tb.cpp). `rtl`: the layer's verilog_library.
+    `synth_families`: also synthesize the same configuration (same parameters) with
+    Yosys for these families (`<name>_synth_<family>`, see hw_layer_synth).
     `variant`: a parameter variant the layer's random_params knows (e.g.
     "shared_thresholds"). With flip_weight_bit the test passes only if the simulation
     fails (mutation check)."""
@@ -93,15 +95,18 @@ def hw_layer_test(name, op, attrs, rtl, seed = 1, frames = 2, variant = "", flip
         verilog = ":" + name + "_vectors",
         top = top,
         tb_srcs = ["//rtl/common/tb:stream_tb.cpp"],
-        tb_deps = ["//rtl/common/tb:harness"],
+        tb_deps = ["//rtl/common/tb:axilite"],
         data = [":" + name + "_vectors"],
         # The meta file's runfiles path (the vectors target's runfiles are several files).
         args = ["--meta=%s/%s.meta" % (native.package_name(), top)] +
                (["--expect_failure"] if flip_weight_bit else []),
         tags = tags,
     )
+    if synth_families:
+        hw_layer_synth(name = name + "_synth", op = op, attrs = attrs, rtl = rtl, families = synth_families,
+                       seed = seed, variant = variant)
 
-def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1):
+def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1, variant = ""):
     """Out-of-context Yosys synthesis of layer `op` with `attrs` (random parameters from
     `seed`): `<name>_<family>` targets with the resource JSON (see yosys_synth)."""
     top = name.replace("-", "_")
@@ -111,6 +116,7 @@ def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1):
         attrs = json.encode(attrs),
         top = top,
         seed = seed,
+        variant = variant,
         for_synthesis = True,
         rtl = [rtl],
     )
@@ -145,5 +151,69 @@ def hw_layer_test_manifest(name):
     _hw_layer_test_manifest(
         name = name,
         content = json.encode({op: tests[op] for op in sorted(tests)}),
+        visibility = ["//visibility:public"],
+    )
+
+def _hw_layer_resource_report_impl(ctx):
+    out_json = ctx.actions.declare_file(ctx.label.name + ".json")
+    out_md = ctx.actions.declare_file(ctx.label.name + ".md")
+    args = ctx.actions.args()
+    reports = []
+    for target, entry in zip(ctx.attr.synths, ctx.attr.entries):
+        report = target[SynthInfo].report
+        reports.append(report)
+        args.add("--entry", "%s,%s" % (entry, report.path))
+    for name, attrs in sorted(ctx.attr.layer_attrs.items()):
+        args.add("--attrs", "%s=%s" % (name, attrs))
+    args.add("--json", out_json)
+    args.add("--markdown", out_md)
+    ctx.actions.run(
+        executable = ctx.executable._tool,
+        arguments = [args],
+        inputs = reports,
+        outputs = [out_json, out_md],
+        mnemonic = "LayerResourceReport",
+        progress_message = "Collecting layer resources for %s" % ctx.label,
+    )
+    return [DefaultInfo(files = depset([out_json, out_md]), runfiles = ctx.runfiles(files = [out_json]))]
+
+_hw_layer_resource_report = rule(
+    implementation = _hw_layer_resource_report_impl,
+    attrs = {
+        "synths": attr.label_list(providers = [SynthInfo]),
+        "entries": attr.string_list(doc = "NAME,OP,FAMILY per synths entry."),
+        "layer_attrs": attr.string_dict(doc = "NAME -> layer attributes (JSON)."),
+        "_tool": attr.label(default = "//python/qnn2fpga:resource_report", executable = True, cfg = "exec"),
+    },
+)
+
+def hw_layer_resource_report(name):
+    """`<name>.json` and `<name>.md`: the Yosys resource counts (LUT, FF, LUTRAM, SRL,
+    BRAM18/36, URAM, DSP) of every hw_layer_synth (or hw_layer_test with synth_families)
+    defined above this call in the package, per layer configuration and family."""
+    vectors = {}
+    for r in native.existing_rules().values():
+        if r["kind"] == "hw_layer_vectors" and r["for_synthesis"]:
+            vectors[r["name"]] = r
+    synths, entries, layer_attrs = [], [], {}
+    rules = native.existing_rules()
+    for rule_name in sorted(rules):
+        r = rules[rule_name]
+        if r["kind"] != "yosys_synth":
+            continue
+        src = r["verilog"].split(":")[-1]
+        if src not in vectors:
+            continue
+        config = src[:-len("_rtl")]
+        if config.endswith("_synth") and config[:-len("_synth")] + "_vectors" in rules:
+            config = config[:-len("_synth")]  # made by hw_layer_test: named like the test
+        synths.append(":" + r["name"])
+        entries.append("%s,%s,%s" % (config, vectors[src]["op"], r["family"]))
+        layer_attrs[config] = vectors[src]["attrs"]
+    _hw_layer_resource_report(
+        name = name,
+        synths = synths,
+        entries = entries,
+        layer_attrs = layer_attrs,
         visibility = ["//visibility:public"],
     )

@@ -125,6 +125,11 @@ def axilite_stride(width: int) -> int:
     return 1 << (chunks - 1).bit_length()
 
 
+def axilite_addr_bits(depth: int, width: int) -> int:
+    """AXI-lite address width of a writable memory of `depth` words of `width` bits."""
+    return max(2, (depth * axilite_stride(width) * 4 - 1).bit_length())
+
+
 def axilite_writes(words: Sequence[int], width: int) -> list[tuple[int, int]]:
     """(byte address, 32-bit data) writes that store `words` (`width` bits each) in a
     runtime-writable memory (rtl/common/axil_mem_write.sv): chunk j (bits [32j, 32j+32))

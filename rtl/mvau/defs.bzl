@@ -49,7 +49,8 @@ def mvau_params(
         act,
         num_vectors = 1,
         mem_mode = "internal_embedded",
-        ram_style = "auto"):
+        ram_style = "auto",
+        runtime_writeable = 0):
     """The mvau RTL parameters (a dict of strings) for a layer given by datatype names.
 
     Args:
@@ -64,6 +65,8 @@ def mvau_params(
       num_vectors: vectors per frame.
       mem_mode: internal_embedded, internal_decoupled or external.
       ram_style: weight memory style: auto, block, distributed or ultra.
+      runtime_writeable: 1 = weight memory writable through s_axilite (internal_decoupled
+        only); the key RUNTIME_WRITEABLE is set only then.
 
     ACC_BITS is the narrowest signed width holding every x @ W of the datatypes (the
     extremes of each product are at the corners of the two ranges); thresholds get
@@ -91,6 +94,8 @@ def mvau_params(
         "MEM_MODE": mem_mode,
         "RAM_STYLE": ram_style,
     }
+    if runtime_writeable:
+        p["RUNTIME_WRITEABLE"] = 1
     if act == "none":
         p.update(NO_ACT = 1, OUT_BITS = acc_bits, N_THRES = 1, THR_BITS = acc_bits + 1, ACT_VAL = 0, OUT_BIPOLAR = 0)
     else:
@@ -105,7 +110,13 @@ def mvau_params(
         )
     return {k: str(v) for k, v in p.items()}
 
+def mvau_runtime_writeable(params):
+    return params.get("RUNTIME_WRITEABLE", "0") != "0"
+
 def mvau_needs_weight_file(params):
+    # URAM has no initial contents: a runtime-writable "ultra" memory takes no file.
+    if mvau_runtime_writeable(params) and params["RAM_STYLE"] == "ultra":
+        return False
     return params["MEM_MODE"] != "external"
 
 def mvau_needs_threshold_file(params):
@@ -136,8 +147,10 @@ _MODEL_PARAMS = [
 ]
 
 def mvau_model_args(params, seed):
-    """Command-line options for mvau_gen and mvau_tb: the model parameters and the seed."""
-    return ["--%s=%s" % (k, params[k]) for k in _MODEL_PARAMS] + ["--seed=%d" % seed]
+    """Command-line options for mvau_gen and mvau_tb: the model parameters (and
+    RUNTIME_WRITEABLE when set) and the seed."""
+    extra = ["RUNTIME_WRITEABLE"] if mvau_runtime_writeable(params) else []
+    return ["--%s=%s" % (k, params[k]) for k in _MODEL_PARAMS + extra] + ["--seed=%d" % seed]
 
 def mvau_mem_file_names(name, params):
     """{WEIGHT_FILE / THRES_FILE: file name in the package} that mvau_mem_files(name) writes."""
@@ -164,9 +177,11 @@ def mvau_synth_params(mem_name, params):
 def mvau_mem_files(name, params, seed, flip_weight_bit = -1, **kwargs):
     """A genrule writing the memory files of `params` with mvau_gen's layer for `seed`.
 
-    Outputs `<name>_weights.hex` (unless MEM_MODE is external) and
-    `<name>_thresholds.hex` (unless NO_ACT). Returns the dict of output file names by
-    parameter (WEIGHT_FILE / THRES_FILE), relative to the package.
+    Outputs `<name>_weights.hex` (unless MEM_MODE is external, or the memory is runtime
+    writable URAM) and `<name>_thresholds.hex` (unless NO_ACT). Returns the dict of output
+    file names by parameter (WEIGHT_FILE / THRES_FILE), relative to the package.
+    A runtime-writable weight memory (RUNTIME_WRITEABLE) gets a file of zeros: the
+    testbench must write the weights through AXI-lite for the outputs to come out right.
 
     Args:
       name: genrule name and output prefix.
@@ -183,6 +198,8 @@ def mvau_mem_files(name, params, seed, flip_weight_bit = -1, **kwargs):
     cmd += ["%s=$(execpath %s)" % (flags[k], f) for k, f in sorted(outs.items())]
     if flip_weight_bit >= 0:
         cmd.append("--flip_weight_bit=%d" % flip_weight_bit)
+    if mvau_runtime_writeable(params):
+        cmd.append("--zero_weights")
     native.genrule(
         name = name,
         outs = [f for _, f in sorted(outs.items())],

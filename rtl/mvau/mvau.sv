@@ -28,9 +28,21 @@
 // module with its defaults while reading it.
 // MEM_MODE: "internal_embedded" (ROM in the core), "internal_decoupled" (ROM in
 // mvau_weight_streamer feeding the core's weight stream), "external" (s_axis_w).
-// RAM_STYLE ("auto", "block", "distributed", "ultra") applies to the weight ROM; "ultra"
-// is refused for it (URAM has no initial contents), so it is only for future writable
-// weight memories.
+// RAM_STYLE ("auto", "block", "distributed", "ultra") applies to the weight memory; "ultra"
+// needs RUNTIME_WRITEABLE = 1 (URAM has no initial contents).
+//
+// Runtime-writable weights (RUNTIME_WRITEABLE = 1, MEM_MODE "internal_decoupled" only):
+// the weight memory becomes a RAM written through the AXI4-lite slave s_axilite_*
+// (32-bit data, AXIL_ADDR_BITS address bits; address map, write order and responses in
+// rtl/common/axil_mem_write.sv, for words of W_W bits and depth SF*NF in the WEIGHT_FILE
+// layout: chunk j of word i at byte address (i * STRIDE + j) * 4). WEIGHT_FILE is then
+// optional and gives the initial contents, except with RAM_STYLE "ultra", which ignores it:
+// all SF*NF words must be written before the first vector. Words written while the unit
+// is idle are used by the next vector; a write while it streams is allowed, but the
+// vector in progress may use old or new words (mvau_weight_streamer.sv). Thresholds stay
+// in THRES_FILE. Reads are answered SLVERR. The s_axilite_* ports exist in every
+// configuration; without RUNTIME_WRITEABLE they are ignored and their outputs are 0 (tie
+// awvalid, wvalid, arvalid to 0).
 //
 // Throughput and latency: one weight tile (SIMD x PE) per cycle while the streams keep
 // up, so a frame of NUM_VECTORS vectors takes NUM_VECTORS * SF * NF cycles plus LATENCY:
@@ -62,22 +74,43 @@ module mvau #(
     parameter THRES_FILE = "",
     parameter MEM_MODE = "external",
     parameter RAM_STYLE = "auto",
+    parameter int RUNTIME_WRITEABLE = 0,
     // derived; do not set
     parameter int IN_W        = SIMD * IN_BITS,
     parameter int W_W         = PE * SIMD * W_BITS,
-    parameter int OUT_W       = PE * OUT_BITS
+    parameter int OUT_W       = PE * OUT_BITS,
+    // AXI-lite address bits of the weight memory (SF*NF words of W_W bits):
+    // clog2(SF*NF * STRIDE * 4), STRIDE = ceil(W_W / 32) rounded up to a power of two.
+    parameter int AXIL_ADDR_BITS = $clog2((MW / SIMD) * (MH / PE) * (2 ** $clog2((W_W + 31) / 32)) * 4)
 ) (
-    input  logic             clk,
-    input  logic             rst_n,
-    input  logic [ IN_W-1:0] s_axis_tdata,
-    input  logic             s_axis_tvalid,
-    output logic             s_axis_tready,
-    input  logic [  W_W-1:0] s_axis_w_tdata,
-    input  logic             s_axis_w_tvalid,
-    output logic             s_axis_w_tready,
-    output logic [OUT_W-1:0] m_axis_tdata,
-    output logic             m_axis_tvalid,
-    input  logic             m_axis_tready
+    input  logic                      clk,
+    input  logic                      rst_n,
+    input  logic [          IN_W-1:0] s_axis_tdata,
+    input  logic                      s_axis_tvalid,
+    output logic                      s_axis_tready,
+    input  logic [           W_W-1:0] s_axis_w_tdata,
+    input  logic                      s_axis_w_tvalid,
+    output logic                      s_axis_w_tready,
+    output logic [         OUT_W-1:0] m_axis_tdata,
+    output logic                      m_axis_tvalid,
+    input  logic                      m_axis_tready,
+    input  logic [AXIL_ADDR_BITS-1:0] s_axilite_awaddr,
+    input  logic                      s_axilite_awvalid,
+    output logic                      s_axilite_awready,
+    input  logic [              31:0] s_axilite_wdata,
+    input  logic [               3:0] s_axilite_wstrb,
+    input  logic                      s_axilite_wvalid,
+    output logic                      s_axilite_wready,
+    output logic [               1:0] s_axilite_bresp,
+    output logic                      s_axilite_bvalid,
+    input  logic                      s_axilite_bready,
+    input  logic [AXIL_ADDR_BITS-1:0] s_axilite_araddr,
+    input  logic                      s_axilite_arvalid,
+    output logic                      s_axilite_arready,
+    output logic [              31:0] s_axilite_rdata,
+    output logic [               1:0] s_axilite_rresp,
+    output logic                      s_axilite_rvalid,
+    input  logic                      s_axilite_rready
 );
   localparam int SF = MW / SIMD;
   localparam int NF = MH / PE;
@@ -118,15 +151,18 @@ module mvau #(
     if (!(EMBEDDED || DECOUPLED || EXTERNAL)) begin : g_bad_mode
       $error("mvau: MEM_MODE must be internal_embedded, internal_decoupled or external");
     end
-    if ((EMBEDDED || DECOUPLED) && WEIGHT_FILE == "") begin : g_no_weight_file
-      $error("mvau: MEM_MODE internal_* needs WEIGHT_FILE");
+    if ((EMBEDDED || DECOUPLED) && WEIGHT_FILE == "" && RUNTIME_WRITEABLE == 0) begin : g_no_weight_file
+      $error("mvau: MEM_MODE internal_* needs WEIGHT_FILE (or RUNTIME_WRITEABLE = 1)");
+    end
+    if (RUNTIME_WRITEABLE != 0 && !DECOUPLED) begin : g_writeable_mode
+      $error("mvau: RUNTIME_WRITEABLE needs MEM_MODE internal_decoupled");
     end
     if (NO_ACT == 0 && THRES_FILE == "") begin : g_no_thres_file
       $error("mvau: thresholds (NO_ACT = 0) need THRES_FILE");
     end
-    if (ULTRA && (EMBEDDED || DECOUPLED)) begin : g_ultra_rom
+    if (ULTRA && (EMBEDDED || DECOUPLED) && RUNTIME_WRITEABLE == 0) begin : g_ultra_rom
       // UltraRAM powers up as zeros (no INIT contents; Yosys' URAM model says the same).
-      $error("mvau: RAM_STYLE ultra cannot hold a weight file; use block or distributed");
+      $error("mvau: RAM_STYLE ultra cannot hold a weight file; use block or distributed, or RUNTIME_WRITEABLE = 1");
     end
     if (!GOOD_STYLE) begin : g_bad_style
       $error("mvau: RAM_STYLE must be auto, block, distributed or ultra");
@@ -178,18 +214,52 @@ module mvau #(
           .WIDTH(W_W),
           .DEPTH(SF * NF),
           .INIT_FILE(WEIGHT_FILE),
-          .RAM_STYLE(RAM_STYLE)
+          .RAM_STYLE(RAM_STYLE),
+          .RUNTIME_WRITEABLE(RUNTIME_WRITEABLE)
       ) u_weights (
           .clk(clk),
           .rst_n(rst_n),
           .m_axis_tdata(w_tdata),
           .m_axis_tvalid(w_tvalid),
-          .m_axis_tready(w_tready)
+          .m_axis_tready(w_tready),
+          .s_axilite_awaddr(s_axilite_awaddr),
+          .s_axilite_awvalid(s_axilite_awvalid),
+          .s_axilite_awready(s_axilite_awready),
+          .s_axilite_wdata(s_axilite_wdata),
+          .s_axilite_wstrb(s_axilite_wstrb),
+          .s_axilite_wvalid(s_axilite_wvalid),
+          .s_axilite_wready(s_axilite_wready),
+          .s_axilite_bresp(s_axilite_bresp),
+          .s_axilite_bvalid(s_axilite_bvalid),
+          .s_axilite_bready(s_axilite_bready),
+          .s_axilite_araddr(s_axilite_araddr),
+          .s_axilite_arvalid(s_axilite_arvalid),
+          .s_axilite_arready(s_axilite_arready),
+          .s_axilite_rdata(s_axilite_rdata),
+          .s_axilite_rresp(s_axilite_rresp),
+          .s_axilite_rvalid(s_axilite_rvalid),
+          .s_axilite_rready(s_axilite_rready)
       );
-    end else if (EXTERNAL) begin : g_external
+    end else begin : g_no_axilite
+      // No writable memory: the AXI-lite port accepts nothing.
+      assign s_axilite_awready = 1'b0;
+      assign s_axilite_wready = 1'b0;
+      assign s_axilite_bresp = 2'b00;
+      assign s_axilite_bvalid = 1'b0;
+      assign s_axilite_arready = 1'b0;
+      assign s_axilite_rdata = '0;
+      assign s_axilite_rresp = 2'b00;
+      assign s_axilite_rvalid = 1'b0;
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire unused_axilite = ^{s_axilite_awaddr, s_axilite_awvalid, s_axilite_wdata, s_axilite_wstrb,
+                              s_axilite_wvalid, s_axilite_bready, s_axilite_araddr, s_axilite_arvalid,
+                              s_axilite_rready};
+      /* verilator lint_on UNUSEDSIGNAL */
+    end
+    if (EXTERNAL) begin : g_external
       assign w_tdata  = s_axis_w_tdata;
       assign w_tvalid = s_axis_w_tvalid;
-    end else begin : g_embedded
+    end else if (EMBEDDED) begin : g_embedded
       assign w_tdata  = '0;
       assign w_tvalid = 1'b0;
     end

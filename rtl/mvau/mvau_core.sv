@@ -172,7 +172,10 @@ module mvau_core #(
           .clk(clk),
           .rd_en(issue),
           .rd_addr(waddr),
-          .rd_data(w_word)
+          .rd_data(w_word),
+          .wr_en(1'b0),
+          .wr_addr('0),
+          .wr_data('0)
       );
       /* verilator lint_off UNUSEDSIGNAL */
       wire unused_w_stream = ^{s_axis_w_tdata, s_axis_w_tvalid};
@@ -245,7 +248,10 @@ module mvau_core #(
           .clk(clk),
           .rd_en(v2 && last2),
           .rd_addr(nf2),
-          .rd_data(thr)
+          .rd_data(thr),
+          .wr_en(1'b0),
+          .wr_addr('0),
+          .wr_data('0)
       );
       always_ff @(posedge clk) begin
         if (!rst_n) v4 <= 1'b0;

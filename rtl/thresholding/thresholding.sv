@@ -37,9 +37,22 @@
 //   D >= DEPTH_TRIGGER_BRAM      -> "block" (BRAM)
 //   otherwise                    -> "distributed" (LUTs: a read-only LUTRAM is logic)
 // URAM has no power-on contents (UltraScale+), so thresholds from a file cannot live
-// there: "ultra" stops elaboration with an error until the module gets a runtime write
-// port; DEPTH_TRIGGER_URAM = 0 (the default) never picks it. A single-word memory
-// (SHARED, or C == PE) becomes constants; RAM_STYLE does not apply.
+// there: "ultra" (forced or picked) stops elaboration with an error unless
+// RUNTIME_WRITEABLE = 1; DEPTH_TRIGGER_URAM = 0 (the default) never picks it. A
+// single-word memory (SHARED, or C == PE) becomes constants, or with RUNTIME_WRITEABLE a
+// one-word register; RAM_STYLE does not apply to it.
+//
+// Runtime-writable thresholds (RUNTIME_WRITEABLE = 1): the memory is a RAM written through
+// the AXI4-lite slave s_axilite_* (32-bit data, AXIL_ADDR_BITS address bits; address map,
+// write order and responses in rtl/common/axil_mem_write.sv, for the words above: chunk j
+// of word cf at byte address (cf * STRIDE + j) * 4). THRES_FILE is optional and gives the
+// initial contents, except in URAM ("ultra"), which ignores it: every word must then be
+// written before the first input. The memory is read when a word enters stage 1, so a
+// write takes effect for the words that enter after it; writing while words stream is
+// allowed, but the frame in progress may then see old or new thresholds. Reads are
+// answered SLVERR. Latency and throughput do not change. The s_axilite_* ports exist in
+// every configuration; without RUNTIME_WRITEABLE they are ignored and their outputs are 0
+// (tie awvalid, wvalid, arvalid to 0).
 module thresholding #(
     parameter int NUM_CHANNELS       = 4,
     parameter int PE                 = 1,
@@ -57,16 +70,38 @@ module thresholding #(
     parameter THRES_FILE         = "",
     parameter RAM_STYLE          = "auto",
     parameter int DEPTH_TRIGGER_BRAM = 64,
-    parameter int DEPTH_TRIGGER_URAM = 0
+    parameter int DEPTH_TRIGGER_URAM = 0,
+    parameter int RUNTIME_WRITEABLE  = 0,
+    // derived; do not set: AXI-lite address bits of the threshold memory,
+    // clog2(depth * STRIDE * 4), STRIDE = ceil(word width / 32) rounded up to a power of 2
+    parameter int AXIL_ADDR_BITS     = $clog2(((SHARED != 0) ? 1 : NUM_CHANNELS / PE) *
+                                              (2 ** $clog2((PE * N_THRES * THR_BITS + 31) / 32)) * 4)
 ) (
-    input  logic                   clk,
-    input  logic                   rst_n,
-    input  logic [PE*IN_BITS-1:0]  s_axis_tdata,
-    input  logic                   s_axis_tvalid,
-    output logic                   s_axis_tready,
-    output logic [PE*OUT_BITS-1:0] m_axis_tdata,
-    output logic                   m_axis_tvalid,
-    input  logic                   m_axis_tready
+    input  logic                      clk,
+    input  logic                      rst_n,
+    input  logic [   PE*IN_BITS-1:0]  s_axis_tdata,
+    input  logic                      s_axis_tvalid,
+    output logic                      s_axis_tready,
+    output logic [  PE*OUT_BITS-1:0]  m_axis_tdata,
+    output logic                      m_axis_tvalid,
+    input  logic                      m_axis_tready,
+    input  logic [AXIL_ADDR_BITS-1:0] s_axilite_awaddr,
+    input  logic                      s_axilite_awvalid,
+    output logic                      s_axilite_awready,
+    input  logic [              31:0] s_axilite_wdata,
+    input  logic [               3:0] s_axilite_wstrb,
+    input  logic                      s_axilite_wvalid,
+    output logic                      s_axilite_wready,
+    output logic [               1:0] s_axilite_bresp,
+    output logic                      s_axilite_bvalid,
+    input  logic                      s_axilite_bready,
+    input  logic [AXIL_ADDR_BITS-1:0] s_axilite_araddr,
+    input  logic                      s_axilite_arvalid,
+    output logic                      s_axilite_arready,
+    output logic [              31:0] s_axilite_rdata,
+    output logic [               1:0] s_axilite_rresp,
+    output logic                      s_axilite_rvalid,
+    input  logic                      s_axilite_rready
 );
   localparam int CF = NUM_CHANNELS / PE;  // channel folds: words per pixel
   localparam int DEPTH = (SHARED != 0) ? 1 : CF;  // threshold memory words
@@ -121,9 +156,15 @@ module thresholding #(
   end
   always_ff @(posedge clk) if (ce) x1 <= s_axis_tdata;
 
-  // The thresholds are a ROM: one branch per style, since synthesis attributes must be
-  // literal constants. Vivado reads rom_style; Yosys 0.23 reads ram_style first and maps
-  // a ROM to LUTs only as "logic" (its LUTRAM needs a write port).
+  // The thresholds are a ROM, or with RUNTIME_WRITEABLE a RAM whose write port comes from
+  // axil_mem_write: one branch per style, since synthesis attributes must be literal
+  // constants. Vivado reads rom_style; Yosys 0.23 reads ram_style first and maps a ROM to
+  // LUTs only as "logic" (its LUTRAM needs a write port). The write port is a process of
+  // its own, present only when writable, so a ROM stays a ROM for synthesis.
+  localparam bit WRITEABLE = RUNTIME_WRITEABLE != 0;
+  logic wr_en;
+  logic [AW-1:0] wr_addr;
+  logic [TW-1:0] wr_data;
   /* verilator lint_off WIDTH */
   // Tools elaborate the defaults before parameters are set: no file, no $readmemh.
   localparam bit HAS_FILE = THRES_FILE != "";
@@ -141,14 +182,31 @@ module thresholding #(
         initial $readmemh(THRES_FILE, mem);
       end
       always_ff @(posedge clk) if (ce) thr <= mem[0];
+      if (WRITEABLE) begin : g_write
+        always_ff @(posedge clk) if (wr_en) mem[0] <= wr_data;
+      end
+    end else if (STYLE == "ultra" && !WRITEABLE) begin : g_ultra_rom
+      $error("thresholding: URAM has no initial contents, so it cannot hold $readmemh thresholds; use RAM_STYLE block, DEPTH_TRIGGER_URAM = 0 or RUNTIME_WRITEABLE = 1");
     end else if (STYLE == "ultra") begin : g_ultra
-      $error("thresholding: URAM has no initial contents, so it cannot hold $readmemh thresholds; use RAM_STYLE block or DEPTH_TRIGGER_URAM = 0");
+      (* ram_style = "ultra" *) logic [TW-1:0] mem[DEPTH];
+      always_ff @(posedge clk) if (ce) thr <= mem[cf];
+      always_ff @(posedge clk) if (wr_en) mem[wr_addr] <= wr_data;
     end else if (STYLE == "block") begin : g_block
       (* ram_style = "block", rom_style = "block" *) logic [TW-1:0] mem[DEPTH];
       if (HAS_FILE) begin : g_init
         initial $readmemh(THRES_FILE, mem);
       end
       always_ff @(posedge clk) if (ce) thr <= mem[cf];
+      if (WRITEABLE) begin : g_write
+        always_ff @(posedge clk) if (wr_en) mem[wr_addr] <= wr_data;
+      end
+    end else if (WRITEABLE) begin : g_distributed_ram
+      (* ram_style = "distributed" *) logic [TW-1:0] mem[DEPTH];
+      if (HAS_FILE) begin : g_init
+        initial $readmemh(THRES_FILE, mem);
+      end
+      always_ff @(posedge clk) if (ce) thr <= mem[cf];
+      always_ff @(posedge clk) if (wr_en) mem[wr_addr] <= wr_data;
     end else begin : g_distributed
       (* ram_style = "logic", rom_style = "distributed" *) logic [TW-1:0] mem[DEPTH];
       if (HAS_FILE) begin : g_init
@@ -158,6 +216,60 @@ module thresholding #(
     end
   endgenerate
   /* verilator lint_on WIDTH */
+
+  generate
+    if (WRITEABLE) begin : g_axilite
+      axil_mem_write #(
+          .WIDTH(TW),
+          .DEPTH(DEPTH)
+      ) u_axilite (
+          .clk(clk),
+          .rst_n(rst_n),
+          .s_axilite_awaddr(s_axilite_awaddr),
+          .s_axilite_awvalid(s_axilite_awvalid),
+          .s_axilite_awready(s_axilite_awready),
+          .s_axilite_wdata(s_axilite_wdata),
+          .s_axilite_wstrb(s_axilite_wstrb),
+          .s_axilite_wvalid(s_axilite_wvalid),
+          .s_axilite_wready(s_axilite_wready),
+          .s_axilite_bresp(s_axilite_bresp),
+          .s_axilite_bvalid(s_axilite_bvalid),
+          .s_axilite_bready(s_axilite_bready),
+          .s_axilite_araddr(s_axilite_araddr),
+          .s_axilite_arvalid(s_axilite_arvalid),
+          .s_axilite_arready(s_axilite_arready),
+          .s_axilite_rdata(s_axilite_rdata),
+          .s_axilite_rresp(s_axilite_rresp),
+          .s_axilite_rvalid(s_axilite_rvalid),
+          .s_axilite_rready(s_axilite_rready),
+          .wr_en(wr_en),
+          .wr_addr(wr_addr),
+          .wr_data(wr_data)
+      );
+    end else begin : g_no_axilite
+      assign wr_en = 1'b0;
+      assign wr_addr = '0;
+      assign wr_data = '0;
+      assign s_axilite_awready = 1'b0;
+      assign s_axilite_wready = 1'b0;
+      assign s_axilite_bresp = 2'b00;
+      assign s_axilite_bvalid = 1'b0;
+      assign s_axilite_arready = 1'b0;
+      assign s_axilite_rdata = '0;
+      assign s_axilite_rresp = 2'b00;
+      assign s_axilite_rvalid = 1'b0;
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire unused_axilite = ^{s_axilite_awaddr, s_axilite_awvalid, s_axilite_wdata, s_axilite_wstrb,
+                              s_axilite_wvalid, s_axilite_bready, s_axilite_araddr, s_axilite_arvalid,
+                              s_axilite_rready, wr_en, wr_addr, wr_data};
+      /* verilator lint_on UNUSEDSIGNAL */
+    end
+    if (WRITEABLE && DEPTH == 1) begin : g_one_word
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire unused_wr_addr = ^wr_addr;  // a single word
+      /* verilator lint_on UNUSEDSIGNAL */
+    end
+  endgenerate
 
   // ---- stage 2: compare every input with its N_THRES thresholds --------------------------
   logic [PE*N_THRES-1:0] ge;  // bit pe*N_THRES + t: x[pe] >= T[pe][t]

@@ -307,6 +307,15 @@ class RtlInstance:
     axilite: tuple | None = None
 
 
+def axilite_tie_offs() -> dict:
+    """RtlInstance fields that leave a module's AXI-lite port idle (not runtime-writable)."""
+    tied = dict(awvalid="1'b0", wvalid="1'b0", arvalid="1'b0", awaddr="'0", araddr="'0", wdata="'0",
+                wstrb="'0", bready="1'b1", rready="1'b1")
+    unused = dict(awready=1, wready=1, bresp=2, bvalid=1, arready=1, rdata=32, rresp=2, rvalid=1)
+    return dict(tied_inputs={f"s_axilite_{k}": v for k, v in tied.items()},
+                unused_outputs={f"s_axilite_{k}": w for k, w in unused.items()})
+
+
 class HwLayer(CustomOp):
     """Base of every hardware layer (see the module docstring for the hooks to define)."""
 

@@ -20,6 +20,7 @@ from qnn2fpga.layers.base import (
     IntAttr,
     IntsAttr,
     StrAttr,
+    axilite_tie_offs,
     register_layer,
 )
 
@@ -99,6 +100,13 @@ class MVAU(HwLayer):
             raise DataTypeError(self.where, f"noActivation=1 streams the accumulator, but outputDataType="
                                 f"{self.outputDataType.name} differs from accDataType={self.accDataType.name}",
                                 f"set outputDataType={self.accDataType.name}")
+        if self.runtime_writeable_weights and self.mem_mode != "internal_decoupled":
+            raise ModelError(self.where, f"runtime_writeable_weights=1 needs the weight streamer, but "
+                             f"mem_mode={self.mem_mode!r}",
+                             "set mem_mode='internal_decoupled' or runtime_writeable_weights=0")
+        if self.ram_style == "ultra" and not self.runtime_writeable_weights:
+            raise ModelError(self.where, "ram_style='ultra': UltraRAM has no initial contents, so the weights "
+                             "must be written at run time", "set runtime_writeable_weights=1 or another ram_style")
         if not self.noActivation and self.outputDataType == numerics.BIPOLAR and self.ActVal != 0:
             raise ModelError(self.where, f"a BIPOLAR output maps to -1/+1 by itself, but ActVal={self.ActVal}",
                              "set ActVal=0")
@@ -166,12 +174,19 @@ class MVAU(HwLayer):
             t = np.broadcast_to(t, (self.MH, t.shape[1]))
             p.update(N_THRES=t.shape[1], THR_BITS=thr_bits)
             mems["THRES_FILE"] = (packing.threshold_words(t, self.PE, thr_bits), self.PE * t.shape[1] * thr_bits)
+        p["RUNTIME_WRITEABLE"] = self.runtime_writeable_weights
+        ports = dict(unused_outputs={}, tied_inputs={})
+        if self.runtime_writeable_weights:
+            ports["axilite"] = ("WEIGHT_FILE", packing.axilite_addr_bits(len(weight_words), weight_width))
+        else:
+            for k, v in axilite_tie_offs().items():
+                ports[k].update(v)
         if self.mem_mode == "external":
             # The whole weight memory once per input vector.
-            ports = dict(weight_stream=(weight_words * math.prod(self.numInputVectors), weight_width))
+            ports["weight_stream"] = (weight_words * math.prod(self.numInputVectors), weight_width)
         else:
-            ports = dict(unused_outputs={"s_axis_w_tready": 1},
-                         tied_inputs={"s_axis_w_tdata": "'0", "s_axis_w_tvalid": "1'b0"})
+            ports["unused_outputs"]["s_axis_w_tready"] = 1
+            ports["tied_inputs"].update(s_axis_w_tdata="'0", s_axis_w_tvalid="1'b0")
         return RtlInstance(module="mvau", library="//rtl/mvau", params=p, memories=mems,
                            latency=4 if self.noActivation else 5, **ports)
 

@@ -152,6 +152,11 @@ def test_inconsistent_parameters_raise_typed_errors_at_shape_inference(attrs, pa
 
 @pytest.mark.parametrize("attrs,error,match", [
     (_attrs(mem_mode="ddr"), ModelError, "mem_mode='ddr' is not one of"),
+    (_attrs(ram_style="flipflops"), ModelError, "ram_style='flipflops' is not one of"),
+    (_attrs(ram_style="ultra"), ModelError, "set runtime_writeable_weights=1"),
+    (_attrs(runtime_writeable_weights=1, mem_mode="internal_embedded"), ModelError,
+     "needs the weight streamer"),
+    (_attrs(runtime_writeable_weights=1, mem_mode="external"), ModelError, "needs the weight streamer"),
     (_attrs(inputDataType="FLOAT32"), DataTypeError, "not an integer datatype"),
     (_attrs(inputDataType="INT4X"), DataTypeError, "not a qonnx datatype"),
     (_attrs(numInputVectors=[1.5]), ModelError, "not a list of integers"),

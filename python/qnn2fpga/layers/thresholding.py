@@ -18,6 +18,7 @@ from qnn2fpga.layers.base import (
     IntAttr,
     IntsAttr,
     StrAttr,
+    axilite_tie_offs,
     register_layer,
 )
 
@@ -69,9 +70,24 @@ class Thresholding(HwLayer):
         if not self.numInputVectors or any(v < 1 for v in self.numInputVectors) or self.NumChannels < 1:
             raise ModelError(self.where, f"shape {self.numInputVectors} x {self.NumChannels} is not positive",
                              "set numInputVectors (e.g. [1, H, W]) and NumChannels to positive sizes")
+        if self.memory_style() == "ultra" and not self.runtime_writeable_weights:
+            raise ModelError(self.where, f"the threshold memory would be UltraRAM (ram_style={self.ram_style!r}, "
+                             f"depth {self.NumChannels // max(1, self.PE)} >= depth_trigger_uram="
+                             f"{self.depth_trigger_uram}), which has no initial contents",
+                             "set runtime_writeable_weights=1, or another ram_style / depth_trigger_uram=0")
         if self.outputDataType == numerics.BIPOLAR and self.ActVal != 0:
             raise ModelError(self.where, f"a BIPOLAR output maps to -1/+1 by itself, but ActVal={self.ActVal}",
                              "set ActVal=0")
+
+    def memory_style(self) -> str:
+        """The threshold memory primitive: ram_style, or for "auto" the depth triggers on
+        the memory depth NumChannels / PE (as rtl/thresholding/thresholding.sv picks it)."""
+        if self.ram_style != "auto":
+            return self.ram_style
+        depth = self.NumChannels // max(1, self.PE)
+        if 0 < self.depth_trigger_uram <= depth:
+            return "ultra"
+        return "block" if depth >= self.depth_trigger_bram else "distributed"
 
     def check_params(self, params) -> None:
         numerics.check_activation(self.where, params[0], self.NumChannels, self.ActVal, self.outputDataType)
@@ -109,8 +125,12 @@ class Thresholding(HwLayer):
                  ACT_VAL=self.ActVal, OUT_BIPOLAR=int(odt == numerics.BIPOLAR), SHARED=shared,
                  RAM_STYLE=self.ram_style, DEPTH_TRIGGER_BRAM=self.depth_trigger_bram,
                  DEPTH_TRIGGER_URAM=self.depth_trigger_uram)
+        p["RUNTIME_WRITEABLE"] = self.runtime_writeable_weights
+        width = self.PE * t.shape[1] * thr_bits
+        ports = dict(axilite=("THRES_FILE", packing.axilite_addr_bits(len(words), width))) \
+            if self.runtime_writeable_weights else axilite_tie_offs()
         return RtlInstance(module="thresholding", library="//rtl/thresholding", params=p,
-                           memories={"THRES_FILE": (words, self.PE * t.shape[1] * thr_bits)}, latency=3)
+                           memories={"THRES_FILE": (words, width)}, latency=3, **ports)
 
     def execute(self, x, thresholds):
         return numerics.threshold_activation(x, thresholds, self.ActVal, self.outputDataType)

@@ -70,6 +70,9 @@ def test_shapes_widths_cycles():
     (dict(), np.array([[2.0, 1.0, 0.0]] * 4), ModelError, "ascending"),
     (dict(outputDataType="UINT1"), np.zeros((4, 3)), DataTypeError, "outside BINARY"),
     (dict(outputDataType="BIPOLAR", ActVal=1), np.zeros((4, 1)), ModelError, "ActVal=0"),
+    (dict(ram_style="bram"), np.zeros((4, 3)), ModelError, "ram_style='bram' is not one of"),
+    (dict(ram_style="ultra"), np.zeros((4, 3)), ModelError, "set runtime_writeable_weights=1"),
+    (dict(depth_trigger_uram=4), np.zeros((4, 3)), ModelError, "depth 4 >= depth_trigger_uram=4"),
 ])
 def test_bad_configurations(attrs, thr, error, match):
     base = dict(NumChannels=4, inputDataType="INT4", outputDataType="UINT2")
@@ -78,3 +81,17 @@ def test_bad_configurations(attrs, thr, error, match):
         the_layer(model).verify_node()
         execute_single_node(model, [np.zeros((1, 4), np.float32)])
     assert "Thresholding node 'act3'" in str(e.value)
+
+
+def test_memory_style_follows_the_depth_triggers():
+    def style(**attrs):
+        base = dict(NumChannels=64, inputDataType="INT4", outputDataType="UINT2", runtime_writeable_weights=1)
+        return the_layer(single_node_model("Thresholding", {**base, **attrs}, (np.zeros((64, 3), np.float32),))
+                         ).memory_style()
+
+    assert style() == "block"  # depth 64 >= depth_trigger_bram 64
+    assert style(PE=2) == "distributed"
+    assert style(depth_trigger_bram=16, PE=2) == "block"
+    assert style(depth_trigger_uram=64) == "ultra"
+    assert style(depth_trigger_uram=65) == "block"
+    assert style(ram_style="distributed", depth_trigger_uram=1) == "distributed"

@@ -11,7 +11,8 @@
 //                       stream s_axis_w, e.g. external weights, offered with the same
 //                       kind of random gaps as the input), axilite (file of "address
 //                       data" hex pairs written through the s_axilite_* port after
-//                       reset, each answered OKAY, before any stream word). The DUT's
+//                       reset with random AW/W delays and bready, each answered OKAY,
+//                       before any stream word). The DUT's
 //                       ports decide which apply: the testbench is compiled against
 //                       them (a listed file for a missing port is an error).
 //          --seed=S     random seed for the stall patterns (default 1)
@@ -26,6 +27,7 @@
 #include <utility>
 
 #include "Vdut.h"
+#include "rtl/common/tb/axilite.hpp"
 #include "rtl/common/tb/harness.hpp"
 
 namespace {
@@ -119,45 +121,18 @@ Meta read_meta(const std::string& path) {
   return m;
 }
 
-// Writes every (address, data) pair through the AXI-lite port, address and data offered
-// together, response accepted at once. Returns "" or the first problem.
-template <typename D, typename Tick>
-std::string axilite_writes(D& dut, const Meta& m, Tick tick) {
+// Writes every (address, data) pair through the AXI-lite port (tb::AxiLiteMaster: AW and
+// W after random delays, random bready, protocol checked). Returns "" or the first problem.
+template <typename D>
+std::string axilite_writes(D& dut, const Meta& m, uint64_t seed) {
   if constexpr (HasAxiLite<D>::value) {
-    dut.s_axilite_arvalid = 0;
-    dut.s_axilite_rready = 1;
-    dut.s_axilite_bready = 1;
-    dut.s_axilite_wstrb = 0xF;
-    for (const auto& [addr, data] : m.axilite) {
-      dut.s_axilite_awaddr = addr;
-      dut.s_axilite_wdata = data;
-      bool aw = true, w = true;
-      int wait = 0;
-      for (;;) {
-        dut.s_axilite_awvalid = aw;
-        dut.s_axilite_wvalid = w;
-        dut.clk = 0;
-        dut.eval();
-        bool done = dut.s_axilite_bvalid;
-        int resp = dut.s_axilite_bresp;
-        if (aw && dut.s_axilite_awready) aw = false;
-        if (w && dut.s_axilite_wready) w = false;
-        dut.clk = 1;
-        dut.eval();
-        if (done) {
-          if (resp != 0) return "AXI-lite write to " + tb::to_hex({addr}) + " answered " + std::to_string(resp);
-          break;
-        }
-        if (++wait > 100) return "AXI-lite write to " + tb::to_hex({addr}) + " got no response";
-      }
-      dut.s_axilite_awvalid = 0;
-      dut.s_axilite_wvalid = 0;
-    }
-    tick();
+    tb::AxiLiteMaster<D> master(seed, tb::AxiLiteTiming{3, 0.7, 1.0});
+    for (const auto& [addr, data] : m.axilite) master.write(addr, data);
+    return tb::axilite_run(dut, master, 100 + 20 * static_cast<long>(m.axilite.size()));
   } else {
-    (void)dut, (void)m, (void)tick;
+    (void)dut, (void)m, (void)seed;
+    return "";
   }
-  return "";
 }
 
 // Runs all input words through a fresh DUT; in_p / out_p: probability per cycle that the
@@ -184,7 +159,7 @@ std::string run(const Meta& m, double in_p, double out_p, bool bursty, uint64_t 
   }
   for (int i = 0; i < 4; ++i) tick();
   dut->rst_n = 1;
-  if (std::string err = axilite_writes(*dut, m, tick); !err.empty()) return err;
+  if (std::string err = axilite_writes(*dut, m, seed); !err.empty()) return err;
   std::size_t w_sent = 0;
   bool w_offering = false;
 

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -84,10 +85,12 @@ struct StreamRun {
 
 // A fresh DUT (constructed here, so files it reads at initialization can be written just
 // before the call) takes `in`; the run ends after `n_out` output words, then idles a few
-// cycles to catch extra words.
+// cycles to catch extra words. `setup`, if given, runs after reset with the streams idle
+// (e.g. to write a runtime-writable memory); it clocks the DUT itself and returns "" or
+// an error, which ends the run.
 template <typename Dut>
 StreamRun run_stream(const std::vector<Bits>& in, std::size_t n_out, int out_width, const Traffic& t,
-                     uint64_t seed, long max_cycles) {
+                     uint64_t seed, long max_cycles, const std::function<std::string(Dut&)>& setup = nullptr) {
   StreamRun r;
   auto ctx = std::make_unique<VerilatedContext>();
   auto dut = std::make_unique<Dut>(ctx.get());
@@ -103,6 +106,10 @@ StreamRun run_stream(const std::vector<Bits>& in, std::size_t n_out, int out_wid
   dut->m_axis_tready = 0;
   for (int i = 0; i < 4; ++i) edge();
   dut->rst_n = 1;
+  if (setup) {
+    r.error = setup(*dut);
+    if (!r.error.empty()) return r;
+  }
 
   std::size_t sent = 0;
   bool offering = false, prev_stalled = false;

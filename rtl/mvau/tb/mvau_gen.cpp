@@ -1,9 +1,10 @@
 // Writes an MVAU's memory files for a parameter set and seed (the layer of
 // mvau_model.hpp's make_layer), before simulation or synthesis:
 //   mvau_gen --MW=.. --MH=.. ... --seed=S [--weights=W.hex] [--thresholds=T.hex]
-//            [--flip_weight_bit=N]
+//            [--flip_weight_bit=N] [--zero_weights]
 // --flip_weight_bit=N flips bit N of the weight memory (word N / width, bit N % width):
-// a deliberately wrong file for the mutation test.
+// a deliberately wrong file for the mutation test. --zero_weights writes a weight file of
+// zeros (a runtime-writable memory's initial contents, which the testbench overwrites).
 #include <cstdio>
 #include <string>
 
@@ -12,6 +13,7 @@
 int main(int argc, char** argv) {
   std::string weights, thresholds;
   long seed = -1, flip = -1;
+  bool zero = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto val = [&](const char* key) -> const char* {
@@ -22,6 +24,7 @@ int main(int argc, char** argv) {
     if (const char* v = val("thresholds")) thresholds = v;
     if (const char* v = val("seed")) seed = std::strtol(v, nullptr, 0);
     if (const char* v = val("flip_weight_bit")) flip = std::strtol(v, nullptr, 0);
+    if (a == "--zero_weights") zero = true;
   }
   try {
     if (seed < 0) throw std::invalid_argument("mvau_gen: --seed=S is required");
@@ -29,6 +32,8 @@ int main(int argc, char** argv) {
     const mvau::Layer layer = mvau::make_layer(p, static_cast<uint64_t>(seed));
     if (!weights.empty()) {
       auto words = layer.weight_words();
+      if (zero)
+        for (auto& w : words) w = mvau::zero_bits(p.w_width());
       if (flip >= 0) {
         const long width = p.w_width();
         if (flip >= width * static_cast<long>(words.size()))

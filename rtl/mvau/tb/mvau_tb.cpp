@@ -9,6 +9,10 @@
 //                            under `bazel test`)
 //          --vectors=N       input vectors per random-traffic scenario (default: at least
 //                            2 frames and 24 vectors)
+//          --RUNTIME_WRITEABLE=1  the weight memory starts as zeros (or undefined, URAM):
+//                            every scenario first writes the layer's weight words through
+//                            s_axilite (rtl/common/tb/axilite.hpp), in a random word order
+//                            with random AXI-lite timing, then streams
 //          --expect_failure  mutation test: pass only if some scenario fails
 //
 // The expected output never comes from the memory files: a wrong file (or wrong RTL)
@@ -18,7 +22,10 @@
 // Scenarios: full-rate single frame (exact cycle count NUM_VECTORS * SF * NF + LATENCY),
 // full-rate frames back to back (at least 3 frames and 16 output words; exact count
 // too), and random traffic (input gaps, weight-stream gaps, output back-pressure) in four
-// mixes. Every output word is checked bit-exactly, in order, none missing or extra; a
+// mixes. With RUNTIME_WRITEABLE, two more: random words rewritten with their own values
+// all through a run (writes while streaming may use old or new words, so only equal
+// words keep the outputs defined): the stream must keep its order across every write.
+// Every output word is checked bit-exactly, in order, none missing or extra; a
 // presented output word must stay unchanged until taken.
 #include <cstdio>
 #include <deque>
@@ -27,6 +34,7 @@
 #include <string>
 
 #include "Vdut.h"
+#include "rtl/common/tb/axilite.hpp"
 #include "rtl/common/tb/harness.hpp"
 #include "rtl/mvau/tb/mvau_model.hpp"
 
@@ -38,6 +46,8 @@ struct Traffic {
   double p_ready = 1.0;  // chance per cycle that m_axis_tready is high
 };
 
+using AxiLite = tb::AxiLiteMaster<Vdut>;
+
 class Bench {
  public:
   explicit Bench(const mvau::Params& p) : p_(p), ctx_(new VerilatedContext), dut_(new Vdut(ctx_.get())) {
@@ -46,6 +56,9 @@ class Bench {
     dut_->s_axis_tvalid = 0;
     dut_->s_axis_w_tvalid = 0;
     dut_->m_axis_tready = 0;
+    dut_->s_axilite_awvalid = 0;
+    dut_->s_axilite_wvalid = 0;
+    dut_->s_axilite_arvalid = 0;
     for (int i = 0; i < 4; ++i) {
       dut_->clk = 0;
       dut_->eval();
@@ -60,7 +73,10 @@ class Bench {
     bool in_fire, w_fire, out_fire, m_valid;
     tb::Bits out_data;
   };
-  Sample cycle(bool in_valid, const tb::Bits& in_data, bool w_valid, const tb::Bits& w_data, bool ready) {
+  // `axil`, when given, drives s_axilite in the same cycle.
+  Sample cycle(bool in_valid, const tb::Bits& in_data, bool w_valid, const tb::Bits& w_data, bool ready,
+               AxiLite* axil = nullptr) {
+    if (axil) axil->drive(*dut_);
     dut_->s_axis_tvalid = in_valid;
     tb::set_port(dut_->s_axis_tdata, in_data);
     dut_->s_axis_w_tvalid = w_valid;
@@ -74,12 +90,30 @@ class Bench {
     s.m_valid = dut_->m_axis_tvalid;
     s.out_fire = s.m_valid && ready;
     s.out_data = tb::get_port(dut_->m_axis_tdata, p_.out_width());
+    if (axil) axil->sample(*dut_);
     dut_->clk = 1;
     dut_->eval();
     ++cycles_;
     return s;
   }
   long cycles() const { return cycles_; }
+
+  // Writes every weight word through s_axilite with the streams idle, words in a random
+  // order; "" or the error.
+  std::string write_weights(const std::vector<tb::Bits>& words, uint64_t seed) {
+    const tb::AxiLiteMap map{p_.w_width(), static_cast<int>(words.size())};
+    AxiLite m(seed, {3, 0.6, 1.0});
+    std::vector<size_t> order(words.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    mvau::Random r(seed);
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<size_t>(r.uniform(0, i - 1))]);
+    for (size_t i : order)
+      for (auto [a, d] : map.word_writes(static_cast<long>(i), words[i])) m.write(a, d);
+    dut_->s_axis_tvalid = 0;
+    dut_->s_axis_w_tvalid = 0;
+    dut_->m_axis_tready = 0;
+    return tb::axilite_run(*dut_, m, 40L * static_cast<long>(m.writes_queued()) + 100);
+  }
 
  private:
   mvau::Params p_;
@@ -97,8 +131,10 @@ std::string fmt(const char* f, long a = 0, long b = 0, long c = 0, long d = 0) {
 // Streams `n_vectors` vectors (the first two at the input type's extremes) and checks
 // every output word. With `expect_cycles` >= 0, also checks the cycles from the first
 // input handshake to the last output handshake, inclusive.
+// With `writeable`, the weights are first written through s_axilite; with `rewrite` too,
+// random weight words are rewritten with their own values throughout the run.
 std::string run(const mvau::Layer& L, long n_vectors, const Traffic& tr, uint64_t seed, long expect_cycles,
-                const std::string& label) {
+                const std::string& label, bool writeable = false, bool rewrite = false) {
   const mvau::Params& p = L.p;
   const bool external = p.MEM_MODE == "external";
   mvau::Random r(seed);
@@ -120,6 +156,13 @@ std::string run(const mvau::Layer& L, long n_vectors, const Traffic& tr, uint64_
   const long total_out = static_cast<long>(expected.size());
 
   Bench b(p);
+  if (writeable) {
+    std::string err = b.write_weights(w_mem, seed ^ 0xa71);
+    if (!err.empty()) return "writing the weights: " + err;
+  }
+  const tb::AxiLiteMap wmap{p.w_width(), static_cast<int>(w_mem.size())};
+  AxiLite axil(seed ^ 0x3e3, {4, 0.7, 1.0});
+  long rewrites = 0;
   bool in_presenting = false, w_presenting = false, prev_stalled = false;
   tb::Bits in_cur, w_cur = mvau::zero_bits(p.w_width()), prev_data;
   size_t w_next = 0;
@@ -143,7 +186,14 @@ std::string run(const mvau::Layer& L, long n_vectors, const Traffic& tr, uint64_
       w_presenting = true;
     }
     const bool ready = drain > 0 || rng.chance(tr.p_ready);
-    auto s = b.cycle(in_presenting, in_presenting ? in_cur : idle, w_presenting, w_cur, ready);
+    if (rewrite && drain < 0 && axil.idle()) {
+      const long i = static_cast<long>(rng.bits(32)[0] % w_mem.size());
+      for (auto [a, d] : wmap.word_writes(i, w_mem[i])) axil.write(a, d);
+      ++rewrites;
+    }
+    auto s = b.cycle(in_presenting, in_presenting ? in_cur : idle, w_presenting, w_cur, ready,
+                     rewrite ? &axil : nullptr);
+    if (!axil.error().empty()) return axil.error();
     if (prev_stalled && (!s.m_valid || s.out_data != prev_data))
       return fmt("cycle %ld: output word changed or withdrawn before it was taken", b.cycles());
     if (s.out_fire) {
@@ -166,6 +216,12 @@ std::string run(const mvau::Layer& L, long n_vectors, const Traffic& tr, uint64_
     prev_data = s.out_data;
     if (drain > 0) --drain;
     if (drain < 0 && expected.empty()) drain = p.cycles_per_vector() + 2L * p.latency() + 10;
+  }
+  if (rewrite) {
+    for (size_t i = 0; i < axil.bresps.size(); ++i)
+      if (axil.bresps[i] != tb::kAxiOkay) return fmt("rewrite %ld answered bresp %ld", static_cast<long>(i), axil.bresps[i]);
+    std::printf("%s: %ld weight words rewritten while streaming\n", label.c_str(), rewrites);
+    if (rewrites < 2) return "weak stimulus: fewer than 2 words rewritten while streaming";
   }
   if (expect_cycles >= 0) {
     const long measured = last_out - first_in + 1;
@@ -198,16 +254,28 @@ int main(int argc, char** argv) {
   // Back-to-back frames: at least 3, and at least 16 output words, more than the output
   // buffer's credits, so a throughput loss from too few credits shows in the count.
   const long frames = std::max(3L, (16 + nv * p.nf() - 1) / (nv * p.nf()));
+  const bool wr = opt.get("RUNTIME_WRITEABLE", 0) != 0;
 
   std::vector<tb::Scenario> scenarios = {
-      {"full_rate_frame", [&] { return run(layer, nv, {1, 1, 1}, seed + 1, exact(nv), "one frame"); }},
+      {"full_rate_frame", [&] { return run(layer, nv, {1, 1, 1}, seed + 1, exact(nv), "one frame", wr); }},
       {"full_rate_frames", [&] { return run(layer, frames * nv, {1, 1, 1}, seed + 2, exact(frames * nv),
-                                             std::to_string(frames) + " frames"); }},
-      {"random_balanced", [&] { return run(layer, vectors, {0.5, 0.5, 0.5}, seed + 3, -1, ""); }},
-      {"random_slow_consumer", [&] { return run(layer, vectors, {0.9, 0.9, 0.2}, seed + 4, -1, ""); }},
-      {"random_slow_producer", [&] { return run(layer, vectors, {0.2, 0.7, 0.9}, seed + 5, -1, ""); }},
-      {"random_bursty", [&] { return run(layer, vectors, {0.95, 0.9, 0.95}, seed + 6, -1, ""); }},
+                                             std::to_string(frames) + " frames", wr); }},
+      {"random_balanced", [&] { return run(layer, vectors, {0.5, 0.5, 0.5}, seed + 3, -1, "", wr); }},
+      {"random_slow_consumer", [&] { return run(layer, vectors, {0.9, 0.9, 0.2}, seed + 4, -1, "", wr); }},
+      {"random_slow_producer", [&] { return run(layer, vectors, {0.2, 0.7, 0.9}, seed + 5, -1, "", wr); }},
+      {"random_bursty", [&] { return run(layer, vectors, {0.95, 0.9, 0.95}, seed + 6, -1, "", wr); }},
   };
+  if (wr) {
+    // Long enough for a few dozen word rewrites (a word write takes about 5 cycles a chunk).
+    const long chunks = (p.w_width() + 31) / 32;
+    const long rw_vectors = std::max(vectors, (200 * chunks + p.cycles_per_vector() - 1) / p.cycles_per_vector());
+    scenarios.push_back({"rewrite_while_streaming_full_rate", [&] {
+                           return run(layer, rw_vectors, {1, 1, 1}, seed + 7, -1, "full rate", true, true);
+                         }});
+    scenarios.push_back({"rewrite_while_streaming_random", [&] {
+                           return run(layer, rw_vectors, {0.6, 1, 0.6}, seed + 8, -1, "random", true, true);
+                         }});
+  }
   std::printf("mvau %s MW=%d MH=%d SIMD=%d PE=%d (SF=%d NF=%d) NUM_VECTORS=%d\n", p.MEM_MODE.c_str(), p.MW, p.MH,
               p.SIMD, p.PE, p.sf(), p.nf(), p.NUM_VECTORS);
   return tb::run_scenarios("mvau_tb", scenarios, opt.flag("expect_failure"));

@@ -5,8 +5,13 @@
 //
 // Options: the module parameters in lower case (--num_channels=, --pe=, --num_vectors=,
 //          --in_bits=, --in_signed=, --n_thres=, --thr_bits=, --out_bits=, --act_val=,
-//          --out_bipolar=, --shared=, --thres_file=NAME), as BUILD.bazel passes them;
-//          --seed=S; --expect_failure (mutation test: pass only if some scenario fails).
+//          --out_bipolar=, --shared=, --thres_file=NAME, --runtime_writeable=), as
+//          BUILD.bazel passes them; --seed=S; --expect_failure (mutation test: pass only
+//          if some scenario fails).
+//
+// RUNTIME_WRITEABLE = 1: the threshold file holds zeros (URAM ignores it), and each
+// scenario first writes the thresholds through s_axilite (rtl/common/tb/axilite.hpp:
+// random AXI-lite timing, words in reverse order), then streams as above.
 //
 // The threshold file: THRES_FILE is a compile-time parameter holding a relative name. The
 // testbench moves into a fresh directory (under $TEST_TMPDIR when Bazel runs it) and,
@@ -22,6 +27,7 @@
 #include <fstream>
 
 #include "Vdut.h"
+#include "rtl/common/tb/axilite.hpp"
 #include "rtl/common/tb/harness.hpp"
 #include "rtl/dwc/tb/stream_bench.hpp"
 
@@ -31,7 +37,7 @@ constexpr long kLatency = 3;  // thresholding.sv: input handshake -> output hand
 
 struct Config {
   int channels, pe, vectors, in_bits, n_thres, thr_bits, out_bits;
-  bool in_signed, bipolar, shared;
+  bool in_signed, bipolar, shared, writeable;
   int64_t act_val;
   std::string file;
   uint64_t seed;
@@ -63,11 +69,13 @@ std::vector<std::vector<int64_t>> random_thresholds(const Config& c, tb::Rng& rn
   return t;
 }
 
-// The memory file as documented in thresholding.sv. SHARED: the row in every lane
+int mem_width(const Config& c) { return c.pe * c.n_thres * c.thr_bits; }
+
+// The memory words as documented in thresholding.sv. SHARED: the row in every lane
 // (replicate) or in lane 0 only; the module must read lane 0 either way.
-void write_thresholds(const Config& c, const std::vector<std::vector<int64_t>>& t, bool replicate) {
-  std::ofstream f(c.file);
-  int width = c.pe * c.n_thres * c.thr_bits;
+std::vector<tb::Bits> threshold_words(const Config& c, const std::vector<std::vector<int64_t>>& t, bool replicate) {
+  std::vector<tb::Bits> words;
+  int width = mem_width(c);
   int depth = c.shared ? 1 : c.folds();
   for (int cf = 0; cf < depth; ++cf) {
     tb::Bits w((width + 31) / 32, 0);
@@ -77,8 +85,23 @@ void write_thresholds(const Config& c, const std::vector<std::vector<int64_t>>& 
       for (int k = 0; k < c.n_thres; ++k)
         tb::put_field(w, (p * c.n_thres + k) * c.thr_bits, c.thr_bits, tb::to_code(row[k], c.thr_bits));
     }
-    f << tb::hex_digits(w, width) << "\n";
+    words.push_back(w);
   }
+  return words;
+}
+
+void write_file(const Config& c, const std::vector<tb::Bits>& words) {
+  std::ofstream f(c.file);
+  for (const auto& w : words) f << tb::hex_digits(w, mem_width(c)) << "\n";
+}
+
+// Writes `words` through s_axilite, last word first, with random timing.
+std::string write_axilite(Vdut& dut, const Config& c, const std::vector<tb::Bits>& words, uint64_t seed) {
+  const tb::AxiLiteMap map{mem_width(c), static_cast<int>(words.size())};
+  tb::AxiLiteMaster<Vdut> m(seed, {3, 0.6, 1.0});
+  for (size_t i = words.size(); i-- > 0;)
+    for (auto [a, d] : map.word_writes(static_cast<long>(i), words[i])) m.write(a, d);
+  return tb::axilite_run(dut, m, 40L * static_cast<long>(m.writes_queued()) + 100);
 }
 
 // The reference model: out = ACT_VAL + #{t : x >= T[t]}, or the bipolar bit x >= T[0].
@@ -92,7 +115,9 @@ int64_t activate(const Config& c, const std::vector<int64_t>& row, int64_t x) {
 std::string run(const Config& c, const tb::Traffic& traffic, uint64_t seed, bool replicate) {
   tb::Rng rng(seed);
   auto t = random_thresholds(c, rng);
-  write_thresholds(c, t, replicate);
+  const auto words = threshold_words(c, t, replicate);
+  if (c.writeable) write_file(c, std::vector<tb::Bits>(words.size(), tb::Bits(words[0].size(), 0)));
+  else write_file(c, words);
   const int per_frame = c.vectors * c.folds();
   const int frames = std::max(2, (600 + per_frame - 1) / per_frame);
   std::vector<tb::Bits> in, want;
@@ -113,7 +138,10 @@ std::string run(const Config& c, const tb::Traffic& traffic, uint64_t seed, bool
       }
     }
   }
-  auto r = tb::run_stream<Vdut>(in, want.size(), c.pe * c.out_bits, traffic, seed + 1, 60 * (long)in.size() + 1000);
+  std::function<std::string(Vdut&)> setup;
+  if (c.writeable) setup = [&](Vdut& dut) { return write_axilite(dut, c, words, seed + 2); };
+  auto r = tb::run_stream<Vdut>(in, want.size(), c.pe * c.out_bits, traffic, seed + 1, 60 * (long)in.size() + 1000,
+                                setup);
   if (!r.error.empty()) return r.error;
   std::string diff = tb::compare_words(r.out, want, [&](std::size_t i) {
     return "pixel " + std::to_string(i / c.folds()) + ", channel fold " + std::to_string(i % c.folds());
@@ -153,7 +181,8 @@ int main(int argc, char** argv) {
            static_cast<int>(opt.require("num_vectors")), static_cast<int>(opt.require("in_bits")),
            static_cast<int>(opt.require("n_thres")), static_cast<int>(opt.require("thr_bits")),
            static_cast<int>(opt.require("out_bits")), opt.require("in_signed") != 0,
-           opt.require("out_bipolar") != 0, opt.require("shared") != 0, opt.require("act_val"),
+           opt.require("out_bipolar") != 0, opt.require("shared") != 0, opt.get("runtime_writeable", 0) != 0,
+           opt.require("act_val"),
            string_option(argc, argv, "thres_file"), static_cast<uint64_t>(opt.get("seed", 1))};
   if (c.file.find('/') != std::string::npos) {
     std::fprintf(stderr, "testbench: --thres_file must be a plain file name, got %s\n", c.file.c_str());
