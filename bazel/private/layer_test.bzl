@@ -34,10 +34,14 @@ def _hw_layer_vectors_impl(ctx):
         args.add("--flip_weight_bit")
     if ctx.attr.variant:
         args.add("--variant", ctx.attr.variant)
+    inputs = [ctx.file._template]
+    if ctx.file.params:
+        args.add("--params", ctx.file.params)
+        inputs.append(ctx.file.params)
     ctx.actions.run(
         executable = ctx.executable._tool,
         arguments = [args],
-        inputs = [ctx.file._template],
+        inputs = inputs,
         outputs = [wrapper, mem, inp, exp, meta, weights, axilite],
         mnemonic = "LayerVectors",
         progress_message = "Generating RTL wrapper and golden vectors for %s" % ctx.label,
@@ -60,6 +64,7 @@ hw_layer_vectors = rule(
         "seed": attr.int(default = 1, doc = "Seed of the random parameters and inputs."),
         "frames": attr.int(default = 2, doc = "Input frames to stream."),
         "variant": attr.string(doc = "Parameter variant for the layer's random_params, e.g. shared_thresholds."),
+        "params": attr.label(allow_single_file = [".npz"], doc = "Parameters (.npz, one array per param name) instead of random ones, e.g. from hw_layer_params."),
         "flip_weight_bit": attr.bool(default = False, doc = "Mutation: flip one bit of the first memory file."),
         "for_synthesis": attr.bool(default = False, doc = "Write memory paths for synthesis (execroot) instead of simulation (runfiles)."),
         "rtl": attr.label_list(doc = "verilog_library targets the wrapper instantiates."),
@@ -106,9 +111,10 @@ def hw_layer_test(name, op, attrs, rtl, seed = 1, frames = 2, variant = "", flip
         hw_layer_synth(name = name + "_synth", op = op, attrs = attrs, rtl = rtl, families = synth_families,
                        seed = seed, variant = variant)
 
-def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1, variant = ""):
+def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1, variant = "", params = None):
     """Out-of-context Yosys synthesis of layer `op` with `attrs` (random parameters from
-    `seed`): `<name>_<family>` targets with the resource JSON (see yosys_synth)."""
+    `seed`, or `params`: a .npz such as hw_layer_params makes): `<name>_<family>`
+    targets with the resource JSON (see yosys_synth)."""
     top = name.replace("-", "_")
     hw_layer_vectors(
         name = name + "_rtl",
@@ -117,6 +123,7 @@ def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1, v
         top = top,
         seed = seed,
         variant = variant,
+        params = params,
         for_synthesis = True,
         rtl = [rtl],
     )
@@ -127,6 +134,32 @@ def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1, v
             top = top,
             verilog = ":" + name + "_rtl",
         )
+
+def _hw_layer_params_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name + ".npz")
+    models = [f for f in ctx.files.model if f.extension == "onnx"]
+    if len(models) != 1:
+        fail("hw_layer_params: %s must provide exactly one .onnx file" % ctx.attr.model.label)
+    model = models[0]
+    ctx.actions.run(
+        executable = ctx.executable._tool,
+        arguments = ["--model", model.path, "--node", ctx.attr.node, "--out", out.path],
+        inputs = ctx.files.model,
+        outputs = [out],
+        mnemonic = "LayerParams",
+        progress_message = "Extracting the parameters of %s from %s" % (ctx.attr.node, model.short_path),
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+hw_layer_params = rule(
+    implementation = _hw_layer_params_impl,
+    doc = "`<name>.npz`: the parameter initializers of hardware node `node` of a compiled model (e.g. qnn_compile's output), for hw_layer_synth/hw_layer_vectors.",
+    attrs = {
+        "model": attr.label(mandatory = True, allow_files = True, doc = "Compiled model (hardware layers), e.g. a qnn_compile target."),
+        "node": attr.string(mandatory = True, doc = "Node name, e.g. MVAU_0."),
+        "_tool": attr.label(default = "//python/qnn2fpga:layer_params", executable = True, cfg = "exec"),
+    },
+)
 
 def _hw_layer_test_manifest_impl(ctx):
     out = ctx.actions.declare_file(ctx.label.name + ".json")
@@ -165,6 +198,8 @@ def _hw_layer_resource_report_impl(ctx):
         args.add("--entry", "%s,%s" % (entry, report.path))
     for name, attrs in sorted(ctx.attr.layer_attrs.items()):
         args.add("--attrs", "%s=%s" % (name, attrs))
+    for name, variant in sorted(ctx.attr.variants.items()):
+        args.add("--variant", "%s=%s" % (name, variant))
     args.add("--json", out_json)
     args.add("--markdown", out_md)
     ctx.actions.run(
@@ -183,6 +218,7 @@ _hw_layer_resource_report = rule(
         "synths": attr.label_list(providers = [SynthInfo]),
         "entries": attr.string_list(doc = "NAME,OP,FAMILY per synths entry."),
         "layer_attrs": attr.string_dict(doc = "NAME -> layer attributes (JSON)."),
+        "variants": attr.string_dict(doc = "NAME -> parameter variant (e.g. shared_thresholds), where one is set."),
         "_tool": attr.label(default = "//python/qnn2fpga:resource_report", executable = True, cfg = "exec"),
     },
 )
@@ -195,7 +231,7 @@ def hw_layer_resource_report(name):
     for r in native.existing_rules().values():
         if r["kind"] == "hw_layer_vectors" and r["for_synthesis"]:
             vectors[r["name"]] = r
-    synths, entries, layer_attrs = [], [], {}
+    synths, entries, layer_attrs, variants = [], [], {}, {}
     rules = native.existing_rules()
     for rule_name in sorted(rules):
         r = rules[rule_name]
@@ -210,10 +246,13 @@ def hw_layer_resource_report(name):
         synths.append(":" + r["name"])
         entries.append("%s,%s,%s" % (config, vectors[src]["op"], r["family"]))
         layer_attrs[config] = vectors[src]["attrs"]
+        if vectors[src]["variant"]:
+            variants[config] = vectors[src]["variant"]
     _hw_layer_resource_report(
         name = name,
         synths = synths,
         entries = entries,
         layer_attrs = layer_attrs,
+        variants = variants,
         visibility = ["//visibility:public"],
     )

@@ -1,8 +1,12 @@
 """`qnn2fpga` command line.
 
     qnn2fpga compile MODEL.onnx -o OUT.onnx [--topk=K] [--save_intermediate=DIR]
+    qnn2fpga build MODEL.onnx --board=B (--target_fps=N | --folding=F.json) --output_dir=DIR
+                   [--fclk_mhz=F] [--stop_step=S] [--topk=K] [--mvau_wwidth_max=W]
 
-Writes the hardware-layer graph (open it in Netron) and prints a per-layer summary.
+`compile` writes the hardware-layer graph (open it in Netron) and prints a per-layer
+summary. `build` folds it for a board and writes the estimate reports (qnn2fpga.build).
+Flags may also be spelled with dashes (--target-fps, --output-dir).
 Relative paths resolve against the directory the command was run from, also under
 `bazel run //:qnn2fpga -- ...`. Bad input prints one line and exits with status 2.
 """
@@ -23,8 +27,16 @@ flags.DEFINE_string("output", None, "Where to write the compiled model (.onnx)."
 flags.DEFINE_integer("topk", 0, "Append a label select returning the top K class indices (0: keep the scores).",
                      lower_bound=0)
 flags.DEFINE_string("save_intermediate", None, "Directory for the model after every step (<i>_<step>.onnx).")
+flags.DEFINE_string("board", None, "build: target board (boards/<name>.json, e.g. pynq-z1, zcu104).")
+flags.DEFINE_float("target_fps", None, "build: fold automatically for this many frames per second.")
+flags.DEFINE_string("folding", None, "build: folding config JSON (FINN's format) instead of --target_fps.")
+flags.DEFINE_string("output_dir", None, "build: output directory (replaced when the build succeeds).")
+flags.DEFINE_float("fclk_mhz", None, "build: clock in MHz (default: the board's).")
+flags.DEFINE_string("stop_step", None, "build: stop after this step.")
+flags.DEFINE_integer("mvau_wwidth_max", 36, "build: widest decoupled weight stream automatic folding may use.")
 
-USAGE = "usage: qnn2fpga compile MODEL.onnx -o OUT.onnx [--topk=K] [--save_intermediate=DIR]"
+USAGE = ("usage: qnn2fpga compile MODEL.onnx -o OUT.onnx [--topk=K] [--save_intermediate=DIR] | "
+         "qnn2fpga build MODEL.onnx --board=B (--target_fps=N | --folding=F.json) --output_dir=DIR")
 
 
 def user_path(path: str) -> str:
@@ -80,20 +92,50 @@ def compile_command(model_path: str) -> int:
     return 0
 
 
+def build_command(model_path: str) -> int:
+    from qnn2fpga import build  # noqa: PLC0415
+
+    if not FLAGS.output_dir:
+        raise errors.InputFileError("flag --output_dir", "is missing", "pass --output_dir=DIR")
+    if not FLAGS.board:
+        raise errors.InputFileError("flag --board", "is missing", "pass --board=pynq-z1 (see boards/)")
+    cfg = build.BuildConfig(
+        model=user_path(model_path), output_dir=user_path(FLAGS.output_dir), board=FLAGS.board,
+        target_fps=FLAGS.target_fps, folding_config=user_path(FLAGS.folding) if FLAGS.folding else None,
+        fclk_mhz=FLAGS.fclk_mhz, topk=FLAGS.topk, stop_step=FLAGS.stop_step, mvau_wwidth_max=FLAGS.mvau_wwidth_max)
+    build.build(cfg, log=lambda msg: print(msg, flush=True))
+    print(f"wrote {FLAGS.output_dir}")
+    return 0
+
+
+COMMANDS = {"compile": compile_command, "build": build_command}
+
+
 def main(argv: list[str]) -> int:
     args = argv[1:]
     try:
-        if len(args) != 2 or args[0] != "compile":
-            raise errors.InputFileError("command line", f"expected 'compile MODEL.onnx', got {args!r}", USAGE)
-        return compile_command(args[1])
+        if len(args) != 2 or args[0] not in COMMANDS:
+            raise errors.InputFileError("command line", f"expected 'compile|build MODEL.onnx', got {args!r}", USAGE)
+        return COMMANDS[args[0]](args[1])
     except errors.QnnError as e:
         print(f"qnn2fpga: {e.one_line()}", file=sys.stderr)
         return errors.EXIT_BAD_INPUT
 
 
+def _underscore_flags(argv: list[str]) -> list[str]:
+    """--target-fps=N -> --target_fps=N (FINN users type dashes)."""
+    out = []
+    for a in argv:
+        if a.startswith("--") and not a.startswith("---"):
+            name, eq, value = a[2:].partition("=")
+            a = "--" + name.replace("-", "_") + eq + value
+        out.append(a)
+    return out
+
+
 def run() -> None:
     """Console-script entry point."""
-    app.run(main)
+    app.run(main, argv=_underscore_flags(sys.argv))
 
 
 if __name__ == "__main__":

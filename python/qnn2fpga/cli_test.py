@@ -4,30 +4,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 from onnx import helper
 
 from qnn2fpga import testing
-
-
-def qnn2fpga(*args: str, cwd: str) -> subprocess.CompletedProcess:
-    """Runs the CLI as `bazel run` would: BUILD_WORKING_DIRECTORY is where the user is."""
-    env = {"PYTHONPATH": os.pathsep.join(sys.path), "BUILD_WORKING_DIRECTORY": cwd, "PATH": os.environ["PATH"],
-           "HOME": cwd}
-    return subprocess.run([sys.executable, "-m", "qnn2fpga.cli", *args], capture_output=True, text=True, env=env,
-                          cwd="/")
-
-
-def one_error_line(p: subprocess.CompletedProcess) -> str:
-    assert p.returncode == 2, p.stderr
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1, p.stderr
-    assert lines[0].startswith("qnn2fpga: ") and "; fix: " in lines[0]
-    assert "Traceback" not in p.stderr
-    return lines[0]
+from qnn2fpga.testing import one_error_line, qnn2fpga
 
 
 def test_compile_writes_model_and_summary_with_paths_relative_to_the_user(tmp_path):
@@ -81,8 +63,8 @@ def test_12_bit_activation_is_over_the_limit(tmp_path):
 
 
 def test_bad_command_line(tmp_path):
-    line = one_error_line(qnn2fpga("build", "m.onnx", cwd=str(tmp_path)))
-    assert "usage: qnn2fpga compile" in line
+    line = one_error_line(qnn2fpga("simulate", "m.onnx", cwd=str(tmp_path)))
+    assert "usage: qnn2fpga compile" in line and "qnn2fpga build" in line
     line = one_error_line(qnn2fpga("compile", "m.onnx", cwd=str(tmp_path)))
     assert "-o/--output" in line
 

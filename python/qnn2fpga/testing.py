@@ -1,6 +1,10 @@
-"""Builders of tiny QONNX graphs for tests."""
+"""Builders of tiny QONNX graphs for tests, and running the CLI as a user would."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
 
 import numpy as np
 from onnx import TensorProto, helper
@@ -50,3 +54,20 @@ def tiny_mlp(act_bits: int = 4, middle_op: str | None = None, seed: int = 0) -> 
              "w1": rng.normal(size=(16, 12)), "s_w1": rng.uniform(0.05, 0.2, size=(1, 12)), "s_h": 0.1,
              "w2": rng.normal(size=(12, 5)), "s_w2": 0.1}
     return make_model(nodes, ("x", [1, 16]), ("y", [1, 5]), inits)
+
+
+def qnn2fpga(*args: str, cwd: str) -> subprocess.CompletedProcess:
+    """Runs the CLI as `bazel run` would: BUILD_WORKING_DIRECTORY is where the user is."""
+    env = {"PYTHONPATH": os.pathsep.join(sys.path), "BUILD_WORKING_DIRECTORY": cwd, "PATH": os.environ["PATH"],
+           "HOME": cwd}
+    return subprocess.run([sys.executable, "-m", "qnn2fpga.cli", *args], capture_output=True, text=True, env=env,
+                          cwd="/")
+
+
+def one_error_line(p: subprocess.CompletedProcess) -> str:
+    assert p.returncode == 2, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith("qnn2fpga: ") and "; fix: " in lines[0]
+    assert "Traceback" not in p.stderr
+    return lines[0]

@@ -16,7 +16,8 @@ def test_every_tested_configuration_is_synthesized_for_both_families():
     """(UltraRAM configurations for UltraScale+ only.)"""
     report = {row["name"]: row for row in _load("resource_report.json")["layers"]}
     tests = [label.split(":")[1] for labels in _load("layer_tests.json").values() for label in labels]
-    assert tests and sorted(tests) == sorted(report)
+    # plus the synthesis-only calibration configurations (cal_*)
+    assert tests and sorted(tests) == sorted(n for n in report if not n.startswith("cal_"))
     for name, row in report.items():
         # A width converter between equal widths is wires only.
         wire = row["op"] == "StreamingDataWidthConverter" and row["attrs"]["inFold"] == row["attrs"]["outFold"]

@@ -40,6 +40,13 @@ class AddStreams(HwLayer):
     def output_folds(self):
         return [self.PE]
 
+    def resource_features(self):
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        out = self.PE * packing.element_bits(self.output_datatypes()[0])
+        ins = sum(self.PE * packing.element_bits(d) for d in self.inputDataTypes)
+        return {"one": 1, "stream_bits": ins + out, "add_bits": out, "dsp": 0}
+
     def cycles(self) -> int:
         """prod(numInputVectors) * NumChannels / PE: one word from each input per cycle."""
         return math.prod(self.numInputVectors) * (self.NumChannels // self.PE)

@@ -17,13 +17,16 @@ width-converter insertion, backends) call one interface and never test `op_type`
         def input_folds(self): ...              # elements per stream word (SIMD or PE)
         def output_folds(self): ...
         def cycles(self): ...                   # expected cycles per input frame
+        def resource_features(self): ...        # sizes the LUT/FF models are linear in
         def execute(self, x, thresholds): ...   # numpy golden reference
         @classmethod
         def examples(cls, rng): ...             # small instances for the conformance test
 
 Every hook is abstract; `register_layer` refuses (at import) a class that leaves one out,
 so nothing is estimated as a silent 0. Optional hooks: `param_names()` (parameter inputs),
-`check_layer()` (attribute consistency) and `check_params(params)` (parameter values). Node inputs are the streamed inputs first, then
+`check_layer()` (attribute consistency), `check_params(params)` (parameter values),
+`memories()` (parameter memories for resource estimates), `weight_stream_width()` and
+`fold_ties()` (constraints for automatic folding). Node inputs are the streamed inputs first, then
 the parameter inputs named by `param_names()` (weights, thresholds, ...), which are
 initializers (or, for external memory modes, streamed by the host at run time).
 
@@ -53,6 +56,7 @@ from qonnx.util.basic import get_by_name
 
 from qnn2fpga.errors import DataTypeError, FoldingError, ModelError, UnsupportedOpError
 from qnn2fpga.layers import numerics
+from qnn2fpga.layers.resources import Memory
 
 DOMAIN = "qnn2fpga.layers"
 
@@ -320,6 +324,15 @@ class HwLayer(CustomOp):
     """Base of every hardware layer (see the module docstring for the hooks to define)."""
 
     op_type: ClassVar[str] = ""  # set by register_layer
+    # True for layers whose folds follow from their neighbours (width converters, FIFOs):
+    # automatic folding leaves them alone.
+    folded_by_neighbours: ClassVar[bool] = False
+
+    # Attributes every layer has (FINN's names): FIFO depths on its streams, sized later
+    # or given in a folding config, and the preferred implementation.
+    inFIFODepths = IntsAttr([2], doc="FIFO depth before each streamed input")
+    outFIFODepths = IntsAttr([2], doc="FIFO depth after each output")
+    preferred_impl_style = StrAttr("", allowed=("", "rtl", "hls"), doc="implementation to prefer: rtl or hls")
 
     def __init__(self, onnx_node: NodeProto, onnx_opset_version: int = 1):
         super().__init__(onnx_node, onnx_opset_version=onnx_opset_version)
@@ -361,6 +374,12 @@ class HwLayer(CustomOp):
         -> output(s). Integer-valued arrays in; integer results out (any numeric dtype).
         The leading (batch) axis may differ from the normal shape's."""
 
+    @abstractmethod
+    def resource_features(self) -> dict[str, float]:
+        """Named sizes the layer's LUT/FF counts are linear in (e.g. lane bits, comparator
+        bits, stream bits); the per-family models in qnn2fpga/estimates hold the
+        coefficients, fitted to Yosys runs. Include "dsp": multipliers mapped to DSPs."""
+
     @classmethod
     @abstractmethod
     def examples(cls, rng: np.random.Generator) -> list[Example]:
@@ -377,6 +396,30 @@ class HwLayer(CustomOp):
 
     def check_params(self, params: Sequence[np.ndarray]) -> None:
         """Checks parameter values (shapes, datatypes, ranges) against the attributes."""
+
+    def memories(self) -> list[Memory]:
+        """The layer's parameter memories as the RTL builds them (default none); block
+        RAM/UltraRAM counts and memory LUTs are derived from these."""
+        return []
+
+    def resource_class(self) -> str:
+        """Which fitted resource model applies: the op type, or a finer class when one op
+        builds very different hardware by configuration (e.g. "MVAU/xnor")."""
+        return self.op_type
+
+    def op_and_param_counts(self) -> dict[str, int]:
+        """Operations and parameters per frame for op_and_param_counts.json, with FINN's
+        keys: op_mac_<INPUT>_<WEIGHT>, param_weight_<DT>, param_threshold_<DT>."""
+        return {}
+
+    def fold_ties(self) -> list[str]:
+        """Fold attributes that must equal the consumer's input fold (a sliding window
+        feeding a depthwise or pooling layer); automatic folding keeps them tied."""
+        return []
+
+    def weight_stream_width(self) -> int:
+        """Bits per word of a weight stream that leaves the layer's own memory (0: none)."""
+        return 0
 
     def rtl(self, params: Sequence[np.ndarray]) -> "RtlInstance | None":
         """What to instantiate from rtl/ for this layer with these parameter values (None:

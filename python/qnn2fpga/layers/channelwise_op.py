@@ -10,6 +10,7 @@ import numpy as np
 from qnn2fpga.errors import DataTypeError, ModelError
 from qnn2fpga.layers import numerics
 from qnn2fpga.layers.base import DTypeAttr, Example, FoldAttr, HwLayer, IntAttr, IntsAttr, StrAttr, register_layer
+from qnn2fpga.layers.resources import Memory
 
 FUNCS = ("add", "mul")
 
@@ -47,6 +48,23 @@ class ChannelwiseOp(HwLayer):
 
     def param_names(self):
         return ["params"]
+
+    def op_and_param_counts(self):
+        return {f"param_{self.Func}_{self.paramDataType.name}": self.NumChannels}
+
+    def memories(self):
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        return [Memory(self.NumChannels // self.PE, self.PE * packing.element_bits(self.paramDataType))]
+
+    def resource_features(self):
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        ib, pb = packing.element_bits(self.inputDataType), packing.element_bits(self.paramDataType)
+        ob = packing.element_bits(self.outputDataType)
+        mul = self.Func == "mul"
+        return {"one": 1, "stream_bits": self.PE * (ib + ob), "add_bits": 0 if mul else self.PE * ob,
+                "mul_bits": self.PE * ib * pb if mul else 0, "dsp": 0}
 
     def cycles(self) -> int:
         """prod(numInputVectors) * NumChannels / PE: one word in and out per cycle."""

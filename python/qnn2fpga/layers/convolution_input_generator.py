@@ -8,6 +8,7 @@ import numpy as np
 from qnn2fpga.errors import DataTypeError, ModelError
 from qnn2fpga.layers.numerics import sliding_window_dim
 from qnn2fpga.layers.base import DTypeAttr, Example, FoldAttr, HwLayer, IntAttr, IntsAttr, register_layer
+from qnn2fpga.layers.resources import Memory
 
 
 @register_layer("ConvolutionInputGenerator")
@@ -48,6 +49,23 @@ class ConvolutionInputGenerator(HwLayer):
 
     def output_folds(self):
         return [self.SIMD]
+
+    def fold_ties(self):
+        return ["SIMD"] if self.depthwise else []
+
+    def memories(self):
+        """A line buffer of KH image rows (plus one being filled): words of SIMD elements."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        kh, _ = self.ConvKernelDim
+        _, iw = self.IFMDim
+        depth = (kh + 1) * iw * (self.IFMChannels // self.SIMD)
+        return [Memory(depth, self.SIMD * packing.element_bits(self.inputDataType), "auto", rom=False)]
+
+    def resource_features(self):
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        return {"one": 1, "stream_bits": 2 * self.SIMD * packing.element_bits(self.inputDataType), "dsp": 0}
 
     def cycles(self) -> int:
         """max(IH*IW*C, OH*OW*KH*KW*C) / SIMD: one word per cycle on the busier side (the

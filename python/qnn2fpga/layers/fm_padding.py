@@ -40,6 +40,11 @@ class FMPadding(HwLayer):
     def output_folds(self):
         return [self.SIMD]
 
+    def resource_features(self):
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        return {"one": 1, "stream_bits": 2 * self.SIMD * packing.element_bits(self.inputDataType), "dsp": 0}
+
     def cycles(self) -> int:
         """(H+top+bottom)*(W+left+right)*C / SIMD: one output word per cycle."""
         return self.stream_bound_cycles()

@@ -70,6 +70,18 @@ class LabelSelect(HwLayer):
                  NUM_VECTORS=math.prod(self.numInputVectors))
         return RtlInstance(module="label_select", library="//rtl/label_select", params=p, latency=0)
 
+    def resource_features(self):
+        """rtl/label_select: K*PE + PE*(PE-1)/2 comparators rank the K list entries and PE
+        new values; each of the K slots selects one of the K+PE candidates (value, index)."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        ib = packing.element_bits(self.inputDataType) + 1
+        ob = packing.element_bits(self.get_output_datatype(0))
+        pe, k = self.PE, self.K
+        return {"one": 1, "in_bits": pe * ib, "list_bits": k * (ib + ob),
+                "cmp_bits": (k * pe + pe * (pe - 1) // 2) * ib, "sel_bits": k * (k + pe) * (ib + ob),
+                "rank_bits": (k + pe) ** 2 * (k + pe).bit_length(), "dsp": 0}
+
     def cycles(self) -> int:
         """V*max(W, K) + min(W, K) for V vectors of W = Labels/PE words: reading a vector
         overlaps emitting the K indices of the previous one (rtl/label_select)."""

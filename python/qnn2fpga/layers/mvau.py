@@ -23,6 +23,7 @@ from qnn2fpga.layers.base import (
     axilite_tie_offs,
     register_layer,
 )
+from qnn2fpga.layers.resources import Memory
 
 
 @register_layer("MVAU")
@@ -87,6 +88,86 @@ class MVAU(HwLayer):
     def get_weightstream_width(self) -> int:
         """Bits per weight word (PE * SIMD weights), streamed in the decoupled/external modes."""
         return self.PE * self.SIMD * self.weightDataType.bitwidth()
+
+    def op_and_param_counts(self):
+        n = self.MW * self.MH
+        counts = {f"op_mac_{self.inputDataType.name}_{self.weightDataType.name}": n * math.prod(self.numInputVectors),
+                  f"param_weight_{self.weightDataType.name}": n}
+        if not self.noActivation:
+            counts[f"param_threshold_{self.accDataType.name}"] = self.MH * self.n_thresholds()
+        return counts
+
+    def weight_stream_width(self) -> int:
+        return 0 if self.mem_mode == "internal_embedded" else self.get_weightstream_width()
+
+    def n_thresholds(self) -> int:
+        """Thresholds per channel the activation needs (0 without one)."""
+        if self.noActivation:
+            return 0
+        odt = self.outputDataType
+        return 1 if odt == numerics.BIPOLAR else int(odt.max() - odt.min())
+
+    def memories(self):
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        mems = []
+        if self.mem_mode != "external":
+            mems.append(Memory(self.calc_wmem(), self.PE * self.SIMD * packing.element_bits(self.weightDataType),
+                               self.ram_style, rom=not self.runtime_writeable_weights))
+        if not self.noActivation:
+            thr_bits = self.accDataType.bitwidth() + (0 if self.accDataType.signed() else 1) + 1
+            mems.append(Memory(self.calc_tmem(), self.PE * self.n_thresholds() * thr_bits, "auto"))
+        return mems
+
+    def resource_class(self):
+        """MVAU/xnor, MVAU/bipolar (one bipolar operand), MVAU/lut (Booth), MVAU/dsp."""
+        ibip, wbip = self.inputDataType == numerics.BIPOLAR, self.weightDataType == numerics.BIPOLAR
+        if ibip and wbip:
+            return "MVAU/xnor"
+        if ibip or wbip:
+            return "MVAU/bipolar"
+        return "MVAU/dsp" if self.resource_features()["dsp"] else "MVAU/lut"
+
+    def resource_features(self):
+        """Lanes (PE*SIMD products) by kind, as rtl/mvau/mvau_dot.sv builds them: XNOR-popcount;
+        one bipolar operand (negate or pass, P bits); Booth LUT multipliers up to 4-bit
+        operands (digits x P bits); wider products on DSPs. Plus accumulators, threshold
+        comparators, stream registers and the AXI-lite write path."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        idt, wdt = self.inputDataType, self.weightDataType
+        ib, wb = packing.element_bits(idt), packing.element_bits(wdt)
+        ibip, wbip = idt == numerics.BIPOLAR, wdt == numerics.BIPOLAR
+        lanes = self.PE * self.SIMD
+        p_bits = ib + 1 if wbip else wb + 1 if ibip else ib + wb + 1
+        a_bits, a_signed = (wb, wdt.signed()) if wb <= ib else (ib, idt.signed())
+        xnor, sign = ibip and wbip, (ibip or wbip) and not (ibip and wbip)
+        booth = not (ibip or wbip) and a_bits <= 4
+        dsp = not (ibip or wbip) and not booth
+        digits = (a_bits + (0 if a_signed else 1) + 1) // 2
+        acc_bits = self.accDataType.bitwidth() + (0 if self.accDataType.signed() else 1)
+        # The lane sums are adder chains (Yosys builds `sum += term` as such): each lane adds
+        # a term into a sum as wide as its result, log2(SIMD) bits over the term.
+        tree = math.ceil(math.log2(self.SIMD + 1))
+        return {
+            "one": 1,
+            "lanes": lanes,
+            "xnor_lanes": lanes if xnor else 0,
+            "xnor_sum_bits": lanes * tree if xnor else 0,
+            "sign_bits": lanes * p_bits if sign else 0,
+            "booth_bits": lanes * digits * p_bits if booth else 0,
+            "sum_bits": 0 if xnor else lanes * (p_bits + tree),
+            # accumulators (they reduce to the dot product when one word makes the vector)
+            "acc_bits": self.PE * acc_bits if self.MW > self.SIMD else 0,
+            "cmp_bits": self.PE * self.n_thresholds() * (acc_bits + 1),
+            "stream_bits": self.SIMD * ib + self.PE * packing.element_bits(self.outputDataType),
+            "wstream_bits": self.weight_stream_width(),
+            # the streamer's output FIFO (shift registers), unless its memory is one constant word
+            "wfifo_bits": self.weight_stream_width() if self.mem_mode == "internal_decoupled" and
+            self.calc_wmem() > 1 else 0,
+            "axilite_bits": self.weight_stream_width() if self.runtime_writeable_weights else 0,
+            "dsp": lanes if dsp else 0,
+        }
 
     def check_layer(self) -> None:
         if not self.numInputVectors or any(v < 1 for v in self.numInputVectors):

@@ -26,6 +26,8 @@ class StreamingDataWidthConverter(HwLayer):
     """Passes (*numInputVectors, NumChannels) through unchanged; input words carry inFold
     elements, output words outFold. Any ratio, also non-integer ones (e.g. 3 -> 2)."""
 
+    folded_by_neighbours = True
+
     NumChannels = IntAttr(doc="channels (innermost axis)")
     inFold = FoldAttr(divides="NumChannels", doc="elements per input word; divides NumChannels")
     outFold = FoldAttr(divides="NumChannels", doc="elements per output word; divides NumChannels")
@@ -59,6 +61,20 @@ class StreamingDataWidthConverter(HwLayer):
     def check_layer(self) -> None:
         if self.NumChannels < 1:
             raise ModelError(self.where, f"NumChannels={self.NumChannels} is not positive", "set NumChannels >= 1")
+
+    def resource_features(self):
+        """A wire when the widths are equal; else rtl/dwc/stream_dwc.sv's bit buffer of
+        B = in + out + min(in, out) - G bits (G: the gcd unit) and the multiplexers that
+        append an input word at any unit position (each buffer bit picks one of in/G + 1)."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        bits = packing.element_bits(self.dataType)
+        i, o = self.inFold * bits, self.outFold * bits
+        if i == o:
+            return {"one": 0, "buf_bits": 0, "place_bits": 0, "dsp": 0}
+        g = math.gcd(i, o, self.NumChannels * bits)
+        b = i + o + min(i, o) - g
+        return {"one": 1, "buf_bits": b, "place_bits": b * math.ceil(math.log2(i // g + 1)), "dsp": 0}
 
     def execute(self, x):
         return numerics.as_int64(x)

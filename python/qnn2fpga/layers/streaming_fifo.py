@@ -20,6 +20,7 @@ from qnn2fpga.layers.base import (
     StrAttr,
     register_layer,
 )
+from qnn2fpga.layers.resources import Memory
 
 
 @register_layer("StreamingFIFO")
@@ -27,6 +28,8 @@ class StreamingFIFO(HwLayer):
     """Passes (*numInputVectors, NumChannels) through unchanged, PE elements per word,
     buffering up to `depth` words. Shift-register FIFOs for small depths, RAM
     (ram_style) for large ones, chosen by `fifo_impl`."""
+
+    folded_by_neighbours = True
 
     NumChannels = IntAttr(doc="channels (innermost axis)")
     PE = FoldAttr(divides="NumChannels", doc="elements per stream word; divides NumChannels")
@@ -61,6 +64,26 @@ class StreamingFIFO(HwLayer):
     def check_layer(self) -> None:
         if self.depth < 1:
             raise ModelError(self.where, f"depth={self.depth} is not positive", "set depth to at least 1 word")
+
+    def impl(self) -> str:
+        """srl, or ram (fifo_impl; "auto" picks srl up to 64 words, as rtl/common/axis_fifo.sv)."""
+        return self.fifo_impl if self.fifo_impl != "auto" else ("srl" if self.depth <= 64 else "ram")
+
+    def memories(self):
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        if self.impl() != "ram":
+            return []
+        return [Memory(self.depth, self.PE * packing.element_bits(self.dataType), self.ram_style, rom=False)]
+
+    def resource_features(self):
+        """A shift register (width x 32-word SRL slices) or a RAM with pointers."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        width = self.PE * packing.element_bits(self.dataType)
+        srl = self.impl() == "srl"
+        return {"one": 1, "srl_bits": width * -(-self.depth // 32) if srl else 0,
+                "width": width, "pointer_bits": 0 if srl else 2 * max(1, self.depth.bit_length()), "dsp": 0}
 
     def execute(self, x):
         return numerics.as_int64(x)

@@ -6,6 +6,7 @@ import numpy as np
 
 from qnn2fpga.errors import ModelError
 from qnn2fpga.layers.base import DTypeAttr, Example, FoldAttr, HwLayer, IntAttr, IntsAttr, register_layer
+from qnn2fpga.layers.resources import Memory
 from qnn2fpga.layers.numerics import sliding_window_dim
 
 
@@ -50,6 +51,20 @@ class StreamingMaxPool(HwLayer):
 
     def output_folds(self):
         return [self.PE]
+
+    def memories(self):
+        """One image row of running maxima: W/stride words of PE elements."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        _, ow = self.out_dim()
+        return [Memory(ow * (self.NumChannels // self.PE), self.PE * packing.element_bits(self.dataType), "auto",
+                       rom=False)]
+
+    def resource_features(self):
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        bits = self.PE * packing.element_bits(self.dataType)
+        return {"one": 1, "stream_bits": 2 * bits, "cmp_bits": bits, "dsp": 0}
 
     def cycles(self) -> int:
         """H*W*C / PE: input-bound, one input word per cycle (outputs are fewer)."""

@@ -21,6 +21,7 @@ from qnn2fpga.layers.base import (
     axilite_tie_offs,
     register_layer,
 )
+from qnn2fpga.layers.resources import Memory
 
 
 @register_layer("Thresholding")
@@ -88,6 +89,44 @@ class Thresholding(HwLayer):
         if 0 < self.depth_trigger_uram <= depth:
             return "ultra"
         return "block" if depth >= self.depth_trigger_bram else "distributed"
+
+    def op_and_param_counts(self):
+        return {f"param_threshold_{self.inputDataType.name}": self.NumChannels * self.n_thresholds()}
+
+    def n_thresholds(self) -> int:
+        odt = self.outputDataType
+        return 1 if odt == numerics.BIPOLAR else int(odt.max() - odt.min())
+
+    def threshold_bits(self) -> int:
+        """Bits of one threshold as the RTL stores it (see rtl())."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        idt = self.inputDataType
+        return 3 if idt == numerics.BIPOLAR else packing.element_bits(idt) + (1 if idt.signed() else 2)
+
+    def memories(self):
+        depth = self.NumChannels // self.PE
+        return [Memory(depth, self.PE * self.n_thresholds() * self.threshold_bits(), self.memory_style(),
+                       rom=not self.runtime_writeable_weights)]
+
+    def resource_features(self):
+        """Comparators (PE x thresholds x threshold bits; against constants when the memory
+        has one word), the count of thresholds reached, stream registers, AXI-lite writes."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        width = self.PE * self.n_thresholds() * self.threshold_bits()
+        cmp = self.PE * self.n_thresholds() * packing.element_bits(self.inputDataType)
+        const = self.NumChannels == self.PE and not self.runtime_writeable_weights
+        return {
+            "one": 1,
+            "cmp_bits": 0 if const else cmp,
+            "cmp_const_bits": cmp if const else 0,
+            "count_bits": self.PE * self.n_thresholds() * max(1, self.n_thresholds().bit_length()),
+            "stream_bits": self.PE * (packing.element_bits(self.inputDataType)
+                                      + packing.element_bits(self.outputDataType)),
+            "axilite_bits": width if self.runtime_writeable_weights else 0,
+            "dsp": 0,
+        }
 
     def check_params(self, params) -> None:
         numerics.check_activation(self.where, params[0], self.NumChannels, self.ActVal, self.outputDataType)

@@ -46,6 +46,8 @@ flags.DEFINE_string("meta_prefix", "", "prefix of the input/expected paths in th
 flags.DEFINE_string("template", None, "the wrapper template (rtl/common/layer_wrapper.sv.j2)", required=True)
 flags.DEFINE_bool("flip_weight_bit", False, "mutation: flip one bit of the first memory")
 flags.DEFINE_string("variant", "", "parameter variant for the layer's random_params (e.g. shared_thresholds)")
+flags.DEFINE_string("params", None, "parameters from a .npz (one array per param_names() entry, by name) "
+                    "instead of random ones, e.g. a real network's layer (tools/layer_params.py)")
 
 
 def main(argv):
@@ -59,7 +61,12 @@ def main(argv):
         nv = list(attrs.get("numInputVectors", [1]))
         attrs["numInputVectors"] = [nv[0] * FLAGS.frames] + nv[1:]
     layer0 = cls(cls.make_node([], [], name=FLAGS.top, **attrs))
-    params = layer0.random_params(rng, **({"variant": FLAGS.variant} if FLAGS.variant else {}))
+    if FLAGS.params:
+        with np.load(FLAGS.params) as npz:
+            params = [npz[name] for name in layer0.param_names()]
+        layer0.check_params(params)
+    else:
+        params = layer0.random_params(rng, **({"variant": FLAGS.variant} if FLAGS.variant else {}))
     model = testing.single_node_model(FLAGS.op, attrs, params, name=FLAGS.top)
     layer = testing.the_layer(model)
     x = testing.random_inputs(model, rng)

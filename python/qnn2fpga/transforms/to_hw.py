@@ -209,4 +209,9 @@ class ToHardwareLayers(Transformation):
             model = model.transform(p())
         for t in (SortGraph(), RemoveUnusedTensors(), NameHardwareLayers(), InferShapes(), InferDataTypes()):
             model = model.transform(t)
+        # Declare the layer domain, so the compiled model passes onnx.checker (and loads
+        # again through flow.load_model).
+        domains = {o.domain for o in model.model.opset_import}
+        for domain in sorted({n.domain for n in model.graph.node if n.domain} - domains):
+            model.model.opset_import.append(helper.make_opsetid(domain, 1))
         return model, False

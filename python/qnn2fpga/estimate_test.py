@@ -1,0 +1,84 @@
+"""Resource estimates: memory mapping rules, the per-layer model, network reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from qnn2fpga import estimate, flow, report_schemas, testing
+from qnn2fpga.errors import BoardError
+from qnn2fpga.layers import MVAU
+from qnn2fpga.layers.resources import Memory, bram18_count, lutram_luts, map_memory, rom_logic_luts, uram_count
+
+
+@pytest.mark.parametrize("depth,width,n", [(512, 36, 1), (1024, 18, 1), (513, 36, 2), (64, 784, 22),
+                                           (50176, 1, 4), (2048, 9, 1), (196, 256, 8), (0, 8, 0)])
+def test_bram18_count_picks_the_best_aspect_ratio(depth, width, n):
+    assert bram18_count(depth, width) == n
+
+
+def test_uram_lutram_and_rom_sizes():
+    assert uram_count(4096, 72) == 1 and uram_count(4097, 73) == 4
+    assert lutram_luts(32, 6) == 4 and lutram_luts(64, 3) == 4 and lutram_luts(128, 3) == 8
+    assert rom_logic_luts(2, 100) == 0  # constants and the address bit
+    assert rom_logic_luts(64, 10) == 10 and rom_logic_luts(256, 10) == 40
+
+
+def test_map_memory_styles():
+    assert map_memory(Memory(1024, 36, "block"), "7series") == {"BRAM_18K": 2, "URAM": 0, "LUT": 0}
+    assert map_memory(Memory(4096, 72, "ultra", rom=False), "ultrascale_plus")["URAM"] == 1
+    # no UltraRAM on 7-series: block RAM instead
+    assert map_memory(Memory(4096, 72, "ultra", rom=False), "7series")["BRAM_18K"] == 16
+    # auto: a RAM goes where it is cheaper (by Yosys's costs), a ROM stays in logic
+    assert map_memory(Memory(16, 8, "auto", rom=False), "7series")["LUT"] > 0
+    assert map_memory(Memory(4096, 36, "auto", rom=False), "7series")["BRAM_18K"] == 8
+    assert map_memory(Memory(128, 448, "auto", rom=True), "7series")["BRAM_18K"] == 0
+    assert map_memory(Memory(256, 512, "auto", rom=True), "7series")["BRAM_18K"] == 15
+
+
+def mvau(**kw):
+    attrs = dict(MW=64, MH=64, SIMD=8, PE=8, inputDataType="BIPOLAR", weightDataType="BIPOLAR",
+                 outputDataType="BIPOLAR", accDataType="INT8")
+    attrs.update(kw)
+    return MVAU(MVAU.make_node(["x", "w", "t"], ["y"], name="m", **attrs))
+
+
+def test_layer_estimates_grow_with_parallelism_and_follow_the_memory_style():
+    small, big = estimate.layer_resources(mvau(), "7series"), estimate.layer_resources(mvau(SIMD=64, PE=16), "7series")
+    assert big["LUT"] > 2 * small["LUT"] and small["calibrated"]
+    block = estimate.layer_resources(mvau(MW=1024, MH=1024, ram_style="block"), "7series")
+    lut = estimate.layer_resources(mvau(MW=1024, MH=1024, ram_style="distributed"), "7series")
+    assert block["BRAM_18K"] == bram18_count(1024 * 1024 // 64, 64) and lut["BRAM_18K"] == 0
+    assert lut["LUT"] > block["LUT"]
+    # wide integer products go to DSPs, narrow ones stay in LUTs
+    assert estimate.layer_resources(mvau(inputDataType="UINT8", weightDataType="INT8", outputDataType="INT20",
+                                         accDataType="INT20", noActivation=1), "7series")["DSP"] == 64
+    assert estimate.layer_resources(mvau(inputDataType="UINT8", weightDataType="INT4", outputDataType="INT20",
+                                         accDataType="INT20", noActivation=1), "7series")["DSP"] == 0
+
+
+def test_unknown_family_is_refused():
+    with pytest.raises(BoardError, match="device family 'virtex2'"):
+        estimate.layer_resources(mvau(), "virtex2")
+
+
+def test_weighted_cost_uses_board_scarcity():
+    cap = {"LUT": 1000, "FF": 2000, "BRAM_18K": 10, "URAM": 0, "DSP": 10}
+    assert estimate.weighted_cost({"LUT": 10, "FF": 5, "BRAM_18K": 1, "URAM": 0, "DSP": 0}, cap) == 110
+    assert estimate.weighted_cost({"LUT": 10, "FF": 5, "BRAM_18K": 0, "URAM": 1, "DSP": 0}, cap) == float("inf")
+
+
+def test_network_reports_match_their_schemas_and_layers():
+    model = flow.compile_model(testing.tiny_mlp())
+    reports = estimate.network(model, "7series", 100.0)
+    for name, obj in reports.items():
+        report_schemas.validate(name, obj)
+    cycles = reports["estimate_layer_cycles"]
+    assert cycles == {"MVAU_0": 16 * 12, "MVAU_1": 12 * 5}
+    perf = reports["estimate_network_performance"]
+    assert perf["max_cycles"] == 192 and perf["max_cycles_node_name"] == "MVAU_0"
+    assert perf["critical_path_cycles"] == 252 and perf["estimated_latency_ns"] == 2520.0
+    assert perf["estimated_throughput_fps"] == pytest.approx(100e6 / 192, abs=1e-3)
+    counts = reports["op_and_param_counts"]
+    assert counts["MVAU_0"]["op_mac_UINT8_INT4"] == 16 * 12 and counts["total"]["param_weight_INT4"] == 16 * 12 + 12 * 5
+    res = reports["estimate_layer_resources"]
+    assert res["total"]["LUT"] == res["MVAU_0"]["LUT"] + res["MVAU_1"]["LUT"]

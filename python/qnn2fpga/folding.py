@@ -1,0 +1,302 @@
+"""Folding: how many elements each hardware layer processes per cycle (PE/SIMD) and how
+it keeps its parameters (mem_mode, ram_style), from a folding config JSON in FINN's
+format or automatically from a throughput target on a board.
+
+Folding config (FINN's format):
+
+    {"Defaults": {"ram_style": ["block", ["MVAU"]], "mem_mode": ["internal_decoupled", "all"]},
+     "MVAU_0": {"PE": 16, "SIMD": 49, "ram_style": "distributed"}, ...}
+
+`apply_config` sets every attribute the node declares, checks the result (typed errors
+name the node and the constraint) and reports what matched nothing: node names not in
+the graph and attributes a node does not have. `hw_config` writes the same format back
+(final_hw_config.json).
+
+`auto_fold` picks, per layer, the configuration with the least board-weighted resource
+cost (qnn2fpga.estimate) among all legal folds and memory options whose cycles per frame
+meet the target; layers are independent given the target, so this is the minimum of the
+summed cost. Folds a layer must share with its consumer (`fold_ties`) are chosen jointly.
+When the target is out of reach (a layer cannot go fast enough, or the design does not
+fit the board) it raises a FoldingError/BoardError that states the achievable fps.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+from qonnx.core.modelwrapper import ModelWrapper
+
+from qnn2fpga import estimate
+from qnn2fpga.errors import BoardError, FoldingError, InputFileError, QnnError
+from qnn2fpga.layers import numerics
+from qnn2fpga.layers.base import get_layer, is_hw_layer
+
+# Attributes a folding config may set (FINN's vocabulary); a node takes those it declares.
+CONFIG_ATTRS = ("PE", "SIMD", "ram_style", "mem_mode", "resType", "runtime_writeable_weights",
+                "depth_trigger_bram", "depth_trigger_uram", "inFIFODepths", "outFIFODepths", "depth",
+                "impl_style", "fifo_impl", "preferred_impl_style", "parallel_window")
+# FINN's default limit on a decoupled weight stream's width (mvau_wwidth_max).
+DEFAULT_WWIDTH_MAX = 36
+
+
+@dataclass
+class ConfigReport:
+    """What a folding config changed and what in it matched nothing."""
+
+    applied: dict = field(default_factory=dict)  # node -> {attr: value}
+    unknown_nodes: list = field(default_factory=list)
+    unused_attrs: list = field(default_factory=list)  # (node, attr)
+    unused_defaults: list = field(default_factory=list)
+
+    def warnings(self) -> list[str]:
+        out = [f"unused configuration: node '{n}' is not in the graph" for n in self.unknown_nodes]
+        out += [f"unused configuration: node '{n}' has no attribute '{a}'" for n, a in self.unused_attrs]
+        out += [f"unused configuration: default '{a}' matched no node" for a in self.unused_defaults]
+        return out
+
+
+def hw_nodes(model: ModelWrapper) -> list:
+    return [n for n in model.graph.node if is_hw_layer(n)]
+
+
+def _check_layer(layer) -> None:
+    layer.check_node()
+    layer.check_folding()
+
+
+def _set(layer, attr: str, value) -> None:
+    try:
+        layer.set_attr(attr, value)
+    except QnnError as e:
+        raise FoldingError(layer.where, e.problem, e.fix) from None
+
+
+def apply_config(model: ModelWrapper, config: dict, where: str = "folding config") -> tuple[ModelWrapper, ConfigReport]:
+    """Applies a FINN-format folding config to the hardware layers of `model` (in place)."""
+    if not isinstance(config, dict):
+        raise InputFileError(where, "is not a JSON object", 'write {"Defaults": {...}, "<node name>": {...}}')
+    report = ConfigReport()
+    nodes = {n.name: n for n in hw_nodes(model)}
+    defaults = config.get("Defaults", {})
+    if not isinstance(defaults, dict):
+        raise InputFileError(where, '"Defaults" is not an object', 'write "Defaults": {"attr": [value, ["Op", ...]]}')
+    for attr, spec in defaults.items():
+        if not (isinstance(spec, list) and len(spec) == 2):
+            raise InputFileError(where, f'default "{attr}" is {spec!r}, not [value, op types]',
+                                 f'write "{attr}": [value, ["MVAU"]] or [value, "all"]')
+        value, ops = spec
+        ops = None if ops == "all" or ops == ["all"] else set(ops if isinstance(ops, list) else [ops])
+        used = False
+        for node in nodes.values():
+            layer = get_layer(node)
+            if (ops is None or node.op_type in ops) and attr in layer.declared_attrs():
+                _set(layer, attr, value)
+                report.applied.setdefault(node.name, {})[attr] = value
+                used = True
+        if not used:
+            report.unused_defaults.append(attr)
+    for name, attrs in config.items():
+        if name == "Defaults":
+            continue
+        if name not in nodes:
+            report.unknown_nodes.append(name)
+            continue
+        if not isinstance(attrs, dict):
+            raise InputFileError(where, f"entry '{name}' is {attrs!r}, not an object", f'write "{name}": {{"PE": 4}}')
+        layer = get_layer(nodes[name])
+        for attr, value in attrs.items():
+            if attr not in layer.declared_attrs():
+                report.unused_attrs.append((name, attr))
+                continue
+            _set(layer, attr, value)
+            report.applied.setdefault(name, {})[attr] = value
+    for node in nodes.values():
+        _check_layer(get_layer(node))
+    return model, report
+
+
+def hw_config(model: ModelWrapper) -> dict:
+    """The folding config of `model` in FINN's format (every config attribute each node has)."""
+    out = {"Defaults": {}}
+    for node in hw_nodes(model):
+        layer = get_layer(node)
+        declared = layer.declared_attrs()
+        out[node.name] = {a: layer.attr(a) for a in CONFIG_ATTRS if a in declared}
+    return out
+
+
+# --- automatic folding ---------------------------------------------------------------------
+
+
+@dataclass
+class Choice:
+    attrs: dict
+    cycles: int
+    resources: dict
+    cost: float
+
+
+@dataclass
+class FoldResult:
+    fclk_mhz: float
+    target_fps: float
+    target_cycles: int
+    choices: dict  # node name -> Choice
+
+    @property
+    def max_cycles(self) -> int:
+        return max(c.cycles for c in self.choices.values())
+
+    @property
+    def fps(self) -> float:
+        return self.fclk_mhz * 1e6 / self.max_cycles
+
+    def total(self) -> dict:
+        return estimate.total({n: c.resources for n, c in self.choices.items()})
+
+
+def _options(layer) -> list[dict]:
+    """Every legal assignment of the layer's free fold and memory attributes."""
+    declared = layer.declared_attrs()
+    axes = {}
+    if not layer.folded_by_neighbours:
+        for name, fold in layer.fold_attrs().items():
+            axes[name] = numerics.divisors(layer.attr(fold.divides))
+    if "mem_mode" in declared and layer.attr("mem_mode") != "external":
+        axes["mem_mode"] = ["internal_embedded", "internal_decoupled"]
+    if "ram_style" in declared and layer.memories() and layer.attr("ram_style") != "ultra":
+        axes["ram_style"] = ["distributed", "block"]
+    names = list(axes)
+    return [dict(zip(names, values)) for values in itertools.product(*(axes[n] for n in names))]
+
+
+def _evaluate(layer, attrs: dict, family: str, capacity: dict, wwidth_max: int):
+    for k, v in attrs.items():
+        layer.set_attr(k, v)
+    try:
+        layer.check_layer()
+    except QnnError:
+        return None
+    if attrs.get("mem_mode", "internal_embedded") != "internal_embedded" and layer.weight_stream_width() > wwidth_max:
+        return None
+    res = estimate.layer_resources(layer, family)
+    return Choice(dict(attrs), layer.cycles(), res, estimate.weighted_cost(res, capacity))
+
+
+def _candidates(layer, family, capacity, wwidth_max) -> list[Choice]:
+    saved = {k: layer.attr(k) for k in (_options(layer) or [{}])[0]}
+    out = [c for attrs in _options(layer) if (c := _evaluate(layer, attrs, family, capacity, wwidth_max))]
+    for k, v in saved.items():
+        layer.set_attr(k, v)
+    return out
+
+
+def _best(cands: list[Choice], target_cycles: int) -> Choice | None:
+    ok = [c for c in cands if c.cycles <= target_cycles]
+    if not ok:
+        return None
+    return min(ok, key=lambda c: (c.cost, c.resources["LUT"], c.cycles, sorted(c.attrs.items())))
+
+
+def _groups(model: ModelWrapper) -> list[list]:
+    """Hardware nodes grouped by fold ties: [producer, consumer] for a tied pair."""
+    tied_to = {}
+    for node in hw_nodes(model):
+        if get_layer(node).fold_ties():
+            consumers = [c for c in model.find_consumers(node.output[0]) or [] if is_hw_layer(c)]
+            if len(consumers) == 1:
+                tied_to[consumers[0].name] = node
+    producers = {p.name for p in tied_to.values()}
+    groups = []
+    for node in hw_nodes(model):
+        if node.name in producers:
+            continue
+        groups.append([tied_to[node.name], node] if node.name in tied_to else [node])
+    return groups
+
+
+def _group_candidates(model, group, family, capacity, wwidth_max) -> list[tuple[Choice, ...]]:
+    """Joint candidates of a group: the consumer's options, each with the tied producer
+    folded to the consumer's input fold (its cheapest memory options)."""
+    layers = [get_layer(n) for n in group]
+    if len(layers) == 1:
+        return [(c,) for c in _candidates(layers[0], family, capacity, wwidth_max)]
+    prod, cons = layers
+    prod_cands = _candidates(prod, family, capacity, wwidth_max)
+    out = []
+    for c in _candidates(cons, family, capacity, wwidth_max):
+        for k, v in c.attrs.items():
+            cons.set_attr(k, v)
+        fold = cons.input_folds()[0]
+        matching = [p for p in prod_cands if all(p.attrs.get(t) == fold for t in prod.fold_ties())]
+        if matching:
+            out.append((min(matching, key=lambda p: (p.cost, p.cycles)), c))
+    return out
+
+
+def auto_fold(model: ModelWrapper, board, target_fps: float, fclk_mhz: float | None = None,
+              wwidth_max: int = DEFAULT_WWIDTH_MAX, max_utilization: float = 1.0) -> tuple[ModelWrapper, FoldResult]:
+    """Folds every hardware layer of `model` (in place) for `target_fps` at `fclk_mhz` on
+    `board` (a boards.Board) with the least board-weighted resources; see the module doc."""
+    fclk = fclk_mhz or board.default_clock_mhz
+    if not target_fps or target_fps <= 0:
+        raise FoldingError("target_fps", f"is {target_fps}", "give a positive frames-per-second target")
+    target_cycles = int(math.floor(fclk * 1e6 / target_fps))
+    if target_cycles < 1:
+        raise FoldingError("target_fps", f"{target_fps:g} fps exceeds one frame per cycle at {fclk:g} MHz",
+                           f"ask for at most {fclk * 1e6:g} fps or raise the clock")
+    groups = _groups(model)
+    cands = [_group_candidates(model, g, board.family, board.capacity, wwidth_max) for g in groups]
+
+    def pick(cycles: int):
+        chosen = []
+        for g, cs in zip(groups, cands):
+            ok = [c for c in cs if max(x.cycles for x in c) <= cycles]
+            if not ok:
+                return None, g
+            chosen.append(min(ok, key=lambda c: (sum(x.cost for x in c), sum(x.resources["LUT"] for x in c),
+                                                 max(x.cycles for x in c), [sorted(x.attrs.items()) for x in c])))
+        return chosen, None
+
+    def fits(chosen) -> dict:
+        tot = estimate.total({f"{i}.{j}": x.resources for i, c in enumerate(chosen) for j, x in enumerate(c)})
+        return {r: tot[r] for r in estimate.RESOURCES if r != "FF" and tot[r] > board.capacity[r] * max_utilization}
+
+    chosen, stuck = pick(target_cycles)
+    if chosen is None:
+        fastest = max(min(max(x.cycles for x in c) for c in cs) for cs in cands)
+        names = ", ".join(n.name for n in stuck)
+        raise FoldingError(f"layer {names}", f"cannot reach {target_fps:g} fps ({target_cycles} cycles per frame at "
+                           f"{fclk:g} MHz) even fully unfolded",
+                           f"achievable: {fclk * 1e6 / fastest:.0f} fps ({fastest} cycles); lower target_fps "
+                           "or raise the clock")
+    over = fits(chosen)
+    if over:
+        # The largest fps that fits: the smallest feasible cycle budget, by bisection
+        # over the distinct cycle counts (cost falls as the budget grows).
+        budgets = sorted({max(x.cycles for x in c) for cs in cands for c in cs if max(x.cycles for x in c) > target_cycles})
+        lo, hi, best = 0, len(budgets) - 1, None
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            ch, _ = pick(budgets[mid])
+            if ch is not None and not fits(ch):
+                best, hi = budgets[mid], mid - 1
+            else:
+                lo = mid + 1
+        need = ", ".join(f"{r} {n}" for r, n in sorted(over.items()))
+        cap = ", ".join(f"{r} {int(board.capacity[r] * max_utilization)}" for r in sorted(over))
+        achievable = (f"achievable on {board.name}: {fclk * 1e6 / best:.0f} fps ({best} cycles per frame)"
+                      if best else f"nothing fits {board.name}")
+        raise BoardError(f"board '{board.key}'", f"{target_fps:g} fps needs {need} but the board has {cap}",
+                         f"{achievable}; lower target_fps or pick a larger board")
+    result = FoldResult(fclk, target_fps, target_cycles, {})
+    for group, choice in zip(groups, chosen):
+        for node, c in zip(group, choice):
+            layer = get_layer(node)
+            for k, v in c.attrs.items():
+                layer.set_attr(k, v)
+            _check_layer(layer)
+            result.choices[node.name] = c
+    return model, result

@@ -1,0 +1,141 @@
+"""Folding configs (FINN's format) and automatic folding for a throughput target."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+
+from qnn2fpga import boards, estimate, flow, folding, testing
+from qnn2fpga.errors import BoardError, FoldingError, InputFileError
+from qnn2fpga.layers.base import get_layer
+
+PYNQ = boards.load_board("pynq-z1")
+
+
+def tiny():
+    """MVAU_0: 16 -> 12 (UINT8 x INT4, thresholds); MVAU_1: 12 -> 5 (no activation)."""
+    return flow.compile_model(testing.tiny_mlp())
+
+
+def layer(model, name):
+    return get_layer(model.get_node_from_name(name))
+
+
+def test_config_defaults_and_node_entries_apply():
+    model, rep = folding.apply_config(tiny(), {
+        "Defaults": {"ram_style": ["block", ["MVAU"]], "mem_mode": ["internal_embedded", "all"]},
+        "MVAU_0": {"PE": 4, "SIMD": 8}, "MVAU_1": {"PE": 5, "ram_style": "distributed"}})
+    a, b = layer(model, "MVAU_0"), layer(model, "MVAU_1")
+    assert (a.PE, a.SIMD, a.ram_style, a.mem_mode) == (4, 8, "block", "internal_embedded")
+    assert (b.PE, b.SIMD, b.ram_style, b.mem_mode) == (5, 1, "distributed", "internal_embedded")
+    assert rep.warnings() == []
+
+
+def test_unknown_nodes_and_attributes_are_reported_not_applied():
+    model, rep = folding.apply_config(tiny(), {"MVAU_9": {"PE": 2}, "MVAU_0": {"PE": 2, "depth": 64},
+                                               "Defaults": {"K": [3, ["LabelSelect"]]}})
+    assert layer(model, "MVAU_0").PE == 2
+    assert rep.unknown_nodes == ["MVAU_9"] and rep.unused_attrs == [("MVAU_0", "depth")]
+    assert rep.unused_defaults == ["K"]
+    assert any("MVAU_9" in w and "not in the graph" in w for w in rep.warnings())
+
+
+@pytest.mark.parametrize("entry,words", [
+    ({"PE": 5}, ["MVAU_0", "PE=5 does not divide MH=12", "1, 2, 3, 4, 6, 12"]),
+    ({"SIMD": 3}, ["MVAU_0", "SIMD=3 does not divide MW=16"]),
+    ({"ram_style": "bram"}, ["MVAU_0", "ram_style", "'bram'", "distributed"]),
+    ({"PE": "four"}, ["MVAU_0", "PE", "not an integer"]),
+])
+def test_impossible_values_raise_typed_errors(entry, words):
+    with pytest.raises(FoldingError) as e:
+        folding.apply_config(tiny(), {"MVAU_0": entry})
+    line = e.value.one_line()
+    for w in words:
+        assert w in line, line
+
+
+def test_malformed_config_is_an_input_error():
+    with pytest.raises(InputFileError, match=r'default "PE" is 4, not \[value, op types\]'):
+        folding.apply_config(tiny(), {"Defaults": {"PE": 4}})
+    with pytest.raises(InputFileError, match="not a JSON object"):
+        folding.apply_config(tiny(), [1, 2])
+
+
+def test_hw_config_round_trips():
+    model, _ = folding.apply_config(tiny(), {"MVAU_0": {"PE": 3, "SIMD": 4, "ram_style": "block"}})
+    cfg = json.loads(json.dumps(folding.hw_config(model)))
+    assert cfg["MVAU_0"]["PE"] == 3 and cfg["MVAU_0"]["ram_style"] == "block" and "Defaults" in cfg
+    again, rep = folding.apply_config(tiny(), cfg)
+    assert folding.hw_config(again) == cfg and rep.warnings() == []
+
+
+def _all_choices(model, name, target):
+    """Brute force: every legal configuration of one layer meeting `target` cycles."""
+    lay = layer(model, name)
+    return [c for c in folding._candidates(lay, PYNQ.family, PYNQ.capacity, folding.DEFAULT_WWIDTH_MAX)
+            if c.cycles <= target]
+
+
+@pytest.mark.parametrize("fps", [2e6, 1e7, 3e7])
+def test_auto_fold_meets_the_target_with_the_least_cost(fps):
+    model, res = folding.auto_fold(tiny(), PYNQ, fps)
+    target = int(100e6 // fps)
+    assert res.target_cycles == target and res.max_cycles <= target and res.fps >= fps
+    for name in ("MVAU_0", "MVAU_1"):
+        lay = layer(model, name)
+        assert lay.cycles() <= target
+        best = min(c.cost for c in _all_choices(tiny(), name, target))
+        assert res.choices[name].cost == pytest.approx(best)
+        # the model holds the chosen attributes, and the estimate matches the choice
+        assert estimate.layer_resources(lay, PYNQ.family) == res.choices[name].resources
+    # a faster target never costs less
+    _, slower = folding.auto_fold(tiny(), PYNQ, fps / 2)
+    assert estimate.weighted_cost(slower.total(), PYNQ.capacity) <= estimate.weighted_cost(res.total(), PYNQ.capacity)
+
+
+def test_weight_stream_width_limit_is_respected():
+    model, _ = folding.auto_fold(tiny(), PYNQ, 5e7, wwidth_max=8)
+    for name in ("MVAU_0", "MVAU_1"):
+        lay = layer(model, name)
+        assert lay.mem_mode == "internal_embedded" or lay.weight_stream_width() <= 8
+
+
+def test_unreachable_target_names_the_layer_and_the_achievable_fps():
+    model = tiny()
+    layer(model, "MVAU_0").numInputVectors = [1, 4]  # 4 vectors per frame: at least 4 cycles
+    with pytest.raises(FoldingError) as e:
+        folding.auto_fold(model, PYNQ, 5e7)  # 2 cycles per frame
+    line = e.value.one_line()
+    assert "layer MVAU_0" in line and "cannot reach" in line and "achievable: 25000000 fps (4 cycles)" in line
+
+
+def test_design_too_large_for_the_board_reports_what_fits():
+    small = boards.Board("tiny", "Tiny", "xc7z007s", "7series", "zynq", 100.0,
+                         {"LUT": 1200, "FF": 2400, "BRAM_18K": 4, "URAM": 0, "DSP": 10})
+    with pytest.raises(BoardError) as e:
+        folding.auto_fold(tiny(), small, 5e7)
+    line = e.value.one_line()
+    assert "needs LUT" in line and "achievable on Tiny" in line
+    fps = float(line.split("achievable on Tiny: ")[1].split(" fps")[0])
+    _, res = folding.auto_fold(tiny(), small, fps)  # what it says is achievable does fit
+    assert res.total()["LUT"] <= 1200 and res.fps >= fps
+
+
+def test_fold_ties_keep_a_sliding_window_at_its_consumers_fold():
+    """A depthwise sliding window feeding a pooling layer: SIMD follows the pool's PE."""
+    from qnn2fpga.layers import ConvolutionInputGenerator, StreamingMaxPool
+
+    swg = ConvolutionInputGenerator.make_node(
+        ["x"], ["w"], name="SWG_0", ConvKernelDim=[1, 1], IFMChannels=16, IFMDim=[4, 4], OFMDim=[4, 4],
+        inputDataType="UINT4", outputDataType="UINT4", depthwise=1)
+    pool = StreamingMaxPool.make_node(["w"], ["y"], name="Pool_0", PoolDim=[2, 2], ImgDim=[4, 4],
+                                      NumChannels=16, dataType="UINT4")
+    model = testing.make_model([swg, pool], ("x", [1, 4, 4, 16]), ("y", [1, 2, 2, 16]), {})
+    model.set_tensor_shape("w", [1, 4, 4, 16])
+    for fps in (1e5, 1e6, 5e6):
+        model, _ = folding.auto_fold(model, PYNQ, fps)
+        s, p = layer(model, "SWG_0"), layer(model, "Pool_0")
+        assert s.SIMD == p.PE
+        assert max(s.cycles(), p.cycles()) <= 100e6 // fps

@@ -1,0 +1,106 @@
+"""What a layer's hardware is made of, for resource estimates: its memories and the
+size features its LUT/FF models are linear in.
+
+A layer declares `memories()` (depth x width words, style, ROM or RAM) and
+`resource_features()` (named sizes such as lane or comparator bits). `map_memory` turns
+a memory into primitives the way the open flow does (Yosys 0.23 for xc7/xcup, honouring
+ram_style), so block RAM, UltraRAM and DSP counts are structural, not fitted; LUTs of
+memories kept in LUTs become the feature `mem_lut`, and qnn2fpga/estimate.py applies
+the calibrated per-family coefficients (python/qnn2fpga/estimates/resource_models.json).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+STYLES = ("auto", "block", "distributed", "ultra")
+
+# (depth, width) aspect ratios of one 18 Kb block RAM (simple dual port up to 36 bits).
+BRAM18_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
+URAM_SHAPE = (4096, 72)
+# Yosys memory_libmap costs (share/yosys/xilinx/*.txt): a BRAM18 costs 129, a LUTRAM
+# primitive 8; "auto" memories take the cheaper one.
+BRAM18_COST, LUTRAM_COST = 129, 8
+
+
+@dataclass(frozen=True)
+class Memory:
+    """`depth` words of `width` bits. `style`: a ram_style (auto/block/distributed/ultra);
+    `rom`: no write port (contents from an init file)."""
+
+    depth: int
+    width: int
+    style: str = "auto"
+    rom: bool = True
+
+    @property
+    def bits(self) -> int:
+        return self.depth * self.width
+
+
+def bram18_count(depth: int, width: int) -> int:
+    """18 Kb block RAMs for depth x width: the best aspect ratio (a 36 Kb block counts 2)."""
+    if depth <= 0 or width <= 0:
+        return 0
+    return min(math.ceil(depth / d) * math.ceil(width / w) for d, w in BRAM18_SHAPES)
+
+
+def uram_count(depth: int, width: int) -> int:
+    if depth <= 0 or width <= 0:
+        return 0
+    return math.ceil(depth / URAM_SHAPE[0]) * math.ceil(width / URAM_SHAPE[1])
+
+
+def lutram_luts(depth: int, width: int) -> int:
+    """LUTs of a distributed RAM with one read port: 32-deep slices hold 6 bits per 4
+    LUTs (RAM32M), 64-deep slices 3 bits per 4 LUTs (RAM64M); deeper memories stack
+    64-deep slices behind a read multiplexer (about one LUT per bit per 4 slices)."""
+    if depth <= 0 or width <= 0:
+        return 0
+    if depth <= 32:
+        return 4 * math.ceil(width / 6)
+    slices = math.ceil(depth / 64)
+    mux = width * (slices - 1) // 4 if slices > 1 else 0
+    return slices * 4 * math.ceil(width / 3) + mux
+
+
+def rom_logic_luts(depth: int, width: int) -> int:
+    """LUTs of a constant table kept in logic: one LUT per output bit per 64 words (Yosys
+    packs no two outputs into one LUT); deeper tables add MUXF7/F8 stages (free) up to 256
+    words, then about one LUT per bit per 4 slices."""
+    if depth <= 2 or width <= 0:
+        return 0  # every bit is a constant or the address bit (or its inverse)
+    slices = math.ceil(depth / 64)
+    mux = width * (slices - 1) // 4 if slices > 4 else 0
+    return width * slices + mux
+
+
+def map_memory(mem: Memory, family: str) -> dict:
+    """{"BRAM_18K", "URAM", "LUT"} for one memory. "auto" follows Yosys: a RAM goes to
+    the cheaper of block RAM and LUTRAM by libmap cost, a ROM stays in logic unless it is
+    deep (see below)."""
+    out = {"BRAM_18K": 0, "URAM": 0, "LUT": 0}
+    if mem.depth <= 0 or mem.width <= 0:
+        return out
+    style = mem.style
+    if style == "ultra" and family != "ultrascale_plus":
+        style = "block"  # no UltraRAM on the device: the flow falls back to block RAM
+    if style == "auto":
+        if mem.rom:
+            # Yosys keeps tables of up to 128 words in logic; deeper ones go to block RAM
+            # when that is cheaper than logic (a bit of table costs 1/16 in libmap's terms).
+            deep = mem.depth > 128 and BRAM18_COST * bram18_count(mem.depth, mem.width) < mem.bits / 16
+            style = "block" if deep else "logic"
+        else:
+            lutram_cost = LUTRAM_COST * lutram_luts(mem.depth, mem.width) / 4
+            style = "block" if BRAM18_COST * bram18_count(mem.depth, mem.width) < lutram_cost else "distributed"
+    if style == "block":
+        out["BRAM_18K"] = bram18_count(mem.depth, mem.width)
+    elif style == "ultra":
+        out["URAM"] = uram_count(mem.depth, mem.width)
+    elif style == "distributed" and not mem.rom:
+        out["LUT"] = lutram_luts(mem.depth, mem.width)
+    else:  # a distributed ROM, or a ROM in logic
+        out["LUT"] = rom_logic_luts(mem.depth, mem.width)
+    return out
