@@ -71,6 +71,61 @@ def unpack_words(words: Sequence[int], dt, fold: int, shape: Sequence[int]) -> n
     return decode(np.array(codes, dtype=object), dt).reshape(shape)
 
 
+def word_bytes(dt, fold: int) -> int:
+    """Bytes per stream word in memory: fold * element bits, rounded up to whole bytes."""
+    return -(-fold * element_bits(dt) // 8)
+
+
+def _codes(values: np.ndarray, dt) -> np.ndarray:
+    """Vectorized `encode` as uint64 (element bit patterns)."""
+    v = np.asarray(values)
+    if not np.array_equal(v, np.round(v)):
+        raise ValueError(f"non-integer values for {dt.name}")
+    iv = v.astype(np.int64)
+    if dt == DataType["BIPOLAR"]:
+        if not np.isin(iv, (-1, 1)).all():
+            raise ValueError("BIPOLAR values must be -1 or +1")
+        return ((iv + 1) // 2).astype(np.uint64)
+    if iv.size and (iv.min() < dt.min() or iv.max() > dt.max()):
+        raise ValueError(f"values outside {dt.name} [{dt.min()}, {dt.max()}]")
+    return (iv & ((1 << dt.bitwidth()) - 1)).astype(np.uint64)
+
+
+def pack_bytes(values: np.ndarray, dt, fold: int) -> np.ndarray:
+    """Channels-last `values` (..., C) -> uint8 array (..., C / fold, word_bytes): each
+    stream word as its little-endian bytes (byte 0 holds word bits 0..7, so element 0
+    starts in byte 0's least significant bit), the word zero-padded to whole bytes. This
+    is the layout a DMA reads from memory into the stream; vectorized, no Python loop."""
+    codes = _codes(values, dt)
+    if codes.ndim == 0 or codes.shape[-1] % fold:
+        raise ValueError(f"shape {codes.shape}: the innermost axis does not split into words of {fold}")
+    b = element_bits(dt)
+    bits = (codes[..., None] >> np.arange(b, dtype=np.uint64)) & np.uint64(1)  # (..., C, b)
+    bits = bits.reshape(*codes.shape[:-1], codes.shape[-1] // fold, fold * b).astype(np.uint8)
+    pad = word_bytes(dt, fold) * 8 - fold * b
+    if pad:
+        bits = np.concatenate([bits, np.zeros((*bits.shape[:-1], pad), np.uint8)], axis=-1)
+    return np.packbits(bits, axis=-1, bitorder="little")
+
+
+def unpack_bytes(data: np.ndarray, dt, fold: int) -> np.ndarray:
+    """Inverse of `pack_bytes`: uint8 (..., words, word_bytes) -> values (..., words * fold)
+    as float32 (the qonnx convention)."""
+    data = np.asarray(data, dtype=np.uint8)
+    if data.ndim < 2 or data.shape[-1] != word_bytes(dt, fold):
+        raise ValueError(f"shape {data.shape}: expected (..., words, {word_bytes(dt, fold)}) bytes")
+    b = element_bits(dt)
+    bits = np.unpackbits(data, axis=-1, bitorder="little")[..., : fold * b]
+    bits = bits.reshape(*data.shape[:-2], data.shape[-2] * fold, b).astype(np.uint64)
+    codes = (bits << np.arange(b, dtype=np.uint64)).sum(axis=-1)
+    if dt == DataType["BIPOLAR"]:
+        return (2 * codes.astype(np.int64) - 1).astype(np.float32)
+    c = codes.astype(np.int64)
+    if dt.signed():
+        c = np.where(c >= (1 << (b - 1)), c - (1 << b), c)
+    return c.astype(np.float32)
+
+
 def pack_fields(fields: Iterable[int], bits: int) -> int:
     """Concatenates already-encoded fields, the first in the least significant bits."""
     w = 0

@@ -69,3 +69,31 @@ def test_axilite_writes_address_map():
     w = (0x1 << 64) | (0x2 << 32) | 0x3
     assert packing.axilite_writes([0, w], 72) == [(0, 0), (4, 0), (8, 0), (16, 3), (20, 2), (24, 1)]
     assert [packing.axilite_stride(b) for b in (1, 32, 33, 64, 65, 128, 129)] == [1, 1, 2, 2, 4, 4, 8]
+
+
+@pytest.mark.parametrize("dt", ["BIPOLAR", "BINARY", "INT2", "UINT3", "INT4", "UINT8", "INT8", "INT13", "UINT32"])
+@pytest.mark.parametrize("fold", [1, 3, 8])
+def test_packed_bytes_are_the_stream_words_little_endian(dt, fold):
+    dt = DataType[dt]
+    rng = np.random.default_rng(1)
+    if dt == DataType["BIPOLAR"]:
+        v = rng.choice([-1.0, 1.0], size=(2, 5, 24)).astype(np.float32)
+    else:
+        v = rng.integers(dt.min(), dt.max() + 1, size=(2, 5, 24)).astype(np.float32)
+    data = packing.pack_bytes(v, dt, fold)
+    nbytes = packing.word_bytes(dt, fold)
+    assert data.dtype == np.uint8 and data.shape == (2, 5, 24 // fold, nbytes)
+    words = packing.pack_words(v, dt, fold)
+    assert [int.from_bytes(w.tobytes(), "little") for w in data.reshape(-1, nbytes)] == words
+    np.testing.assert_array_equal(packing.unpack_bytes(data, dt, fold), v)
+
+
+def test_packed_bytes_layout_and_errors():
+    # UINT4, 3 per word: 12 bits -> 2 bytes; element 0 in byte 0's low nibble
+    assert packing.pack_bytes(np.array([[1, 2, 3]]), DataType["UINT4"], 3).tolist() == [[[0x21, 0x03]]]
+    with pytest.raises(ValueError, match="words of 4"):
+        packing.pack_bytes(np.zeros((1, 6)), DataType["UINT4"], 4)
+    with pytest.raises(ValueError, match="outside UINT4"):
+        packing.pack_bytes(np.array([[16.0]]), DataType["UINT4"], 1)
+    with pytest.raises(ValueError, match="bytes"):
+        packing.unpack_bytes(np.zeros((1, 3), np.uint8), DataType["UINT4"], 3)
