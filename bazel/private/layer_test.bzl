@@ -256,3 +256,83 @@ def hw_layer_resource_report(name):
         variants = variants,
         visibility = ["//visibility:public"],
     )
+
+def _stitched_vectors_impl(ctx):
+    top = ctx.attr.top
+    verilog = ctx.actions.declare_file(top + ".sv")
+    mem = ctx.actions.declare_directory(top + "_mem")
+    inp = ctx.actions.declare_file(top + ".in.hex")
+    exp = ctx.actions.declare_file(top + ".out.hex")
+    meta = ctx.actions.declare_file(top + ".meta")
+    models = [f for f in ctx.files.model if f.extension == "onnx"]
+    args = ctx.actions.args()
+    args.add("--model", models[0])
+    args.add("--folding", ctx.file.folding)
+    args.add("--top", top)
+    args.add("--frames", ctx.attr.frames)
+    args.add("--verilog", verilog)
+    args.add("--memory_dir", mem.path)
+    args.add("--memory_path", mem.short_path)
+    args.add("--input", inp)
+    args.add("--expected", exp)
+    args.add("--meta", meta)
+    args.add("--meta_prefix", inp.dirname[len(ctx.bin_dir.path) + 1:])
+    args.add("--wrapper_template", ctx.file._wrapper_template)
+    args.add("--top_template", ctx.file._top_template)
+    ctx.actions.run(
+        executable = ctx.executable._tool,
+        arguments = [args],
+        inputs = ctx.files.model + [ctx.file.folding, ctx.file._wrapper_template, ctx.file._top_template],
+        outputs = [verilog, mem, inp, exp, meta],
+        mnemonic = "StitchedVectors",
+        progress_message = "Stitching %s and generating its golden vectors" % ctx.label,
+    )
+    return [
+        DefaultInfo(files = depset([verilog]), runfiles = ctx.runfiles(files = [mem, inp, exp, meta])),
+        collect_verilog([verilog], [mem], ctx.attr.rtl),
+    ]
+
+stitched_vectors = rule(
+    implementation = _stitched_vectors_impl,
+    doc = "A model's layers stitched into one design (default output: the .sv), its memory files and golden vectors.",
+    attrs = {
+        "model": attr.label(mandatory = True, allow_files = True, doc = "QONNX model (an export target)."),
+        "folding": attr.label(mandatory = True, allow_single_file = [".json"], doc = "Folding config (FINN format)."),
+        "top": attr.string(mandatory = True, doc = "Top module name."),
+        "frames": attr.int(default = 3, doc = "Input frames to stream."),
+        "rtl": attr.label_list(doc = "verilog_library targets of every layer kind the design uses."),
+        "_tool": attr.label(default = "//python/qnn2fpga:stitch_testbench", executable = True, cfg = "exec"),
+        "_wrapper_template": attr.label(default = "//rtl/common:layer_wrapper.sv.j2", allow_single_file = True),
+        "_top_template": attr.label(default = "//rtl/common:stitched_top.sv.j2", allow_single_file = True),
+    },
+)
+
+# Every layer kind a stitched fully connected design may contain.
+STITCH_RTL = [
+    "//rtl/mvau",
+    "//rtl/thresholding",
+    "//rtl/label_select",
+    "//rtl/dwc:stream_dwc",
+    "//rtl/common:axis_fifo",
+]
+
+def stitched_rtlsim_test(name, model, folding, frames = 3, size = "medium", tags = []):
+    """Whole-design Verilator test: `model` compiled, folded by `folding`, with width
+    converters and FIFOs, stitched, and driven by the stream testbench with random
+    stalls; every output word must match the layers' numpy models, and the cycles for
+    `frames` frames must lie between frames x the bottleneck and that plus the pipeline
+    fill (see tools/stitch_testbench.py)."""
+    top = name.replace("-", "_")
+    stitched_vectors(name = name + "_design", model = model, folding = folding, top = top, frames = frames,
+                     rtl = STITCH_RTL)
+    verilator_test(
+        name = name,
+        size = size,
+        verilog = ":" + name + "_design",
+        top = top,
+        tb_srcs = ["//rtl/common/tb:stream_tb.cpp"],
+        tb_deps = ["//rtl/common/tb:axilite"],
+        data = [":" + name + "_design"],
+        args = ["--meta=%s/%s.meta" % (native.package_name(), top)],
+        tags = tags,
+    )
