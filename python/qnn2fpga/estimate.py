@@ -46,16 +46,23 @@ def _apply(coefs: dict, feats: dict) -> float:
     return sum(coefs.get(name, default) * value for name, value in feats.items() if name != "dsp")
 
 
-def layer_resources(layer, family: str, model_data: dict | None = None) -> dict:
-    """{"LUT", "FF", "BRAM_18K", "URAM", "DSP", "calibrated"} of one layer on `family`."""
-    if family not in FAMILIES:
-        raise BoardError(f"device family '{family}'", "has no resource model", f"use one of {list(FAMILIES)}")
+def layer_features(layer, family: str) -> tuple[dict, dict]:
+    """The layer's features plus `mem_lut`, and its memories' primitives
+    {"BRAM_18K", "URAM", "LUT"} on `family` (the model's inputs, also for calibration)."""
     feats = dict(layer.resource_features())
     totals = {"BRAM_18K": 0, "URAM": 0, "LUT": 0}
     for mem in layer.memories():
         for key, n in map_memory(mem, family).items():
             totals[key] += n
     feats["mem_lut"] = totals["LUT"]
+    return feats, totals
+
+
+def layer_resources(layer, family: str, model_data: dict | None = None) -> dict:
+    """{"LUT", "FF", "BRAM_18K", "URAM", "DSP", "calibrated"} of one layer on `family`."""
+    if family not in FAMILIES:
+        raise BoardError(f"device family '{family}'", "has no resource model", f"use one of {list(FAMILIES)}")
+    feats, totals = layer_features(layer, family)
     data = (model_data or models())["families"].get(family, {})
     model = data.get(layer.resource_class()) or data.get(layer.op_type)
     calibrated = model is not None

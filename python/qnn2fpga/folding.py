@@ -186,8 +186,9 @@ def _evaluate(layer, attrs: dict, family: str, capacity: dict, wwidth_max: int):
 
 
 def _candidates(layer, family, capacity, wwidth_max) -> list[Choice]:
-    saved = {k: layer.attr(k) for k in (_options(layer) or [{}])[0]}
-    out = [c for attrs in _options(layer) if (c := _evaluate(layer, attrs, family, capacity, wwidth_max))]
+    options = _options(layer)
+    saved = {k: layer.attr(k) for k in options[0]}
+    out = [c for attrs in options if (c := _evaluate(layer, attrs, family, capacity, wwidth_max))]
     for k, v in saved.items():
         layer.set_attr(k, v)
     return out

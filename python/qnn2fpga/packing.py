@@ -25,17 +25,7 @@ def element_bits(dt) -> int:
 
 def encode(values: np.ndarray, dt) -> np.ndarray:
     """Element bit patterns (object array of Python ints) of integer `values` of `dt`."""
-    v = np.asarray(values)
-    if not np.array_equal(v, np.round(v)):
-        raise ValueError(f"non-integer values for {dt.name}")
-    iv = v.astype(np.int64)
-    if dt == DataType["BIPOLAR"]:
-        if not np.isin(iv, (-1, 1)).all():
-            raise ValueError("BIPOLAR values must be -1 or +1")
-        return ((iv + 1) // 2).astype(object)
-    if iv.size and (iv.min() < dt.min() or iv.max() > dt.max()):
-        raise ValueError(f"values outside {dt.name} [{dt.min()}, {dt.max()}]")
-    return (iv & ((1 << dt.bitwidth()) - 1)).astype(object)
+    return _codes(values, dt).astype(object)
 
 
 def decode(codes: np.ndarray, dt) -> np.ndarray:
@@ -117,13 +107,7 @@ def unpack_bytes(data: np.ndarray, dt, fold: int) -> np.ndarray:
     b = element_bits(dt)
     bits = np.unpackbits(data, axis=-1, bitorder="little")[..., : fold * b]
     bits = bits.reshape(*data.shape[:-2], data.shape[-2] * fold, b).astype(np.uint64)
-    codes = (bits << np.arange(b, dtype=np.uint64)).sum(axis=-1)
-    if dt == DataType["BIPOLAR"]:
-        return (2 * codes.astype(np.int64) - 1).astype(np.float32)
-    c = codes.astype(np.int64)
-    if dt.signed():
-        c = np.where(c >= (1 << (b - 1)), c - (1 << b), c)
-    return c.astype(np.float32)
+    return decode((bits << np.arange(b, dtype=np.uint64)).sum(axis=-1), dt)
 
 
 def pack_fields(fields: Iterable[int], bits: int) -> int:

@@ -100,6 +100,10 @@ class MVAU(HwLayer):
     def weight_stream_width(self) -> int:
         return 0 if self.mem_mode == "internal_embedded" else self.get_weightstream_width()
 
+    def acc_bits(self) -> int:
+        """Accumulator width as the RTL builds it (two's complement; unsigned types get a sign bit)."""
+        return self.accDataType.bitwidth() + (0 if self.accDataType.signed() else 1)
+
     def n_thresholds(self) -> int:
         """Thresholds per channel the activation needs (0 without one)."""
         if self.noActivation:
@@ -115,8 +119,7 @@ class MVAU(HwLayer):
             mems.append(Memory(self.calc_wmem(), self.PE * self.SIMD * packing.element_bits(self.weightDataType),
                                self.ram_style, rom=not self.runtime_writeable_weights))
         if not self.noActivation:
-            thr_bits = self.accDataType.bitwidth() + (0 if self.accDataType.signed() else 1) + 1
-            mems.append(Memory(self.calc_tmem(), self.PE * self.n_thresholds() * thr_bits, "auto"))
+            mems.append(Memory(self.calc_tmem(), self.PE * self.n_thresholds() * (self.acc_bits() + 1), "auto"))
         return mems
 
     def resource_class(self):
@@ -145,7 +148,7 @@ class MVAU(HwLayer):
         booth = not (ibip or wbip) and a_bits <= 4
         dsp = not (ibip or wbip) and not booth
         digits = (a_bits + (0 if a_signed else 1) + 1) // 2
-        acc_bits = self.accDataType.bitwidth() + (0 if self.accDataType.signed() else 1)
+        acc_bits = self.acc_bits()
         # The lane sums are adder chains (Yosys builds `sum += term` as such): each lane adds
         # a term into a sum as wide as its result, log2(SIMD) bits over the term.
         tree = math.ceil(math.log2(self.SIMD + 1))
@@ -218,8 +221,7 @@ class MVAU(HwLayer):
         w = numerics.random_values(self.weightDataType, (self.MW, self.MH), rng)
         if self.noActivation:
             return [w]
-        n_thres = 1 if self.outputDataType == numerics.BIPOLAR else \
-            int(self.outputDataType.max() - self.outputDataType.min())
+        n_thres = self.n_thresholds()
         lo, hi = numerics.matmul_acc_range(self.inputDataType, w)
         spread = max(1, (hi - lo) // 4)  # concentrate where accumulators usually land
         mid = (lo + hi) // 2
@@ -234,7 +236,7 @@ class MVAU(HwLayer):
 
         w = params[0]
         idt, wdt, odt, adt = self.inputDataType, self.weightDataType, self.outputDataType, self.accDataType
-        acc_bits = adt.bitwidth() + (0 if adt.signed() else 1)
+        acc_bits = self.acc_bits()
         p = dict(MW=self.MW, MH=self.MH, SIMD=self.SIMD, PE=self.PE,
                  NUM_VECTORS=math.prod(self.numInputVectors),
                  IN_BITS=packing.element_bits(idt), IN_SIGNED=int(idt.signed() and idt != numerics.BIPOLAR),

@@ -98,7 +98,8 @@ class Thresholding(HwLayer):
         return 1 if odt == numerics.BIPOLAR else int(odt.max() - odt.min())
 
     def threshold_bits(self) -> int:
-        """Bits of one threshold as the RTL stores it (see rtl())."""
+        """Bits of one threshold as the RTL stores it, signed: bipolar inputs compare codes
+        against [0, 2]; other inputs against [min, max + 1]."""
         from qnn2fpga import packing  # noqa: PLC0415
 
         idt = self.inputDataType
@@ -135,8 +136,7 @@ class Thresholding(HwLayer):
         """Per-channel sorted thresholds over the input range (for generated hardware
         tests); variant "shared_thresholds": one row for every channel."""
         numerics.check_variant(self.where, variant, ("", "shared_thresholds"))
-        n = 1 if self.outputDataType == numerics.BIPOLAR else \
-            int(self.outputDataType.max() - self.outputDataType.min())
+        n = self.n_thresholds()
         idt = self.inputDataType
         lo, hi = (-1, 1) if idt == numerics.BIPOLAR else (int(idt.min()), int(idt.max()) + 1)
         rows = 1 if variant == "shared_thresholds" else self.NumChannels
@@ -151,10 +151,9 @@ class Thresholding(HwLayer):
         if idt == numerics.BIPOLAR:
             # The RTL compares the 1-bit code c of x = 2c - 1: x >= t iff c >= (t + 1) / 2.
             t = numerics.comparator_thresholds((params[0] + 1) / 2, 0, 1)
-            thr_bits = 3  # [0, 2], signed
         else:
             t = numerics.comparator_thresholds(params[0], int(idt.min()), int(idt.max()))
-            thr_bits = packing.element_bits(idt) + (1 if idt.signed() else 2)  # [min, max + 1], signed
+        thr_bits = self.threshold_bits()
         shared = int(t.shape[0] == 1 and self.NumChannels > 1)
         rows = t if shared else np.broadcast_to(t, (self.NumChannels, t.shape[1]))
         words = packing.threshold_words(np.repeat(rows, self.PE, axis=0) if shared else rows, self.PE, thr_bits)

@@ -42,7 +42,6 @@ def samples(reports: list[dict]) -> dict:
     """{(resource class, op, family): [(name, attrs, features, truth)]} over every
     synthesized configuration."""
     from qnn2fpga import estimate  # noqa: PLC0415
-    from qnn2fpga.layers.resources import map_memory  # noqa: PLC0415
 
     out: dict = {}
     for report in reports:
@@ -54,9 +53,7 @@ def samples(reports: list[dict]) -> dict:
                 counts = row.get(synth_family)
                 if counts is None:
                     continue
-                feats = dict(layer.resource_features())
-                mems = [map_memory(m, family) for m in layer.memories()]
-                feats["mem_lut"] = sum(m["LUT"] for m in mems)
+                feats, _ = estimate.layer_features(layer, family)
                 truth = {"LUT": counts["LUT_ALL"], "FF": counts["FF"], "BRAM_18K": counts["BRAM_18K"],
                          "URAM": counts["URAM"], "DSP": counts["DSP"]}
                 out.setdefault((layer.resource_class(), row["op"], family), []).append(
