@@ -1,19 +1,28 @@
-"""The build flow: QONNX in, a folded hardware graph and its estimate reports out.
+"""The build flow: QONNX in, a folded, FIFO-sized, stitched and simulated accelerator out.
 
     qnn2fpga build MODEL.onnx --board pynq-z1 (--target_fps N | --folding F.json) --output_dir DIR
+                   [--start_step S] [--stop_step S] [--verify_input X.npy --verify_expected Y.npy]
 
 Named steps (FINN's names where they exist): the compile steps of qnn2fpga.flow
-(import, to_integer, streamline, lower, to_hw), then `target_fps_parallelization`
-(with --target_fps) or `apply_folding_config` (with --folding), then
-`generate_estimate_reports`. DIR receives (FINN's names):
+(import, to_integer, streamline, lower, to_hw); `fold`, reported as
+`target_fps_parallelization` (with --target_fps) or `apply_folding_config` (with
+--folding); `generate_estimate_reports`; `hw_codegen` (width converters and FIFOs
+between the folded layers, every layer's RTL generated once to catch what cannot be
+built); `set_fifo_depths` (qnn2fpga.fifo_sizing: one simulation with deep FIFOs);
+`create_stitched_ip` (one SystemVerilog design); `measure_rtlsim_performance`
+(Verilator, random frames at full rate, outputs checked against the layers' models).
+DIR receives (FINN's names):
 
     build_dataflow.log, time_per_step.json, intermediate_models/<i>_<step>.onnx,
-    auto_folding_config.json (automatic folding), final_hw_config.json,
-    report/estimate_layer_resources.json, estimate_layer_cycles.json,
-    estimate_network_performance.json, op_and_param_counts.json, build_report.html
+    auto_folding_config.json (automatic folding), final_hw_config.json (FIFO depths
+    included once sized), report/estimate_layer_resources.json, estimate_layer_cycles.json,
+    estimate_network_performance.json, op_and_param_counts.json, build_report.html,
+    rtlsim_performance.json, stitched_ip/ (qnn2fpga_accel.sv, memory files, design.txt),
+    verification_output/verify_<mode>_0_SUCCESS.npy or _FAIL.npy (with --verify_input)
 
-The build writes into a fresh sibling directory and renames it to DIR only when every
-step succeeded, so DIR never holds a half-written build.
+--start_step resumes DIR's build from the intermediate model of the step before. The
+build writes into a fresh sibling directory and renames it to DIR only when every step
+succeeded, so DIR never holds a half-written build.
 """
 
 from __future__ import annotations
@@ -27,11 +36,15 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from qnn2fpga import boards, estimate, flow, folding, html_report, report_schemas
-from qnn2fpga.errors import FoldingError, InputFileError
+from qnn2fpga.errors import FoldingError, InputFileError, QnnError
 
 FOLD_STEPS = ("target_fps_parallelization", "apply_folding_config")
-STEPS = (*flow.STEP_NAMES, "fold", "generate_estimate_reports")
+HW_STEPS = ("hw_codegen", "set_fifo_depths", "create_stitched_ip", "measure_rtlsim_performance")
+STEPS = (*flow.STEP_NAMES, "fold", "generate_estimate_reports", *HW_STEPS)
+RTLSIM_FRAMES = 10
 
 
 @dataclass(frozen=True)
@@ -44,7 +57,11 @@ class BuildConfig:
     fclk_mhz: float | None = None
     topk: int = 0
     stop_step: str | None = None
+    start_step: str | None = None
     mvau_wwidth_max: int = folding.DEFAULT_WWIDTH_MAX
+    auto_fifo_depths: bool = True
+    verify_input: str | None = None
+    verify_expected: str | None = None
 
 
 def _write_json(path: pathlib.Path, obj, schema: str | None = None) -> None:
@@ -63,13 +80,55 @@ def load_folding(path: str) -> dict:
         raise InputFileError(where, f"is not valid JSON ({e.msg} at line {e.lineno})", "fix the JSON syntax") from None
 
 
+def apply_folding_file(model, path: str):
+    """Applies a FINN-format folding config file; entries for nodes the graph does not
+    have are an error (a typo would otherwise silently leave a layer unfolded), other
+    unused entries are returned as warnings."""
+    where = f"folding config '{path}'"
+    model, rep = folding.apply_config(model, load_folding(path), where)
+    unknown = [n for n in rep.unknown_nodes if not n.startswith(STREAM_NODE_PREFIXES)]
+    if unknown:
+        nodes = ", ".join(n.name for n in folding.hw_nodes(model))
+        raise FoldingError(where, f"names nodes the graph does not have: {', '.join(unknown)}",
+                           f"use the hardware node names ({nodes})")
+    return model, [w for w in rep.warnings() if not any(f"'{n}'" in w for n in rep.unknown_nodes)]
+
+
+# Nodes hw_codegen inserts (deterministic names): their entries in a folding config (e.g.
+# a final_hw_config.json given back) apply once they exist.
+STREAM_NODE_PREFIXES = ("StreamingFIFO_", "StreamingDataWidthConverter_")
+
+
+def insert_streams(model, folding_config: str | None = None):
+    """Width converters and FIFOs between the folded layers; then the folding config's
+    entries for them (FIFO depths, implementation), if any."""
+    from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO  # noqa: PLC0415
+
+    model = model.transform(InsertDWC()).transform(InsertFIFO())
+    if folding_config:
+        model, _ = folding.apply_config(model, load_folding(folding_config), f"folding config '{folding_config}'")
+    return model
+
+
 def check_config(cfg: BuildConfig) -> None:
     """Refuses bad arguments before any work (and before DIR is touched)."""
     if (cfg.target_fps is None) == (cfg.folding_config is None):
         raise FoldingError("build", "needs exactly one of --target_fps and --folding",
                            "pass --target_fps=N for automatic folding or --folding=F.json")
-    if cfg.stop_step is not None and cfg.stop_step not in STEPS:
-        raise InputFileError("--stop_step", f"'{cfg.stop_step}' is not a step", f"use one of {', '.join(STEPS)}")
+    for flag, step in (("--stop_step", cfg.stop_step), ("--start_step", cfg.start_step)):
+        if step is not None and step_index(step) is None:
+            raise InputFileError(flag, f"'{step}' is not a step", f"use one of {', '.join(STEPS)}")
+    if cfg.start_step and cfg.stop_step and step_index(cfg.stop_step) < step_index(cfg.start_step):
+        raise InputFileError("--stop_step", f"'{cfg.stop_step}' comes before --start_step '{cfg.start_step}'",
+                             "choose a later stop step")
+    if cfg.start_step and step_index(cfg.start_step) > 0:
+        _resume_model(cfg)  # refuses a missing or incomplete earlier build
+    if (cfg.verify_input is None) != (cfg.verify_expected is None):
+        raise InputFileError("verification", "needs both --verify_input and --verify_expected",
+                             "pass both .npy files or neither")
+    for flag, path in (("--verify_input", cfg.verify_input), ("--verify_expected", cfg.verify_expected)):
+        if path is not None:
+            load_npy(path, flag)
     boards.load_board(cfg.board)
     if cfg.folding_config:
         load_folding(cfg.folding_config)
@@ -77,8 +136,36 @@ def check_config(cfg: BuildConfig) -> None:
         raise InputFileError(f"file '{cfg.model}'", "does not exist", "check the model path")
 
 
+def step_index(name: str) -> int | None:
+    """Position of a step in STEPS (FINN's folding step names count as `fold`)."""
+    name = "fold" if name in FOLD_STEPS else name
+    return STEPS.index(name) if name in STEPS else None
+
+
+def load_npy(path: str, flag: str) -> np.ndarray:
+    where = f"{flag} file '{path}'"
+    if not os.path.isfile(path):
+        raise InputFileError(where, "does not exist", "check the path")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as e:
+        raise InputFileError(where, f"is not a .npy array ({str(e).splitlines()[0][:80]})",
+                             "save it with numpy.save") from None
+
+
+def _resume_model(cfg: BuildConfig) -> pathlib.Path:
+    """The intermediate model the step before --start_step saved in DIR."""
+    i = step_index(cfg.start_step)
+    found = sorted(pathlib.Path(cfg.output_dir, "intermediate_models").glob(f"{i}_*.onnx"))
+    if not found:
+        raise InputFileError(f"output directory '{cfg.output_dir}'", f"holds no model of step {i} "
+                             f"({STEPS[i - 1]}) to resume from at '{cfg.start_step}'",
+                             "run the build without --start_step first")
+    return found[0]
+
+
 def build(cfg: BuildConfig, log: Callable[[str], None] = print) -> dict:
-    """Runs the build; returns {"output_dir", "performance", "warnings"}."""
+    """Runs the build; returns {"output_dir", "performance", "warnings", "rtlsim", "verification"}."""
     check_config(cfg)
     board = boards.load_board(cfg.board)
     fclk = cfg.fclk_mhz or board.default_clock_mhz
@@ -86,7 +173,9 @@ def build(cfg: BuildConfig, log: Callable[[str], None] = print) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     work = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
-        result = _run(cfg, board, fclk, work, log)
+        if cfg.start_step and step_index(cfg.start_step) > 0:
+            shutil.copytree(out, work, dirs_exist_ok=True)
+        result = _Build(cfg, board, fclk, work, log).run()
         if out.exists():
             shutil.rmtree(out)
         os.replace(work, out)
@@ -97,69 +186,204 @@ def build(cfg: BuildConfig, log: Callable[[str], None] = print) -> dict:
             shutil.rmtree(work)
 
 
-def _run(cfg: BuildConfig, board, fclk: float, work: pathlib.Path, log) -> dict:
-    (work / "intermediate_models").mkdir()
-    (work / "report").mkdir()
-    times: dict = {}
-    lines: list[str] = []
+class _Build:
+    """One build's state; each step_<name> method advances self.model."""
 
-    def say(msg: str) -> None:
-        lines.append(msg)
-        log(msg)
+    def __init__(self, cfg: BuildConfig, board, fclk: float, work: pathlib.Path, log):
+        self.cfg, self.board, self.fclk, self.work, self.log = cfg, board, fclk, work, log
+        self.model = None
+        self.times: dict = {}
+        self.lines: list[str] = []
+        self.result = {"performance": None, "warnings": [], "rtlsim": None, "verification": None}
+        self.sizing_seconds = None
+        (work / "intermediate_models").mkdir(exist_ok=True)
+        (work / "report").mkdir(exist_ok=True)
+        if cfg.start_step and (work / "time_per_step.json").exists():
+            old = json.loads((work / "time_per_step.json").read_text())
+            self.times = {k: v for k, v in old.items() if (step_index(k) or 0) < step_index(cfg.start_step)}
+        if cfg.start_step and (work / "build_dataflow.log").exists():
+            self.lines = (work / "build_dataflow.log").read_text().splitlines()
 
-    def finish(result: dict) -> dict:
-        _write_json(work / "time_per_step.json", times, "time_per_step")
-        (work / "build_dataflow.log").write_text("\n".join(lines) + "\n")
-        return result
+    def say(self, msg: str) -> None:
+        self.lines.append(msg)
+        self.log(msg)
 
-    model = flow.load_model(cfg.model)
-    options = flow.CompileOptions(topk=cfg.topk)
-    steps = flow.run_steps(model, options)
-    for i, name in enumerate(flow.STEP_NAMES, start=1):
-        say(f"step {i}/{len(STEPS)}: {name}")
+    def run(self) -> dict:
+        first = step_index(self.cfg.start_step) if self.cfg.start_step else 0
+        last = step_index(self.cfg.stop_step) if self.cfg.stop_step else len(STEPS) - 1
+        if first == 0:
+            self.model = flow.load_model(self.cfg.model)
+            self.compile_steps = flow.run_steps(self.model, flow.CompileOptions(topk=self.cfg.topk))
+        else:
+            self.model = flow.load_model(str(_resume_model(self.cfg)))
+            self.say(f"resuming at {STEPS[first]} from {_resume_model(self.cfg).name}")
+        try:
+            for i in range(first, last + 1):
+                name = STEPS[i]
+                label = self._label(name)
+                self.say(f"step {i + 1}/{len(STEPS)}: {label}")
+                t0 = time.perf_counter()
+                if name in flow.STEP_NAMES:
+                    _, self.model = next(self.compile_steps)
+                    if name == flow.STEP_NAMES[-1]:
+                        from qnn2fpga.report import check_converted  # noqa: PLC0415
+
+                        check_converted(self.model)
+                else:
+                    getattr(self, f"step_{name}")()
+                self.times[label] = round(time.perf_counter() - t0, 3)
+                self.model.save(str(self.work / "intermediate_models" / f"{i + 1}_{label}.onnx"))
+            if self.cfg.verify_input:
+                self.verify(stitched=last >= STEPS.index("create_stitched_ip"))
+        finally:
+            _write_json(self.work / "time_per_step.json", self.times, "time_per_step")
+            (self.work / "build_dataflow.log").write_text("\n".join(self.lines) + "\n")
+        return self.result
+
+    def _label(self, name: str) -> str:
+        if name != "fold":
+            return name
+        return "target_fps_parallelization" if self.cfg.target_fps is not None else "apply_folding_config"
+
+    # --- steps ------------------------------------------------------------------------------
+    def step_fold(self) -> None:
+        cfg = self.cfg
+        if cfg.target_fps is not None:
+            self.say(f"  {cfg.target_fps:g} fps at {self.fclk:g} MHz on {self.board.name}")
+            self.model, _ = folding.auto_fold(self.model, self.board, cfg.target_fps, self.fclk,
+                                              wwidth_max=cfg.mvau_wwidth_max)
+            _write_json(self.work / "auto_folding_config.json", folding.hw_config(self.model))
+        else:
+            self.say(f"  {cfg.folding_config}")
+            self.model, self.result["warnings"] = apply_folding_file(self.model, cfg.folding_config)
+            for w in self.result["warnings"]:
+                self.say(f"warning: {w}")
+        _write_json(self.work / "final_hw_config.json", folding.hw_config(self.model))
+
+    def step_generate_estimate_reports(self) -> None:
+        reports = estimate.network(self.model, self.board.family, self.fclk)
+        for name, obj in reports.items():
+            _write_json(self.work / "report" / f"{name}.json", obj, name)
+        html_report.write(_html_data(self.cfg, self.board, self.fclk, self.model, reports), self.work / "report")
+        perf = reports["estimate_network_performance"]
+        self.say(f"estimated {perf['estimated_throughput_fps']:.0f} fps (bottleneck {perf['max_cycles_node_name']}, "
+                 f"{perf['max_cycles']} cycles), total {reports['estimate_layer_resources']['total']}")
+        self.result["performance"] = perf
+        self.result["resources"] = reports["estimate_layer_resources"]
+
+    def step_hw_codegen(self) -> None:
+        from qnn2fpga import codegen, stitch  # noqa: PLC0415
+        from qnn2fpga.layers.base import get_layer  # noqa: PLC0415
+        self.model = insert_streams(self.model, self.cfg.folding_config)
+        template = _rtl_template(0)
+        for node in stitch.hw_chain(self.model):
+            codegen.generate(get_layer(node), stitch.layer_params(self.model, node), "check", template, "")
+        n = sum(1 for x in self.model.graph.node if x.op_type in ("StreamingFIFO", "StreamingDataWidthConverter"))
+        self.say(f"  {n} FIFOs and width converters inserted")
+
+    def step_set_fifo_depths(self) -> None:
+        from qnn2fpga import fifo_sizing  # noqa: PLC0415
+
+        if not self.cfg.auto_fifo_depths:
+            self.say("  kept the configured FIFO depths (auto_fifo_depths off)")
+            return
+        with tempfile.TemporaryDirectory(prefix="qnn2fpga-fifo-") as tmp:
+            self.model, sizing = fifo_sizing.size_fifos(self.model, tmp, log=lambda m: self.say("  " + m))
+        self.sizing_seconds = sizing.seconds
+        self.say(f"  sized {len(sizing.depths)} FIFOs in {sizing.seconds:.1f} s: "
+                 + ", ".join(f"{k}={v}" for k, v in sizing.depths.items()))
+        _write_json(self.work / "final_hw_config.json", folding.hw_config(self.model))
+
+    def step_create_stitched_ip(self) -> None:
+        from qnn2fpga import rtlsim  # noqa: PLC0415
+
+        target = self.work / "stitched_ip"
+        if target.exists():
+            shutil.rmtree(target)
+        self.design = rtlsim.write_design(self.model, target)
+        self.say(f"  {target.name}/{self.design.verilog.name}: {len(self.design.nodes)} layers")
+
+    def _design(self):
+        from qnn2fpga import rtlsim  # noqa: PLC0415
+
+        if getattr(self, "design", None) is None:
+            self.step_create_stitched_ip()
+        return self.design, rtlsim.compile_design(self.design, log=lambda m: self.say("  " + m))
+
+    def step_measure_rtlsim_performance(self) -> None:
+        from qnn2fpga import rtlsim, stitch  # noqa: PLC0415
+
+        design, sim = self._design()
+        x = design.random_frames(RTLSIM_FRAMES)
         t0 = time.perf_counter()
-        _, model = next(steps)
-        times[name] = round(time.perf_counter() - t0, 3)
-        model.save(str(work / "intermediate_models" / f"{i}_{name}.onnx"))
-        if cfg.stop_step == name:
-            return finish({"performance": None, "warnings": []})
-    from qnn2fpga.report import check_converted  # noqa: PLC0415
+        res = rtlsim.simulate(sim, design, x)
+        wall = time.perf_counter() - t0
+        if not res.ok:
+            raise QnnError("the stitched design", f"stopped in simulation: {res.report['diagnosis']}",
+                           "report this with the model and folding")
+        want = stitch.execute_chain(design.stitched, x).reshape(res.y.shape)
+        if not np.array_equal(res.y, want):
+            bad = int(np.count_nonzero(res.y != want))
+            raise QnnError("the stitched design", f"computed {bad} output values unlike the layers' models",
+                           "report this with the model and folding")
+        r = res.report
+        layers = design.stitched.layers
+        slowest = max(range(len(layers)), key=lambda k: layers[k].cycles())
+        est = layers[slowest].cycles()
+        perf = {
+            "N": r["frames"], "cycles": r["cycles"], "runtime[ms]": r["cycles"] / (self.fclk * 1e3),
+            "throughput[images/s]": r["frames"] / (r["cycles"] / (self.fclk * 1e6)),
+            "stable_throughput[images/s]": self.fclk * 1e6 / r["cycles_per_frame"] if r["cycles_per_frame"] else 0.0,
+            "latency_cycles": r["latency"], "fclk[MHz]": self.fclk, "cycles_per_frame": r["cycles_per_frame"],
+            "estimated_bottleneck_cycles": est, "estimated_bottleneck_node": design.nodes[slowest],
+            "cycles_per_frame_over_estimate": round(r["cycles_per_frame"] / est, 4),
+            "fifo_depths": {n: d for n, _, _, d in design.fifos}, "fifo_max_occupancy": r["fifo_max"],
+            "sim_cycles_per_second": round(r["cycles"] / wall, 1) if wall > 0 else 0.0,
+        }
+        if self.sizing_seconds is not None:
+            perf["fifo_sizing_seconds"] = self.sizing_seconds
+        _write_json(self.work / "report" / "rtlsim_performance.json", perf, "rtlsim_performance")
+        self.say(f"  rtlsim: {perf['cycles_per_frame']:g} cycles per frame (estimate {est}, "
+                 f"x{perf['cycles_per_frame_over_estimate']:g}), latency {perf['latency_cycles']} cycles")
+        self.result["rtlsim"] = perf
 
-    check_converted(model)
+    def verify(self, stitched: bool) -> None:
+        """Runs --verify_input through the whole network (rtlsim once the design is
+        stitched, python before) and compares with --verify_expected."""
+        from qnn2fpga import execute  # noqa: PLC0415
 
-    i = len(flow.STEP_NAMES) + 1
-    warnings: list[str] = []
-    t0 = time.perf_counter()
-    if cfg.target_fps is not None:
-        step = "target_fps_parallelization"
-        say(f"step {i}/{len(STEPS)}: {step} ({cfg.target_fps:g} fps at {fclk:g} MHz on {board.name})")
-        model, res = folding.auto_fold(model, board, cfg.target_fps, fclk, wwidth_max=cfg.mvau_wwidth_max)
-        _write_json(work / "auto_folding_config.json", folding.hw_config(model))
-    else:
-        step = "apply_folding_config"
-        say(f"step {i}/{len(STEPS)}: {step} ({cfg.folding_config})")
-        model, rep = folding.apply_config(model, load_folding(cfg.folding_config), f"folding config '{cfg.folding_config}'")
-        warnings = rep.warnings()
-        for w in warnings:
-            say(f"warning: {w}")
-    times[step] = round(time.perf_counter() - t0, 3)
-    model.save(str(work / "intermediate_models" / f"{i}_{step}.onnx"))
-    _write_json(work / "final_hw_config.json", folding.hw_config(model))
-    if cfg.stop_step == "fold":
-        return finish({"performance": None, "warnings": warnings})
+        cfg = self.cfg
+        x = execute.check_batch(self.model, load_npy(cfg.verify_input, "--verify_input"),
+                                f"--verify_input file '{cfg.verify_input}'")
+        expected = load_npy(cfg.verify_expected, "--verify_expected")
+        mode = "rtlsim" if stitched else "python"
+        design, sim = self._design() if stitched else (None, None)
+        y = execute.execute(self.model, x, mode, design, sim)
+        ok = y.shape == expected.shape and match(y, expected)
+        (self.work / "verification_output").mkdir(exist_ok=True)
+        np.save(self.work / "verification_output" / f"verify_{mode}_0_{'SUCCESS' if ok else 'FAIL'}.npy", y)
+        detail = "" if ok else (f": shape {y.shape} vs {expected.shape}" if y.shape != expected.shape else
+                                f": max difference {float(np.max(np.abs(y - expected))):.3g}")
+        self.say(f"verification ({mode}, {len(x)} inputs): {'SUCCESS' if ok else 'FAIL'}{detail}")
+        self.result["verification"] = {"mode": mode, "ok": ok}
 
-    i += 1
-    say(f"step {i}/{len(STEPS)}: generate_estimate_reports")
-    t0 = time.perf_counter()
-    reports = estimate.network(model, board.family, fclk)
-    for name, obj in reports.items():
-        _write_json(work / "report" / f"{name}.json", obj, name)
-    html_report.write(_html_data(cfg, board, fclk, model, reports), work / "report")
-    times["generate_estimate_reports"] = round(time.perf_counter() - t0, 3)
-    perf = reports["estimate_network_performance"]
-    say(f"estimated {perf['estimated_throughput_fps']:.0f} fps (bottleneck {perf['max_cycles_node_name']}, "
-        f"{perf['max_cycles']} cycles), total {reports['estimate_layer_resources']['total']}")
-    return finish({"performance": perf, "warnings": warnings, "resources": reports["estimate_layer_resources"]})
+
+def match(y: np.ndarray, expected: np.ndarray) -> bool:
+    """Outputs agree: equal, or (float results of a software tail) within float32
+    rounding of the export's own arithmetic (1e-5 of the largest magnitude) with the
+    same arg-max."""
+    y, e = y.astype(np.float64), np.asarray(expected, dtype=np.float64)
+    if np.array_equal(y, e):
+        return True
+    scale = max(float(np.max(np.abs(e))), 1e-30)
+    return bool(np.max(np.abs(y - e)) <= 1e-5 * scale and (y.reshape(len(y), -1).argmax(-1) ==
+                                                          e.reshape(len(e), -1).argmax(-1)).all())
+
+
+def _rtl_template(k: int) -> str:
+    from qnn2fpga import rtlsim  # noqa: PLC0415
+
+    return (rtlsim.rtl_root() / rtlsim.TEMPLATES[k]).read_text()
 
 
 def _html_data(cfg: BuildConfig, board, fclk: float, model, reports: dict) -> dict:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
+
 from qnn2fpga import report_schemas, testing
 from qnn2fpga.testing import one_error_line, qnn2fpga
 
 REPORTS = ["build_report.html", "estimate_layer_cycles.json", "estimate_layer_resources.json",
-           "estimate_network_performance.json", "op_and_param_counts.json"]
+           "estimate_network_performance.json", "op_and_param_counts.json", "rtlsim_performance.json"]
+ESTIMATES_ONLY = "--stop_step=generate_estimate_reports"
 
 
 def test_build_with_target_fps_writes_finn_named_outputs(tmp_path):
@@ -20,24 +23,30 @@ def test_build_with_target_fps_writes_finn_named_outputs(tmp_path):
     assert p.returncode == 0, p.stderr
     out = tmp_path / "out"
     assert sorted(os.listdir(out)) == ["auto_folding_config.json", "build_dataflow.log", "final_hw_config.json",
-                                       "intermediate_models", "report", "time_per_step.json"]
+                                       "intermediate_models", "report", "stitched_ip", "time_per_step.json"]
     assert sorted(os.listdir(out / "report")) == REPORTS
-    assert sorted(os.listdir(out / "intermediate_models")) == [
-        "1_import.onnx", "2_to_integer.onnx", "3_streamline.onnx", "4_lower.onnx", "5_to_hw.onnx",
-        "6_target_fps_parallelization.onnx"]
+    steps = ["import", "to_integer", "streamline", "lower", "to_hw", "target_fps_parallelization",
+             "generate_estimate_reports", "hw_codegen", "set_fifo_depths", "create_stitched_ip",
+             "measure_rtlsim_performance"]
+    assert sorted(os.listdir(out / "intermediate_models")) == sorted(f"{i}_{s}.onnx" for i, s in enumerate(steps, 1))
     for name in REPORTS[1:]:
         report_schemas.validate(name, json.loads((out / "report" / name).read_text()))
     times = json.loads((out / "time_per_step.json").read_text())
     report_schemas.validate("time_per_step", times)
-    assert list(times) == ["import", "to_integer", "streamline", "lower", "to_hw", "target_fps_parallelization",
-                           "generate_estimate_reports"]
+    assert list(times) == steps
+    rtl = json.loads((out / "report" / "rtlsim_performance.json").read_text())
+    assert rtl["cycles_per_frame"] <= 1.05 * rtl["estimated_bottleneck_cycles"]
+    assert rtl["fifo_depths"] and rtl["fifo_sizing_seconds"] > 0
+    hw = json.loads((out / "final_hw_config.json").read_text())
+    assert {k: hw[k]["depth"] for k in rtl["fifo_depths"]} == rtl["fifo_depths"]  # sized depths exported
+    assert sorted(os.listdir(out / "stitched_ip"))[:2] == ["design.txt", "qnn2fpga_accel.sv"]
     perf = json.loads((out / "report" / "estimate_network_performance.json").read_text())
     assert perf["estimated_throughput_fps"] >= 2e6 and perf["max_cycles"] <= 50
     # the config the build chose reproduces the same folding when given back
-    assert json.loads((out / "auto_folding_config.json").read_text()) == \
-        json.loads((out / "final_hw_config.json").read_text())
+    auto, final = (json.loads((out / f).read_text()) for f in ("auto_folding_config.json", "final_hw_config.json"))
+    assert {k: final[k] for k in auto} == auto
     p = qnn2fpga("build", "mlp.onnx", "--board=pynq-z1", "--folding=out/final_hw_config.json",
-                 "--output_dir=again", cwd=str(tmp_path))
+                 "--output_dir=again", ESTIMATES_ONLY, cwd=str(tmp_path))
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "again" / "report" / "estimate_layer_cycles.json").read_text() == \
         (out / "report" / "estimate_layer_cycles.json").read_text()
@@ -46,30 +55,92 @@ def test_build_with_target_fps_writes_finn_named_outputs(tmp_path):
 
 def test_folding_config_warnings_are_logged(tmp_path):
     testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
-    (tmp_path / "f.json").write_text(json.dumps({"MVAU_0": {"PE": 4}, "fc_typo": {"PE": 2}}))
-    p = qnn2fpga("build", "mlp.onnx", "--board=zcu104", "--folding=f.json", "--output_dir=out", cwd=str(tmp_path))
+    (tmp_path / "f.json").write_text(json.dumps({"MVAU_0": {"PE": 4, "depth": 3}}))
+    p = qnn2fpga("build", "mlp.onnx", "--board=zcu104", "--folding=f.json", "--output_dir=out", ESTIMATES_ONLY,
+                 cwd=str(tmp_path))
     assert p.returncode == 0, p.stderr
-    assert "warning: unused configuration: node 'fc_typo' is not in the graph" in p.stdout
-    assert "fc_typo" in (tmp_path / "out" / "build_dataflow.log").read_text()
+    assert "warning: unused configuration: node 'MVAU_0' has no attribute 'depth'" in p.stdout
+    assert "has no attribute 'depth'" in (tmp_path / "out" / "build_dataflow.log").read_text()
     cycles = json.loads((tmp_path / "out" / "report" / "estimate_layer_cycles.json").read_text())
     assert cycles["MVAU_0"] == 16 * 12 // 4
 
 
 def test_bad_input_gives_one_line_and_keeps_the_previous_build(tmp_path):
     testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
-    ok = qnn2fpga("build", "mlp.onnx", "--board=pynq-z1", "--target_fps=1e6", "--output_dir=out", cwd=str(tmp_path))
+    ok = qnn2fpga("build", "mlp.onnx", "--board=pynq-z1", "--target_fps=1e6", "--output_dir=out", ESTIMATES_ONLY,
+                  cwd=str(tmp_path))
     assert ok.returncode == 0, ok.stderr
     before = sorted(os.listdir(tmp_path / "out"))
     (tmp_path / "bad.json").write_text('{"MVAU_0": {"PE": 5}}')
+    (tmp_path / "typo.json").write_text('{"MVAU_0": {"PE": 4}, "fc_typo": {"PE": 2}}')
     cases = [
         (["--board=pynq-z9", "--target_fps=1e6"], "board 'pynq-z9': is unknown"),
         (["--board=pynq-z1", "--folding=nope.json"], "nope.json' : does not exist".replace(" :", ":")),
         (["--board=pynq-z1", "--folding=bad.json"], "PE=5 does not divide MH=12"),
+        (["--board=pynq-z1", "--folding=typo.json"], "names nodes the graph does not have: fc_typo; fix: use the hardware node names (MVAU_0"),
         (["--board=pynq-z1"], "needs exactly one of --target_fps and --folding"),
         (["--board=pynq-z1", "--target_fps=1e9"], "exceeds one frame per cycle"),
+        (["--board=pynq-z1", "--target_fps=1e6", "--stop_step=nope"], "'nope' is not a step"),
+        (["--board=pynq-z1", "--target_fps=1e6", "--verify_input=x.npy"], "needs both --verify_input and"),
+        (["--board=pynq-z1", "--target_fps=1e6", "--verify_input=none.npy", "--verify_expected=none.npy"],
+         "--verify_input file"),
+        (["--board=pynq-z1", "--target_fps=1e6", "--start_step=create_stitched_ip"], "holds no model of step"),
     ]
     for args, words in cases:
         line = one_error_line(qnn2fpga("build", "mlp.onnx", *args, "--output_dir=out", cwd=str(tmp_path)))
         assert words in line, line
         assert sorted(os.listdir(tmp_path / "out")) == before  # the good build is untouched
     assert not [f for f in os.listdir(tmp_path) if ".partial-" in f]  # nothing half-written left behind
+
+
+def test_verification_start_step_and_run(tmp_path):
+    """--verify_input/--verify_expected against `run`'s python-mode output; resuming at
+    a step reuses the earlier steps; run in rtlsim mode gives the same batch."""
+    testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).uniform(0, 1, size=(8, 16)).astype(np.float32))
+    p = qnn2fpga("run", "--model=mlp.onnx", "--input=x.npy", "--output=y.npy", cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    p = qnn2fpga("run", "--model=mlp.onnx", "--input=x.npy", "--output=y_rtl.npy", "--mode=rtlsim",
+                 "--target_fps=1e6", "--board=pynq-z1", cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    assert np.array_equal(np.load(tmp_path / "y.npy"), np.load(tmp_path / "y_rtl.npy"))
+    p = qnn2fpga("build", "mlp.onnx", "--board=pynq-z1", "--target_fps=1e6", "--output_dir=out",
+                 "--verify_input=x.npy", "--verify_expected=y.npy", cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    assert os.listdir(tmp_path / "out" / "verification_output") == ["verify_rtlsim_0_SUCCESS.npy"]
+    np.save(tmp_path / "wrong.npy", np.load(tmp_path / "y.npy") + 1)
+    p = qnn2fpga("build", "mlp.onnx", "--board=pynq-z1", "--target_fps=1e6", "--output_dir=out",
+                 "--start_step=measure_rtlsim_performance", "--verify_input=x.npy", "--verify_expected=wrong.npy",
+                 cwd=str(tmp_path))
+    assert p.returncode == 1 and "verification failed" in p.stderr
+    assert "resuming at measure_rtlsim_performance from 10_create_stitched_ip.onnx" in p.stdout
+    assert "step 1/" not in p.stdout
+    assert "verify_rtlsim_0_FAIL.npy" in os.listdir(tmp_path / "out" / "verification_output")
+    times = json.loads((tmp_path / "out" / "time_per_step.json").read_text())
+    assert list(times)[0] == "import" and list(times)[-1] == "measure_rtlsim_performance"
+
+
+def test_run_bad_inputs_give_one_line(tmp_path):
+    testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
+    np.save(tmp_path / "x.npy", np.zeros((4, 16), np.float32))
+    np.save(tmp_path / "wrong_shape.npy", np.zeros((4, 15), np.float32))
+    np.save(tmp_path / "strings.npy", np.array([["a"] * 16]))
+    (tmp_path / "junk.npy").write_text("not numpy")
+    (tmp_path / "f.json").write_text('{"MVAU_9": {"PE": 2}}')
+    base = ["run", "--model=mlp.onnx", "--output=y.npy"]
+    cases = [
+        (["--input=missing.npy"], "missing.npy': does not exist"),
+        (["--input=wrong_shape.npy"], "has shape (4, 15); the model takes a batch of shape (N, 16)"),
+        (["--input=strings.npy"], "holds <U1 values"),
+        (["--input=junk.npy"], "is not a .npy array"),
+        (["--input=x.npy", "--target_fps=1e6", "--board=nope"], "board 'nope': is unknown"),
+        (["--input=x.npy", "--target_fps=1e6"], "flag --board: is missing"),
+        (["--input=x.npy", "--folding=nope.json"], "does not exist"),
+        (["--input=x.npy", "--folding=f.json"], "names nodes the graph does not have: MVAU_9"),
+    ]
+    for args, words in cases:
+        line = one_error_line(qnn2fpga(*base, *args, cwd=str(tmp_path)))
+        assert words in line, line
+    line = one_error_line(qnn2fpga("run", "--input=x.npy", "--output=y.npy", cwd=str(tmp_path)))
+    assert "--model" in line
+    assert not (tmp_path / "y.npy").exists()

@@ -2,10 +2,17 @@
 
     qnn2fpga compile MODEL.onnx -o OUT.onnx [--topk=K] [--save_intermediate=DIR]
     qnn2fpga build MODEL.onnx --board=B (--target_fps=N | --folding=F.json) --output_dir=DIR
-                   [--fclk_mhz=F] [--stop_step=S] [--topk=K] [--mvau_wwidth_max=W]
+                   [--fclk_mhz=F] [--start_step=S] [--stop_step=S] [--topk=K] [--mvau_wwidth_max=W]
+                   [--verify_input=X.npy --verify_expected=Y.npy] [--noauto_fifo_depths]
+    qnn2fpga run --model=MODEL.onnx [--folding=F.json | --target_fps=N --board=B]
+                 --input=X.npy --output=Y.npy [--mode=python|rtlsim]
 
 `compile` writes the hardware-layer graph (open it in Netron) and prints a per-layer
-summary. `build` folds it for a board and writes the estimate reports (qnn2fpga.build).
+summary. `build` folds it for a board, writes the estimate reports, sizes the FIFOs,
+stitches the design and measures it in rtlsim (qnn2fpga.build). `run` executes the
+whole network on a batch (X.npy in the export's input layout, batch first) with the
+hardware part in python or in the stitched design under Verilator, and writes what
+qonnx execution of the export gives (qnn2fpga.execute).
 Flags may also be spelled with dashes (--target-fps, --output-dir).
 Relative paths resolve against the directory the command was run from, also under
 `bazel run //:qnn2fpga -- ...`. Bad input prints one line and exits with status 2.
@@ -34,9 +41,17 @@ flags.DEFINE_string("output_dir", None, "build: output directory (replaced when 
 flags.DEFINE_float("fclk_mhz", None, "build: clock in MHz (default: the board's).")
 flags.DEFINE_string("stop_step", None, "build: stop after this step.")
 flags.DEFINE_integer("mvau_wwidth_max", 36, "build: widest decoupled weight stream automatic folding may use.")
+flags.DEFINE_string("start_step", None, "build: resume the build in --output_dir at this step.")
+flags.DEFINE_string("verify_input", None, "build: input batch (.npy) to verify the result with.")
+flags.DEFINE_string("verify_expected", None, "build: expected output batch (.npy) for --verify_input.")
+flags.DEFINE_bool("auto_fifo_depths", True, "build: size the FIFOs by simulation (else keep configured depths).")
+flags.DEFINE_string("model", None, "run: the QONNX model.")
+flags.DEFINE_string("input", None, "run: input batch (.npy), the export's input layout, batch first.")
+flags.DEFINE_enum("mode", "python", ["python", "rtlsim"], "run: execute the hardware part in python or rtlsim.")
 
 USAGE = ("usage: qnn2fpga compile MODEL.onnx -o OUT.onnx [--topk=K] [--save_intermediate=DIR] | "
-         "qnn2fpga build MODEL.onnx --board=B (--target_fps=N | --folding=F.json) --output_dir=DIR")
+         "qnn2fpga build MODEL.onnx --board=B (--target_fps=N | --folding=F.json) --output_dir=DIR | "
+         "qnn2fpga run --model=MODEL.onnx --input=X.npy --output=Y.npy [--mode=python|rtlsim]")
 
 
 def user_path(path: str) -> str:
@@ -102,21 +117,77 @@ def build_command(model_path: str) -> int:
     cfg = build.BuildConfig(
         model=user_path(model_path), output_dir=user_path(FLAGS.output_dir), board=FLAGS.board,
         target_fps=FLAGS.target_fps, folding_config=user_path(FLAGS.folding) if FLAGS.folding else None,
-        fclk_mhz=FLAGS.fclk_mhz, topk=FLAGS.topk, stop_step=FLAGS.stop_step, mvau_wwidth_max=FLAGS.mvau_wwidth_max)
-    build.build(cfg, log=lambda msg: print(msg, flush=True))
+        fclk_mhz=FLAGS.fclk_mhz, topk=FLAGS.topk, stop_step=FLAGS.stop_step, start_step=FLAGS.start_step,
+        mvau_wwidth_max=FLAGS.mvau_wwidth_max, auto_fifo_depths=FLAGS.auto_fifo_depths,
+        verify_input=user_path(FLAGS.verify_input) if FLAGS.verify_input else None,
+        verify_expected=user_path(FLAGS.verify_expected) if FLAGS.verify_expected else None)
+    result = build.build(cfg, log=lambda msg: print(msg, flush=True))
     print(f"wrote {FLAGS.output_dir}")
+    verification = result.get("verification")
+    if verification and not verification["ok"]:
+        print(f"qnn2fpga: verification failed ({verification['mode']}); see {FLAGS.output_dir}/verification_output",
+              file=sys.stderr)
+        return 1
     return 0
 
 
-COMMANDS = {"compile": compile_command, "build": build_command}
+def run_command(model_path: str | None) -> int:
+    from qnn2fpga import build, execute  # noqa: PLC0415
+
+    model_path = model_path or FLAGS.model
+    for flag, value in (("--model", model_path), ("--input", FLAGS.input), ("--output", FLAGS.output)):
+        if not value:
+            raise errors.InputFileError(f"flag {flag}", "is missing", USAGE)
+    if FLAGS.target_fps is not None and FLAGS.folding:
+        raise errors.FoldingError("run", "takes --target_fps or --folding, not both", "pass one of them")
+    if FLAGS.target_fps is not None and not FLAGS.board:
+        raise errors.InputFileError("flag --board", "is missing (automatic folding needs a board)",
+                                    "pass --board=pynq-z1 (see boards/)")
+    out = user_path(FLAGS.output)
+    if not os.path.isdir(os.path.dirname(out) or "."):
+        raise errors.InputFileError(f"directory '{os.path.dirname(out)}'", "does not exist",
+                                    "create it or choose another --output path")
+    original = flow_load(user_path(model_path))
+    where = f"--input file '{FLAGS.input}'"
+    x = execute.check_batch(original, build.load_npy(user_path(FLAGS.input), "--input"), where)
+    y = execute.run_model(original, x, FLAGS.mode, folding_config=user_path(FLAGS.folding) if FLAGS.folding else None,
+                          target_fps=FLAGS.target_fps, board=FLAGS.board, fclk_mhz=FLAGS.fclk_mhz, topk=FLAGS.topk,
+                          log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    fd, tmp = tempfile.mkstemp(prefix=".qnn2fpga-", suffix=".npy", dir=os.path.dirname(out) or ".")
+    os.close(fd)
+    try:
+        np_save(tmp, y)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    print(f"wrote {FLAGS.output} ({y.shape[0]} outputs, {FLAGS.mode})")
+    return 0
+
+
+def flow_load(path: str):
+    from qnn2fpga import flow  # noqa: PLC0415
+
+    return flow.load_model(path)
+
+
+def np_save(path: str, y) -> None:
+    import numpy as np  # noqa: PLC0415
+
+    with open(path, "wb") as f:
+        np.save(f, y)
+
+
+COMMANDS = {"compile": compile_command, "build": build_command, "run": run_command}
 
 
 def main(argv: list[str]) -> int:
     args = argv[1:]
     try:
-        if len(args) != 2 or args[0] not in COMMANDS:
-            raise errors.InputFileError("command line", f"expected 'compile|build MODEL.onnx', got {args!r}", USAGE)
-        return COMMANDS[args[0]](args[1])
+        if not args or args[0] not in COMMANDS or len(args) > 2 or (len(args) == 1 and args[0] != "run"):
+            raise errors.InputFileError("command line", f"expected 'compile|build MODEL.onnx' or 'run', got {args!r}",
+                                        USAGE)
+        return COMMANDS[args[0]](args[1] if len(args) == 2 else None)
     except errors.QnnError as e:
         print(f"qnn2fpga: {e.one_line()}", file=sys.stderr)
         return errors.EXIT_BAD_INPUT

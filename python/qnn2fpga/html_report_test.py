@@ -136,6 +136,12 @@ VALID = {
         "total": {"op_mac_BINARY_BIPOLAR": 50176, "param_weight_BIPOLAR": 50176, "param_threshold_INT11": 64},
     },
     "time_per_step": {"import": 0.42, "to_hw": 1.5, "estimate": 0},
+    "rtlsim_performance": {
+        "N": 10, "cycles": 850, "runtime[ms]": 0.0085, "throughput[images/s]": 1176470.6,
+        "stable_throughput[images/s]": 1562500.0, "latency_cycles": 207, "fclk[MHz]": 100.0,
+        "cycles_per_frame": 64.0, "estimated_bottleneck_cycles": 64, "estimated_bottleneck_node": "MVAU_0",
+        "cycles_per_frame_over_estimate": 1.0, "fifo_depths": {"StreamingFIFO_0": 2},
+        "fifo_max_occupancy": {"StreamingFIFO_0": 1}, "fifo_sizing_seconds": 11.6, "sim_cycles_per_second": 2e6},
 }
 
 
@@ -179,6 +185,10 @@ def _bool_cycles(r):
     r["LabelSelect_0"] = True
 
 
+def _zero_depth(r):
+    r["fifo_depths"]["StreamingFIFO_0"] = 0
+
+
 def _negative_time(r):
     r["import"] = -0.1
 
@@ -193,6 +203,7 @@ def _negative_time(r):
     ("op_and_param_counts", _wrong_op_key, "$.MVAU_0"),
     ("estimate_network_performance", _missing_fclk, "$"),
     ("time_per_step", _negative_time, "$.import"),
+    ("rtlsim_performance", _zero_depth, "$.fifo_depths.StreamingFIFO_0"),
 ])
 def test_invalid_reports_fail_naming_report_and_path(name, break_it, path):
     report = copy.deepcopy(VALID[name])

@@ -2,7 +2,7 @@
 
 The schemas are package data, `schemas/<report>.schema.json`, one per report file
 (FINN's names): the per-layer resource, cycle and op/parameter estimates, the network
-performance estimate and the time spent per build step. They are the reference for the
+performance estimate, the time spent per build step and the measured rtlsim performance. They are the reference for the
 reports' keys; writers validate before writing and readers may rely on them.
 """
 
@@ -22,6 +22,7 @@ SCHEMA_NAMES = (
     "estimate_network_performance",
     "op_and_param_counts",
     "time_per_step",
+    "rtlsim_performance",
 )
 _MAX_MESSAGE = 200  # the offending instance can be a whole report; keep the line short
 

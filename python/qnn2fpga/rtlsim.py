@@ -1,0 +1,225 @@
+"""Whole-design RTL simulation: a folded model's hardware layers stitched into one design
+(qnn2fpga.stitch), compiled with Verilator against the C++ harness
+rtl/common/tb/stitched_sim.cpp, and run on packed input frames.
+
+    design = rtlsim.write_design(model, directory)      # <top>.sv, memory files, design.txt
+    sim = rtlsim.compile_design(design)                  # cached by content
+    result = rtlsim.simulate(sim, design, x)             # x: the first layer's input values
+
+The simulator binary depends only on the Verilog text and the harness (weights are read
+from the memory files at start-up), so it is cached under `cache_dir()` by a hash of
+those and reused across runs. The RTL library is found beside the package (source tree
+or Bazel runfiles) or at $QNN2FPGA_RTL_ROOT.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+from qonnx.core.modelwrapper import ModelWrapper
+
+from qnn2fpga import errors, packing, stitch
+from qnn2fpga.layers.base import get_layer
+
+TOP = "qnn2fpga_accel"
+HARNESS = ("rtl/common/tb/stitched_sim.cpp", "rtl/common/tb/harness.hpp")
+TEMPLATES = ("rtl/common/layer_wrapper.sv.j2", "rtl/common/stitched_top.sv.j2")
+# RTL library sources (every layer module and the blocks they instantiate).
+LIBRARY_GLOBS = ("rtl/common/*.sv", "rtl/mvau/*.sv", "rtl/thresholding/*.sv", "rtl/label_select/*.sv",
+                 "rtl/dwc/*.sv")
+
+
+def rtl_root() -> pathlib.Path:
+    """The directory holding rtl/ (the repository root, or the runfiles root under Bazel)."""
+    env = os.environ.get("QNN2FPGA_RTL_ROOT")
+    candidates = [pathlib.Path(env)] if env else []
+    candidates.append(pathlib.Path(__file__).resolve().parents[2])
+    candidates.append(pathlib.Path(__file__).parents[2])
+    for c in candidates:
+        if all((c / f).is_file() for f in HARNESS + TEMPLATES):
+            return c
+    raise errors.InputFileError("the RTL library (rtl/)", "was not found beside the qnn2fpga package",
+                                "run from the repository (./bazelw run //:qnn2fpga -- ...) or set "
+                                "QNN2FPGA_RTL_ROOT to the repository root")
+
+
+def library_files(root: pathlib.Path) -> list[pathlib.Path]:
+    return sorted(p for g in LIBRARY_GLOBS for p in root.glob(g))
+
+
+def cache_dir() -> pathlib.Path:
+    base = os.environ.get("QNN2FPGA_CACHE") or os.environ.get("TEST_TMPDIR") or "~/.cache/qnn2fpga"
+    return pathlib.Path(base).expanduser() / "rtlsim"
+
+
+@dataclass
+class Design:
+    directory: pathlib.Path
+    top: str
+    stitched: stitch.Stitched
+    nodes: list  # node names in stream order
+    streams: list  # (name, producer, consumer)
+    fifos: list  # (name, in stream, out stream, depth)
+    in_words: int  # per frame
+    out_words: int
+
+    @property
+    def verilog(self) -> pathlib.Path:
+        return self.directory / f"{self.top}.sv"
+
+    @property
+    def first(self):
+        return self.stitched.layers[0]
+
+    @property
+    def last(self):
+        return self.stitched.layers[-1]
+
+    def stall_bound(self) -> int:
+        """Cycles without any stream moving after which a run is a deadlock: one frame
+        through every layer in turn plus the pipeline latencies (no layer computes
+        longer than its own cycles without a handshake)."""
+        return sum(layer.cycles() for layer in self.stitched.layers) + self.stitched.latency + 64
+
+    def bottleneck_cycles(self) -> int:
+        return max(layer.cycles() for layer in self.stitched.layers)
+
+    def random_frames(self, frames: int, seed: int = 0) -> np.ndarray:
+        """Random input frames of the first layer's datatype and shape."""
+        from qnn2fpga.layers import numerics  # noqa: PLC0415
+
+        first = self.first
+        return numerics.random_values(first.get_input_datatype(0), (frames, *first.get_normal_input_shape(0)[1:]),
+                                      np.random.default_rng(seed))
+
+
+def _words_per_frame(layer, shape, fold) -> int:
+    return math.prod(shape[1:]) // fold
+
+
+def write_design(model: ModelWrapper, directory, top: str = TOP) -> Design:
+    """Stitches the model's hardware chain (after InsertDWC/InsertFIFO) into `directory`:
+    `<top>.sv`, the memory files (found relative to the simulator's working directory)
+    and design.txt, the harness's description of streams and FIFOs."""
+    root = rtl_root()
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    st = stitch.stitch(model, top, (root / TEMPLATES[0]).read_text(), (root / TEMPLATES[1]).read_text(), "")
+    (directory / f"{top}.sv").write_text(st.verilog)
+    for name, text in st.memory_files.items():
+        (directory / name).write_text(text)
+    nodes = [layer.onnx_node.name for layer in st.layers]
+    ends = ["input", *nodes, "output"]
+    streams = [(f"s{i}", ends[i], ends[i + 1]) for i in range(len(nodes) + 1)]
+    fifos = [(n, f"s{i}", f"s{i + 1}", layer.depth) for i, (n, layer) in enumerate(zip(nodes, st.layers))
+             if layer.op_type == "StreamingFIFO"]
+    first, last = st.layers[0], st.layers[-1]
+    d = Design(directory, top, st, nodes, streams, fifos,
+               _words_per_frame(first, first.get_normal_input_shape(0), first.input_folds()[0]),
+               _words_per_frame(last, last.get_normal_output_shape(0), last.output_folds()[0]))
+    lines = [f"top {top}", f"in_width {first.get_instream_width()}", f"out_width {last.get_outstream_width()}",
+             f"in_words {d.in_words}", f"out_words {d.out_words}"]
+    lines += [f"stream {' '.join(s)}" for s in streams]
+    lines += [f"fifo {n} {a} {b} {depth}" for n, a, b, depth in fifos]
+    (directory / "design.txt").write_text("\n".join(lines) + "\n")
+    return d
+
+
+def _verilator() -> str:
+    exe = shutil.which("verilator")
+    if not exe:
+        raise errors.InputFileError("verilator", "is not installed (needed for --mode rtlsim and the rtlsim "
+                                    "build steps)", "run ./bazelw once (it installs verilator) or apt-get install "
+                                    "verilator")
+    return exe
+
+
+def compile_design(design: Design, jobs: int | None = None, log=None) -> pathlib.Path:
+    """The simulator binary for `design`, built with Verilator unless cached."""
+    root = rtl_root()
+    exe = _verilator()
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
+    files = library_files(root)
+    h = hashlib.sha256(version.encode())
+    for p in [design.verilog, *[root / f for f in HARNESS], *files]:
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    target = cache_dir() / h.hexdigest()[:20]
+    binary = target / "sim"
+    if binary.is_file():
+        return binary
+    if log:
+        log(f"compiling the stitched design with Verilator ({design.top}, {len(design.nodes)} layers)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = pathlib.Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
+    try:
+        cmd = [exe, "--cc", "--exe", "--build", "-j", str(jobs or os.cpu_count() or 1), "--prefix", "Vdut",
+               "--top-module", design.top, "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal",
+               "-Wno-lint", "-Wno-style", "-CFLAGS", f"-O1 -std=c++17 -I{root}", "-Mdir", str(work / "obj"),
+               "-o", "sim", str(design.verilog), *map(str, files), str(root / HARNESS[0])]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            tail = "\n".join((p.stdout + p.stderr).strip().splitlines()[-20:])
+            raise errors.QnnError(f"Verilator build of {design.verilog.name}", f"failed:\n{tail}",
+                                  "report this with the design directory")
+        (work / "obj" / "sim").rename(work / "sim")
+        shutil.rmtree(work / "obj")
+        try:
+            os.replace(work, target)
+        except OSError:  # built concurrently by another run
+            pass
+    finally:
+        if work.exists():
+            shutil.rmtree(work)
+    return binary
+
+
+@dataclass
+class SimResult:
+    y: np.ndarray  # the last layer's output values (frames, *shape[1:])
+    report: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.report.get("status") == "ok"
+
+
+def simulate(binary, design: Design, x: np.ndarray, in_p: float = 1.0, out_p: float = 1.0, seed: int = 1,
+             frame_interval: int = 0, stall_bound: int | None = None) -> SimResult:
+    """Streams the frames of `x` ((frames, *first layer input shape[1:]), channels last,
+    values of the first layer's input datatype) through the design. Returns the output
+    values and the harness report (status, cycles_per_frame, latency, fifo_max, ...)."""
+    first, last = design.first, design.last
+    shape = tuple(first.get_normal_input_shape(0)[1:])
+    x = np.asarray(x)
+    if tuple(x.shape[1:]) != shape:
+        raise errors.InputFileError("the input batch", f"has shape {x.shape}, the first layer expects "
+                                    f"(frames, {', '.join(map(str, shape))})", "reshape the input")
+    data = packing.pack_bytes(x, first.get_input_datatype(0), first.input_folds()[0])
+    with tempfile.TemporaryDirectory(prefix="qnn2fpga-rtlsim-") as tmp:
+        t = pathlib.Path(tmp)
+        (t / "in.bin").write_bytes(data.tobytes())
+        cmd = [str(binary), f"--design={design.directory / 'design.txt'}", f"--input={t / 'in.bin'}",
+               f"--output={t / 'out.bin'}", f"--report={t / 'report.json'}", f"--in_p={in_p}",
+               f"--out_p={out_p}", f"--seed={seed}", f"--frame_interval={frame_interval}",
+               f"--stall_bound={stall_bound or design.stall_bound()}"]
+        p = subprocess.run(cmd, cwd=design.directory, capture_output=True, text=True)
+        if p.returncode not in (0, 3) or not (t / "report.json").exists():
+            raise errors.QnnError(f"the simulation of {design.top}", f"failed: {p.stderr.strip()[-2000:]}",
+                                  "report this with the design directory")
+        report = json.loads((t / "report.json").read_text())
+        out = np.frombuffer((t / "out.bin").read_bytes(), dtype=np.uint8)
+    dt, fold = last.get_output_datatype(0), last.output_folds()[0]
+    wb = packing.word_bytes(dt, fold)
+    frames = report["frames_done"]
+    out_shape = tuple(last.get_normal_output_shape(0)[1:])
+    y = packing.unpack_bytes(out[: frames * design.out_words * wb].reshape(frames * design.out_words, wb), dt, fold)
+    return SimResult(y.reshape(frames, *out_shape), report)

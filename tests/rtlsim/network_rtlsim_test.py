@@ -1,0 +1,97 @@
+"""Whole networks in rtlsim: a model export compiled, folded for a fast and a small
+target on a board, width converters and FIFOs inserted, FIFOs sized by simulation, the
+stitched design run on 100 random inputs through the software head and tail.
+
+Checks per folding: the hardware chain's output is bit-identical to the layers' numpy
+models (python mode on the same folded graph, same inputs); the network's output equals
+qonnx execution of the original export (exactly, or within float32 rounding of the
+export's float tail with the same arg-max: qnn2fpga.build.match); measured steady-state
+cycles per frame <= 1.05 x the estimated bottleneck; and with every FIFO at depth 1 the
+design still completes (a chain cannot deadlock), only slower or equal.
+
+    --model_file=<runfiles path> | tiny_mlp  --board=B  --fps=FAST,SMALL
+
+(`tiny_mlp`: the custom FC test network of qnn2fpga.testing, built in process.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from qonnx.core.onnx_exec import execute_onnx
+from qonnx.transformation.infer_shapes import InferShapes
+
+from qnn2fpga import boards, build, execute, fifo_sizing, flow, folding, rtlsim, testing
+from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
+
+INPUTS = 100
+
+
+@pytest.fixture(scope="module")
+def args(request):
+    cfg = request.config
+    root = os.path.join(os.environ["TEST_SRCDIR"], os.environ["TEST_WORKSPACE"])
+    name = cfg.getoption("model_file")
+    return {"model": name if name == "tiny_mlp" else os.path.join(root, name), "board": cfg.getoption("board"),
+            "fps": [float(f) for f in cfg.getoption("fps").split(",")]}
+
+
+@pytest.fixture(scope="module")
+def export(args):
+    original = testing.tiny_mlp() if args["model"] == "tiny_mlp" else flow.load_model(args["model"])
+    ref = original.transform(InferShapes())
+    name = ref.graph.input[0].name
+    shape = ref.get_tensor_shape(name)
+    x = np.random.default_rng(0).uniform(-1, 1, size=(INPUTS, *shape[1:])).astype(np.float32)
+    y = np.concatenate([execute_onnx(ref, {name: x[i:i + 1]})[ref.graph.output[0].name] for i in range(INPUTS)])
+    return original, flow.compile_model(original), x, y
+
+
+@pytest.fixture(scope="module", params=["fast", "small"])
+def run(request, args, export, tmp_path_factory):
+    original, compiled, x, y = export
+    board = boards.load_board(args["board"])
+    fps = args["fps"][0 if request.param == "fast" else 1]
+    model, _ = folding.auto_fold(compiled, board, fps, board.default_clock_mhz)
+    model = model.transform(InsertDWC()).transform(InsertFIFO())
+    work = tmp_path_factory.mktemp(request.param)
+    model, sizing = fifo_sizing.size_fifos(model, work)
+    design = rtlsim.write_design(model, work / "design")
+    sim = rtlsim.compile_design(design)
+    y_hw = execute.execute(model, x, "rtlsim", design, sim)
+    perf = rtlsim.simulate(sim, design, design.random_frames(10)).report
+    print(request.param, json.dumps(folding.hw_config(model)), json.dumps(perf["fifo_max"]),
+          f"cycles/frame {perf['cycles_per_frame']} bottleneck {design.bottleneck_cycles()} "
+          f"sizing {sizing.seconds} s")
+    return {"model": model, "design": design, "sim": sim, "y_hw": y_hw, "perf": perf, "work": work}
+
+
+def test_bit_identical_to_the_layer_models(export, run):
+    _, _, x, _ = export
+    assert np.array_equal(run["y_hw"], execute.execute(run["model"], x, "python"))
+
+
+def test_matches_qonnx_execution_of_the_export(export, run):
+    _, _, _, y = export
+    assert run["y_hw"].shape == y.shape
+    assert build.match(run["y_hw"], y), float(np.max(np.abs(run["y_hw"] - y)))
+
+
+def test_cycles_per_frame_within_5_percent_of_the_estimate(run):
+    perf, design = run["perf"], run["design"]
+    assert perf["status"] == "ok"
+    assert perf["cycles_per_frame"] <= 1.05 * design.bottleneck_cycles(), perf
+
+
+def test_depth_1_fifos_still_complete_no_faster(run):
+    """A chain has no cycle to deadlock in: minimal FIFOs only cost throughput."""
+    depths = {n: 1 for n, *_ in run["design"].fifos}
+    tiny = fifo_sizing.set_depths(run["model"], depths)
+    design = rtlsim.write_design(tiny, run["work"] / "tiny")
+    sim = rtlsim.compile_design(design)
+    report = rtlsim.simulate(sim, design, design.random_frames(10)).report
+    assert report["status"] == "ok"
+    assert report["cycles_per_frame"] >= run["perf"]["cycles_per_frame"]
