@@ -327,15 +327,13 @@ class _Build:
             raise QnnError("the stitched design", f"computed {bad} output values unlike the layers' models",
                            "report this with the model and folding")
         r = res.report
-        layers = design.stitched.layers
-        slowest = max(range(len(layers)), key=lambda k: layers[k].cycles())
-        est = layers[slowest].cycles()
+        slowest, est = design.bottleneck()
         perf = {
             "N": r["frames"], "cycles": r["cycles"], "runtime[ms]": r["cycles"] / (self.fclk * 1e3),
             "throughput[images/s]": r["frames"] / (r["cycles"] / (self.fclk * 1e6)),
             "stable_throughput[images/s]": self.fclk * 1e6 / r["cycles_per_frame"] if r["cycles_per_frame"] else 0.0,
             "latency_cycles": r["latency"], "fclk[MHz]": self.fclk, "cycles_per_frame": r["cycles_per_frame"],
-            "estimated_bottleneck_cycles": est, "estimated_bottleneck_node": design.nodes[slowest],
+            "estimated_bottleneck_cycles": est, "estimated_bottleneck_node": slowest,
             "cycles_per_frame_over_estimate": round(r["cycles_per_frame"] / est, 4),
             "fifo_depths": {n: d for n, _, _, d in design.fifos}, "fifo_max_occupancy": r["fifo_max"],
             "sim_cycles_per_second": round(r["cycles"] / wall, 1) if wall > 0 else 0.0,

@@ -90,8 +90,14 @@ class Design:
         longer than its own cycles without a handshake)."""
         return sum(layer.cycles() for layer in self.stitched.layers) + self.stitched.latency + 64
 
+    def bottleneck(self) -> tuple[str, int]:
+        """The slowest layer's node name and estimated cycles per frame."""
+        cycles = [layer.cycles() for layer in self.stitched.layers]
+        k = max(range(len(cycles)), key=cycles.__getitem__)
+        return self.nodes[k], cycles[k]
+
     def bottleneck_cycles(self) -> int:
-        return max(layer.cycles() for layer in self.stitched.layers)
+        return self.bottleneck()[1]
 
     def random_frames(self, frames: int, seed: int = 0) -> np.ndarray:
         """Random input frames of the first layer's datatype and shape."""
@@ -102,7 +108,7 @@ class Design:
                                       np.random.default_rng(seed))
 
 
-def _words_per_frame(layer, shape, fold) -> int:
+def _words_per_frame(shape, fold) -> int:
     return math.prod(shape[1:]) // fold
 
 
@@ -124,8 +130,8 @@ def write_design(model: ModelWrapper, directory, top: str = TOP) -> Design:
              if layer.op_type == "StreamingFIFO"]
     first, last = st.layers[0], st.layers[-1]
     d = Design(directory, top, st, nodes, streams, fifos,
-               _words_per_frame(first, first.get_normal_input_shape(0), first.input_folds()[0]),
-               _words_per_frame(last, last.get_normal_output_shape(0), last.output_folds()[0]))
+               _words_per_frame(first.get_normal_input_shape(0), first.input_folds()[0]),
+               _words_per_frame(last.get_normal_output_shape(0), last.output_folds()[0]))
     lines = [f"top {top}", f"in_width {first.get_instream_width()}", f"out_width {last.get_outstream_width()}",
              f"in_words {d.in_words}", f"out_words {d.out_words}"]
     lines += [f"stream {' '.join(s)}" for s in streams]

@@ -98,6 +98,15 @@ class Options {
     }
     return std::strtol(it->second.c_str(), nullptr, 0);
   }
+  double real(const std::string& name, double fallback) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? fallback : std::strtod(it->second.c_str(), nullptr);
+  }
+  // The value of --name=VALUE, or "" when absent.
+  std::string text(const std::string& name) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? std::string() : it->second;
+  }
   bool flag(const std::string& name) const { return values_.count(name) != 0; }
 
  private:

@@ -157,21 +157,11 @@ std::string diagnose(const Design& d, long cycle, long bound, std::size_t got, s
 int main(int argc, char** argv) {
   tb::Options opt(argc, argv);
   std::map<std::string, std::string> paths;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    for (const char* k : {"design", "input", "output", "report"})
-      if (a.rfind(std::string("--") + k + "=", 0) == 0) paths[k] = a.substr(std::strlen(k) + 3);
+  for (const char* k : {"design", "input", "output", "report"}) {
+    paths[k] = opt.text(k);
+    if (paths[k].empty()) die(std::string("--") + k + "=FILE is required");
   }
-  for (const char* k : {"design", "input", "output", "report"})
-    if (!paths.count(k)) die(std::string("--") + k + "=FILE is required");
-  auto parse_p = [&](const char* name) {
-    for (int i = 1; i < argc; ++i) {
-      std::string a = argv[i], key = std::string("--") + name + "=";
-      if (a.rfind(key, 0) == 0) return std::stod(a.substr(key.size()));
-    }
-    return 1.0;
-  };
-  const double in_p = parse_p("in_p"), out_p = parse_p("out_p");
+  const double in_p = opt.real("in_p", 1.0), out_p = opt.real("out_p", 1.0);
   const long interval = opt.get("frame_interval", 0);
   const long bound = opt.get("stall_bound", 100000);
   Design d = read_design(paths["design"]);
