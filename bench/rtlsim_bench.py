@@ -28,8 +28,8 @@ FRAMES = 2000
 
 
 def _path(rel: str) -> str:
-    root = os.environ.get("RUNFILES_DIR", ".")
-    return os.path.join(root, os.environ.get("TEST_WORKSPACE", "__main__"), rel)
+    """`rel` in this binary's runfiles (the workspace root is this file's parent's parent)."""
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), rel)
 
 
 def main() -> int:

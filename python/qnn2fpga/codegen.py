@@ -38,6 +38,16 @@ def memory_file_name(top: str, param: str) -> str:
     return f"{top}_{param.lower()}.hex"
 
 
+def stream_port(prefix: str, i: int) -> str:
+    """AXI-stream port name of a layer's i-th streamed input (prefix s_axis) or output
+    (m_axis): `s_axis`, `s_axis_1`, ..."""
+    return prefix if i == 0 else f"{prefix}_{i}"
+
+
+def stream_ports(layer: HwLayer, prefix: str, n: int, width) -> list[dict]:
+    return [{"name": stream_port(prefix, i), "width": width(i)} for i in range(n)]
+
+
 def generate(layer: HwLayer, params, top: str, template_text: str, memory_dir: str) -> GeneratedRtl:
     """The wrapper `top` around the layer's RTL module and its memory files. `memory_dir`
     is where the simulator/synthesis will find the files (a path relative to its working
@@ -61,7 +71,8 @@ def generate(layer: HwLayer, params, top: str, template_text: str, memory_dir: s
     text = env.from_string(template_text).render(
         header=f"generated from layer {layer.onnx_node.name} ({layer.op_type}); do not edit",
         module=inst.module, top=top,
-        in_width=layer.get_instream_width(), out_width=layer.get_outstream_width(),
+        in_ports=stream_ports(layer, "s_axis", len(layer.normal_input_shapes()), layer.get_instream_width),
+        out_ports=stream_ports(layer, "m_axis", len(layer.normal_output_shapes()), layer.get_outstream_width),
         weight_width=inst.weight_stream[1] if inst.weight_stream else 0,
         axilite_addr_bits=inst.axilite[1] if inst.axilite else 0, passed_ports=passed,
         params=[(k, _verilog_value(values[k])) for k in sorted(values)],

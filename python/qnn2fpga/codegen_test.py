@@ -17,7 +17,7 @@ def _mvau():
     return testing.the_layer(model), params
 
 
-TEMPLATE_TEXT = "// {{ header }}\nmodule {{ top }}; {{ module }} #({% for k, v in params %}.{{ k }}({{ v }}){{ ',' if not loop.last }}{% endfor %}) u(); // {{ in_width }} {{ out_width }}\nendmodule\n"
+TEMPLATE_TEXT = "// {{ header }}\nmodule {{ top }}; {{ module }} #({% for k, v in params %}.{{ k }}({{ v }}){{ ',' if not loop.last }}{% endfor %}) u(); // {{ in_ports[0].width }} {{ out_ports[0].width }}\nendmodule\n"
 
 
 def test_wrapper_is_deterministic_and_binds_memories():

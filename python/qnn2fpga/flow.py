@@ -29,24 +29,39 @@ class CompileOptions:
 @dataclass(frozen=True)
 class Step:
     name: str
-    make: Callable[[CompileOptions], Transformation]
+    make: Callable[[CompileOptions, ModelWrapper], Transformation]  # (options, the original export)
     doc: str
 
 
 def _steps() -> tuple[Step, ...]:
     from qnn2fpga.transforms.cleanup import ImportAndClean  # noqa: PLC0415
+    from qnn2fpga.transforms.export_tail import RestoreExportTail  # noqa: PLC0415
     from qnn2fpga.transforms.integer import ToIntegerDataflow  # noqa: PLC0415
     from qnn2fpga.transforms.lower import Lower  # noqa: PLC0415
     from qnn2fpga.transforms.streamline import Streamline  # noqa: PLC0415
     from qnn2fpga.transforms.to_hw import ToHardwareLayers  # noqa: PLC0415
 
     return (
-        Step("import", lambda o: ImportAndClean(), "clean up the export, infer shapes and datatypes"),
-        Step("to_integer", lambda o: ToIntegerDataflow(), "integer weights, quantizers to MultiThreshold"),
-        Step("streamline", lambda o: Streamline(), "absorb scales and biases into thresholds"),
-        Step("lower", lambda o: Lower(topk=o.topk), "Conv to sliding window + MatMul, NHWC, optional TopK"),
-        Step("to_hw", lambda o: ToHardwareLayers(), "abstract hardware layers; software head and tail"),
+        Step("import", lambda o, e: ImportAndClean(), "clean up the export, infer shapes and datatypes"),
+        Step("to_integer", lambda o, e: ToIntegerDataflow(), "integer weights, quantizers to MultiThreshold"),
+        Step("streamline", lambda o, e: Streamline(), "absorb scales and biases into thresholds"),
+        Step("lower", lambda o, e: Lower(topk=o.topk), "Conv to sliding window + MatMul, NHWC, optional TopK"),
+        Step("to_hw", lambda o, e: _Chain(ToHardwareLayers(), RestoreExportTail(e)),
+             "abstract hardware layers; software head, and the export's own ops as the tail"),
     )
+
+
+class _Chain(Transformation):
+    """Several transformations as one step."""
+
+    def __init__(self, *passes: Transformation):
+        super().__init__()
+        self.passes = passes
+
+    def apply(self, model: ModelWrapper):
+        for p in self.passes:
+            model = model.transform(p)
+        return model, False
 
 
 STEP_NAMES = ("import", "to_integer", "streamline", "lower", "to_hw")
@@ -82,10 +97,11 @@ def run_steps(model: ModelWrapper, options: CompileOptions = CompileOptions()) -
 
     from qnn2fpga.transforms.cleanup import NameNodes  # noqa: PLC0415
 
+    export = model
     for step in _steps():
         # Tensors made by passes get random names; renaming them after their producers
         # makes every step's output deterministic.
-        model = model.transform(step.make(options)).transform(NameNodes()).transform(GiveReadableTensorNames())
+        model = model.transform(step.make(options, export)).transform(NameNodes()).transform(GiveReadableTensorNames())
         yield step.name, model
 
 

@@ -18,7 +18,9 @@ from qnn2fpga.graph import node_attrs
 
 HW_DOMAIN = "qnn2fpga.layers"
 HEAD_OPS = {"Reshape", "Flatten", "Transpose", "Mul", "Add", "MultiThreshold", "Identity"}
-TAIL_OPS = {"Reshape", "Flatten", "Transpose", "Mul", "Add", "Identity", "TopK", "Softmax"}
+# The tail may also be the export's own float ops (see qnn2fpga.transforms.export_tail).
+TAIL_OPS = {"Reshape", "Flatten", "Transpose", "Mul", "Add", "Identity", "TopK", "Softmax",
+            "Sub", "Div", "Pow", "Sqrt", "Neg", "Reciprocal", "Constant"}
 
 
 @dataclass

@@ -31,11 +31,11 @@ from qnn2fpga import errors, packing, stitch
 from qnn2fpga.layers.base import get_layer
 
 TOP = "qnn2fpga_accel"
-HARNESS = ("rtl/common/tb/stitched_sim.cpp", "rtl/common/tb/harness.hpp")
+HARNESS = ("rtl/common/tb/stitched_sim.cpp", "rtl/common/tb/harness.hpp", "rtl/common/tb/axilite.hpp")
 TEMPLATES = ("rtl/common/layer_wrapper.sv.j2", "rtl/common/stitched_top.sv.j2")
 # RTL library sources (every layer module and the blocks they instantiate).
 LIBRARY_GLOBS = ("rtl/common/*.sv", "rtl/mvau/*.sv", "rtl/thresholding/*.sv", "rtl/label_select/*.sv",
-                 "rtl/dwc/*.sv")
+                 "rtl/dwc/*.sv", "rtl/streams/*.sv")
 
 
 def rtl_root() -> pathlib.Path:
@@ -66,7 +66,7 @@ class Design:
     directory: pathlib.Path
     top: str
     stitched: stitch.Stitched
-    nodes: list  # node names in stream order
+    nodes: list  # node names in graph order
     streams: list  # (name, producer, consumer)
     fifos: list  # (name, in stream, out stream, depth)
     in_words: int  # per frame
@@ -78,11 +78,13 @@ class Design:
 
     @property
     def first(self):
-        return self.stitched.layers[0]
+        """The layer reading the design's input stream."""
+        return self.stitched.input_layer
 
     @property
     def last(self):
-        return self.stitched.layers[-1]
+        """The layer writing the design's output stream."""
+        return self.stitched.output_layer
 
     def stall_bound(self) -> int:
         """Cycles without any stream moving after which a run is a deadlock: one frame
@@ -124,11 +126,12 @@ def write_design(model: ModelWrapper, directory, top: str = TOP) -> Design:
     for name, text in st.memory_files.items():
         (directory / name).write_text(text)
     nodes = [layer.onnx_node.name for layer in st.layers]
-    ends = ["input", *nodes, "output"]
-    streams = [(f"s{i}", ends[i], ends[i + 1]) for i in range(len(nodes) + 1)]
-    fifos = [(n, f"s{i}", f"s{i + 1}", layer.depth) for i, (n, layer) in enumerate(zip(nodes, st.layers))
+    producer = {"s0": "input"} | {s: n for n, outs in zip(nodes, st.outs) for s in outs}
+    consumer = {st.output_stream: "output"} | {s: n for n, ins in zip(nodes, st.ins) for s in ins}
+    streams = [(s, producer[s], consumer[s]) for s in sorted(producer, key=lambda s: int(s[1:]))]
+    fifos = [(n, ins[0], outs[0], layer.depth) for n, layer, ins, outs in zip(nodes, st.layers, st.ins, st.outs)
              if layer.op_type == "StreamingFIFO"]
-    first, last = st.layers[0], st.layers[-1]
+    first, last = st.input_layer, st.output_layer
     d = Design(directory, top, st, nodes, streams, fifos,
                _words_per_frame(first.get_normal_input_shape(0), first.input_folds()[0]),
                _words_per_frame(last.get_normal_output_shape(0), last.output_folds()[0]))
@@ -199,10 +202,12 @@ class SimResult:
 
 
 def simulate(binary, design: Design, x: np.ndarray, in_p: float = 1.0, out_p: float = 1.0, seed: int = 1,
-             frame_interval: int = 0, stall_bound: int | None = None) -> SimResult:
+             frame_interval: int = 0, stall_bound: int | None = None, axilite_writes=()) -> SimResult:
     """Streams the frames of `x` ((frames, *first layer input shape[1:]), channels last,
     values of the first layer's input datatype) through the design. Returns the output
-    values and the harness report (status, cycles_per_frame, latency, fifo_max, ...)."""
+    values and the harness report (status, cycles_per_frame, latency, fifo_max, ...).
+    `axilite_writes`: (address, data) pairs written through the top's AXI-lite port
+    before the first frame (design.stitched.axilite_writes makes them)."""
     first, last = design.first, design.last
     shape = tuple(first.get_normal_input_shape(0)[1:])
     x = np.asarray(x)
@@ -213,10 +218,14 @@ def simulate(binary, design: Design, x: np.ndarray, in_p: float = 1.0, out_p: fl
     with tempfile.TemporaryDirectory(prefix="qnn2fpga-rtlsim-") as tmp:
         t = pathlib.Path(tmp)
         (t / "in.bin").write_bytes(data.tobytes())
+        extra = []
+        if axilite_writes:
+            (t / "axilite.txt").write_text("".join(f"{a:x} {d:x}\n" for a, d in axilite_writes))
+            extra.append(f"--axilite={t / 'axilite.txt'}")
         cmd = [str(binary), f"--design={design.directory / 'design.txt'}", f"--input={t / 'in.bin'}",
                f"--output={t / 'out.bin'}", f"--report={t / 'report.json'}", f"--in_p={in_p}",
                f"--out_p={out_p}", f"--seed={seed}", f"--frame_interval={frame_interval}",
-               f"--stall_bound={stall_bound or design.stall_bound()}"]
+               f"--stall_bound={stall_bound or design.stall_bound()}", *extra]
         p = subprocess.run(cmd, cwd=design.directory, capture_output=True, text=True)
         if p.returncode not in (0, 3) or not (t / "report.json").exists():
             raise errors.QnnError(f"the simulation of {design.top}", f"failed: {p.stderr.strip()[-2000:]}",

@@ -1,10 +1,16 @@
 """The stitched accelerator: every hardware layer's generated wrapper plus a top module
-that joins them in stream order (template rtl/common/stitched_top.sv.j2), as one
+that joins them by AXI-stream wires (template rtl/common/stitched_top.sv.j2), as one
 deterministic SystemVerilog file and the layers' memory files.
 
-Handles a chain of single-input, single-output layers (the fully connected networks);
-the top has the layers' interface (clk, rst_n, s_axis_*, m_axis_*), so the generic
-stream testbench (rtl/common/tb/stream_tb.cpp) drives it like one layer.
+The hardware layers form a graph with one stream in and one stream out: a chain, or
+branches that fork at a DuplicateStreams and join at an AddStreams (residual blocks).
+Every stream runs from one layer output to one layer input; the top has the layers'
+interface (clk, rst_n, s_axis_*, m_axis_*), so the generic stream testbench
+(rtl/common/tb/stream_tb.cpp) drives it like one layer. Streams are named s0 (the
+input), then s<k> for the k-th layer output in graph order. Layers with runtime-writeable
+parameters share one AXI-lite port `s_axilite_*` on the top (rtl/common/axil_split.sv):
+the k-th such layer owns byte addresses [k << B, (k + 1) << B), B the widest layer's
+address bits; `Stitched.axilite_writes` gives the writes that load new parameters.
 """
 
 from __future__ import annotations
@@ -24,21 +30,93 @@ class Stitched:
     top: str
     verilog: str  # the wrappers and the top, one file
     memory_files: dict = field(default_factory=dict)
-    layers: list = field(default_factory=list)  # HwLayer in stream order
+    layers: list = field(default_factory=list)  # HwLayer in graph order
     params: list = field(default_factory=list)  # their parameter arrays
+    ins: list = field(default_factory=list)  # per layer: the streams into its inputs
+    outs: list = field(default_factory=list)  # per layer: the streams out of its outputs
+    widths: dict = field(default_factory=dict)  # stream -> bits
     latency: int = 0  # summed pipeline latencies of the layers
+    # Runtime-writeable layers behind the top's s_axilite port: node name -> (base byte
+    # address, memory parameter name); each owns 2**axilite_slave_bits bytes.
+    axilite: dict = field(default_factory=dict)
+    axilite_slave_bits: int = 0
+
+    def axilite_writes(self, node: str, params) -> list[tuple[int, int]]:
+        """(address, data) writes through the top's AXI-lite port that load `params`
+        (the layer's parameter arrays) into the runtime-writeable layer `node`."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        if node not in self.axilite:
+            raise errors.ModelError(f"layer '{node}'", "has no runtime-writeable parameters in this design",
+                                    f"use one of: {', '.join(self.axilite) or 'none'}")
+        base, memory = self.axilite[node]
+        layer = next(la for la in self.layers if la.onnx_node.name == node)
+        words, width = layer.rtl(list(params)).memories[memory]
+        return [(base + a, d) for a, d in packing.axilite_writes(words, width)]
+
+    @property
+    def input_layer(self):
+        return next(la for la, ins in zip(self.layers, self.ins) if "s0" in ins)
+
+    @property
+    def output_stream(self) -> str:
+        consumed = {s for ins in self.ins for s in ins}
+        return next(s for outs in self.outs for s in outs if s not in consumed)
+
+    @property
+    def output_layer(self):
+        out = self.output_stream
+        return next(la for la, outs in zip(self.layers, self.outs) if out in outs)
 
 
-def hw_chain(model: ModelWrapper) -> list:
-    """The hardware nodes in stream order; refuses anything but one chain."""
+def hw_nodes(model: ModelWrapper) -> list:
     nodes = [n for n in model.graph.node if is_hw_layer(n)]
     if not nodes:
         raise errors.ModelError("the model", "has no hardware layers", "compile it first (qnn2fpga compile)")
-    for a, b in zip(nodes, nodes[1:]):
-        if len(a.output) != 1 or list(b.input[:1]) != [a.output[0]] or len(model.find_consumers(a.output[0])) != 1:
-            raise errors.UnsupportedOpError(f"{b.op_type} node '{b.name}'", "does not simply follow the layer before it "
-                                            "(stitching handles chains of layers)", "use a network without branches")
     return nodes
+
+
+def stream_graph(model: ModelWrapper) -> tuple[list, list, list]:
+    """(hardware nodes, their input streams, their output streams): stream names per
+    node input/output (see the module text). Refuses a tensor read by two layers (a fork
+    needs a DuplicateStreams), a second stream into or out of the hardware, and parameters
+    given as streams."""
+    nodes = hw_nodes(model)
+    names, ins, outs = {}, [], []
+    for n in nodes:
+        outs.append([names.setdefault(t, f"s{len(names) + 1}") for t in n.output])
+    external_in, external_out = [], []
+    for n in nodes:
+        k = len(get_layer(n).normal_input_shapes())
+        streams = []
+        for t in n.input[:k]:
+            if t not in names:
+                external_in.append((n, t))
+                streams.append("s0")
+            else:
+                streams.append(names[t])
+        ins.append(streams)
+    readers = {}
+    for n, streams in zip(nodes, ins):
+        for s in streams:
+            readers.setdefault(s, []).append(n)
+    for s, rs in sorted(readers.items()):
+        if len(rs) > 1:
+            where = "the input" if s == "s0" else f"stream {s}"
+            raise errors.UnsupportedOpError(f"{rs[1].op_type} node '{rs[1].name}'", f"reads {where} that "
+                                            f"'{rs[0].name}' also reads", "copy the stream with a "
+                                            "DuplicateStreams layer, one output per reader")
+    external_out = [s for o in outs for s in o if s not in readers]
+    if len(external_in) != 1 or len(external_out) != 1:
+        raise errors.UnsupportedOpError("the hardware layers", f"have {len(external_in)} input and "
+                                        f"{len(external_out)} output streams", "stitching needs exactly one "
+                                        "stream in and one out")
+    return nodes, ins, outs
+
+
+def hw_chain(model: ModelWrapper) -> list:
+    """The hardware nodes in graph order (any graph stream_graph accepts)."""
+    return stream_graph(model)[0]
 
 
 def layer_params(model: ModelWrapper, node) -> list[np.ndarray]:
@@ -48,39 +126,56 @@ def layer_params(model: ModelWrapper, node) -> list[np.ndarray]:
 
 
 def stitch(model: ModelWrapper, top: str, wrapper_template: str, top_template: str, memory_dir: str) -> Stitched:
-    out = Stitched(top=top, verilog="")
+    nodes, ins, outs = stream_graph(model)
+    out = Stitched(top=top, verilog="", ins=ins, outs=outs)
     texts, views = [], []
-    nodes = hw_chain(model)
-    streams = []
-    for i, node in enumerate(nodes):
+    for node, node_ins, node_outs in zip(nodes, ins, outs):
         layer, params = get_layer(node), layer_params(model, node)
         name = f"{top}_{node.name.lower()}"
         gen = codegen.generate(layer, params, name, wrapper_template, memory_dir)
-        if gen.instance.weight_stream or gen.instance.axilite:
-            raise errors.UnsupportedOpError(layer.where, "needs an external weight stream or AXI-lite port, which "
-                                            "stitching does not route yet", "use mem_mode internal_* and "
-                                            "runtime_writeable_weights=0")
+        if gen.instance.weight_stream:
+            raise errors.UnsupportedOpError(layer.where, "needs an external weight stream, which stitching does "
+                                            "not route yet", "use mem_mode internal_embedded or internal_decoupled")
         texts.append(gen.wrapper)
         out.memory_files.update(gen.memory_files)
         out.layers.append(layer)
         out.params.append(params)
         out.latency += gen.instance.latency
-        if i == 0:
-            streams.append({"name": "s0", "width": layer.get_instream_width()})
-        streams.append({"name": f"s{i + 1}", "width": layer.get_outstream_width()})
-        views.append({"module": name, "instance": f"u_{node.name.lower()}", "src": f"s{i}", "dst": f"s{i + 1}"})
+        for i, s in enumerate(node_ins):
+            out.widths[s] = layer.get_instream_width(i)
+        for i, s in enumerate(node_outs):
+            out.widths[s] = layer.get_outstream_width(i)
+        ports = [(codegen.stream_port("s_axis", i), s) for i, s in enumerate(node_ins)]
+        ports += [(codegen.stream_port("m_axis", i), s) for i, s in enumerate(node_outs)]
+        axl = None
+        if gen.instance.axilite:
+            axl = {"k": len(out.axilite), "bits": gen.instance.axilite[1]}
+            out.axilite[node.name] = (axl, gen.instance.axilite[0])
+        views.append({"module": name, "instance": f"u_{node.name.lower()}", "ports": ports, "axilite": axl})
+    streams = [{"name": s, "width": out.widths[s]} for s in sorted(out.widths, key=lambda s: int(s[1:]))]
+    axilite = None
+    if out.axilite:
+        n = len(out.axilite)
+        out.axilite_slave_bits = max(v["bits"] for v, _ in out.axilite.values())
+        axilite = {"n": n, "slave_bits": out.axilite_slave_bits,
+                   "addr_bits": out.axilite_slave_bits + max(1, (n - 1).bit_length())}
+        out.axilite = {k: (v["k"] << out.axilite_slave_bits, mem) for k, (v, mem) in out.axilite.items()}
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     texts.append(env.from_string(top_template).render(
         header=f"generated from {len(nodes)} layers ({', '.join(n.name for n in nodes)}); do not edit", top=top,
-        in_width=streams[0]["width"], out_width=streams[-1]["width"], streams=streams, layers=views))
+        in_stream="s0", out_stream=out.output_stream, in_width=out.widths["s0"],
+        out_width=out.widths[out.output_stream], streams=streams, layers=views, axilite=axilite))
     # One file holds every module, so its name matches only the top's.
     out.verilog = "/* verilator lint_off DECLFILENAME */\n" + "\n".join(texts)
     return out
 
 
 def execute_chain(stitched: Stitched, x: np.ndarray) -> np.ndarray:
-    """The layers' numpy golden models in sequence (x: the first layer's input)."""
-    for layer, params in zip(stitched.layers, stitched.params):
-        y = layer.execute(x, *params)
-        x = y[0] if isinstance(y, tuple) else y
-    return x
+    """The layers' numpy golden models over the stitched graph (x: the input stream's
+    values); returns the output stream's values."""
+    values = {"s0": x}
+    for layer, params, ins, outs in zip(stitched.layers, stitched.params, stitched.ins, stitched.outs):
+        y = layer.execute(*[values[s] for s in ins], *params)
+        for s, v in zip(outs, (y,) if isinstance(y, np.ndarray) else y):
+            values[s] = v
+    return values[stitched.output_stream]

@@ -35,9 +35,13 @@ def quant(x, out, scale, zeropt, bits, signed=1, narrow=0, mode="ROUND", name=""
                             signed=signed, narrow=narrow, rounding_mode=mode)
 
 
-def tiny_mlp(act_bits: int = 4, middle_op: str | None = None, seed: int = 0) -> ModelWrapper:
-    """input -> 8-bit quant -> linear (4-bit weights) -> `act_bits` quant -> [middle_op] ->
-    linear -> output: the smallest model that compiles to hardware layers."""
+def tiny_mlp(act_bits: int = 4, middle_op: str | None = None, seed: int = 0, fixed_point_out: bool = False,
+             bn_tail: bool = False) -> ModelWrapper:
+    """input -> 8-bit quant -> linear (4-bit per-channel weights) -> `act_bits` quant ->
+    [middle_op] -> linear -> [batch norm as Sub, Div, Mul, Add] -> output: the smallest
+    model that compiles to hardware layers. `fixed_point_out`: the second linear layer's
+    activation and weight scales are powers of two (Brevitas' fixed-point quantizers),
+    so the export's float arithmetic there is exact."""
     rng = np.random.default_rng(seed)
     nodes = [
         quant("x", "xq", "s_in", "zero", "b8", signed=0),
@@ -49,10 +53,19 @@ def tiny_mlp(act_bits: int = 4, middle_op: str | None = None, seed: int = 0) -> 
     if middle_op:
         nodes.append(helper.make_node(middle_op, [last], ["m"], name="middle"))
         last = "m"
-    nodes += [quant("w2", "w2q", "s_w2", "zero", "b4", narrow=1), helper.make_node("MatMul", [last, "w2q"], ["y"], name="fc2")]
+    out = "z" if bn_tail else "y"
+    nodes += [quant("w2", "w2q", "s_w2", "zero", "b4", narrow=1), helper.make_node("MatMul", [last, "w2q"], [out], name="fc2")]
     inits = {"s_in": 1 / 255, "zero": 0.0, "b8": 8.0, "b4": 4.0, "b_act": float(act_bits),
-             "w1": rng.normal(size=(16, 12)), "s_w1": rng.uniform(0.05, 0.2, size=(1, 12)), "s_h": 0.1,
-             "w2": rng.normal(size=(12, 5)), "s_w2": 0.1}
+             "w1": rng.normal(size=(16, 12)), "s_w1": rng.uniform(0.05, 0.2, size=(1, 12)),
+             "s_h": 0.125 if fixed_point_out else 0.1, "w2": rng.normal(size=(12, 5)),
+             "s_w2": 0.25 if fixed_point_out else 0.1}
+    if bn_tail:  # gamma with mixed signs: streamlining flips some channels' weights
+        nodes += [helper.make_node("Sub", ["z", "bn_mean"], ["z1"], name="bn_sub"),
+                  helper.make_node("Div", ["z1", "bn_std"], ["z2"], name="bn_div"),
+                  helper.make_node("Mul", ["z2", "bn_gamma"], ["z3"], name="bn_mul"),
+                  helper.make_node("Add", ["z3", "bn_beta"], ["y"], name="bn_add")]
+        inits |= {"bn_mean": rng.normal(size=5), "bn_std": rng.uniform(0.5, 2, size=5),
+                  "bn_gamma": rng.normal(size=5), "bn_beta": rng.normal(size=5)}
     return make_model(nodes, ("x", [1, 16]), ("y", [1, 5]), inits)
 
 

@@ -64,7 +64,12 @@ def test_every_step_is_equivalent_to_the_export(model_file, request):
     assert steps == list(flow.STEP_NAMES)
     part = report.check_converted(model)
     assert len(part.hw) >= 3
-    assert len(part.head) <= 4 and len(part.tail) <= 3, (part.head, part.tail)
+    # The tail: an output scale, or the export's own ops after the last hardware output
+    # (a batch norm's Sub, Div, Mul, Add, behind a per-channel sign factor); those give
+    # the export's outputs bit for bit.
+    assert len(part.head) <= 4 and len(part.tail) <= 5, (part.head, part.tail)
+    if any(n.name.startswith("ExportTail") for n in part.tail):
+        assert c.max_rel_error == 0, f"{c.max_rel_error:.3g}"
     hw_ops = {n.op_type for n in part.hw}
     assert "MVAU" in hw_ops
     assert not any(n.op_type in ("MatMul", "Conv", "Quant", "BipolarQuant", "Im2Col") for n in model.graph.node)

@@ -3,15 +3,16 @@ target on a board, width converters and FIFOs inserted, FIFOs sized by simulatio
 stitched design run on 100 random inputs through the software head and tail.
 
 Checks per folding: the hardware chain's output is bit-identical to the layers' numpy
-models (python mode on the same folded graph, same inputs); the network's output equals
-qonnx execution of the original export (exactly, or within float32 rounding of the
-export's float tail with the same arg-max: qnn2fpga.build.match); measured steady-state
+models (python mode on the same folded graph, same inputs); the network's output is
+bit-identical to qonnx execution of the original export (the software tail replays the
+export's own float ops: qnn2fpga.transforms.export_tail); measured steady-state
 cycles per frame <= 1.05 x the estimated bottleneck; and with every FIFO at depth 1 the
 design still completes (a chain cannot deadlock), only slower or equal.
 
     --model_file=<runfiles path> | tiny_mlp  --board=B  --fps=FAST,SMALL
 
-(`tiny_mlp`: the custom FC test network of qnn2fpga.testing, built in process.)
+(`tiny_mlp`: the custom FC test network of qnn2fpga.testing, built in process, with
+fixed-point (power-of-two) scales on its last layer and a batch-norm tail.)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pytest
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.infer_shapes import InferShapes
 
-from qnn2fpga import boards, build, execute, fifo_sizing, flow, folding, rtlsim, testing
+from qnn2fpga import boards, execute, fifo_sizing, flow, folding, rtlsim, testing
 from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
 
 INPUTS = 100
@@ -41,7 +42,7 @@ def args(request):
 
 @pytest.fixture(scope="module")
 def export(args):
-    original = testing.tiny_mlp() if args["model"] == "tiny_mlp" else flow.load_model(args["model"])
+    original = testing.tiny_mlp(fixed_point_out=True, bn_tail=True) if args["model"] == "tiny_mlp" else flow.load_model(args["model"])
     ref = original.transform(InferShapes())
     name = ref.graph.input[0].name
     shape = ref.get_tensor_shape(name)
@@ -77,7 +78,7 @@ def test_bit_identical_to_the_layer_models(export, run):
 def test_matches_qonnx_execution_of_the_export(export, run):
     _, _, _, y = export
     assert run["y_hw"].shape == y.shape
-    assert build.match(run["y_hw"], y), float(np.max(np.abs(run["y_hw"] - y)))
+    assert np.array_equal(run["y_hw"], y), float(np.max(np.abs(run["y_hw"] - y)))
 
 
 def test_cycles_per_frame_within_5_percent_of_the_estimate(run):

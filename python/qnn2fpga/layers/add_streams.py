@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import math
 
-from qnn2fpga.errors import ModelError
 from qnn2fpga.layers import numerics
-from qnn2fpga.layers.base import DTypesAttr, Example, FoldAttr, HwLayer, IntAttr, IntsAttr, register_layer
+from qnn2fpga.layers.base import (
+    DTypesAttr,
+    Example,
+    FoldAttr,
+    HwLayer,
+    IntAttr,
+    IntsAttr,
+    RtlInstance,
+    check_vectors_and_channels,
+    register_layer,
+)
 
 
 @register_layer("AddStreams")
@@ -40,6 +49,21 @@ class AddStreams(HwLayer):
     def output_folds(self):
         return [self.PE]
 
+    def random_params(self, rng):
+        return []
+
+    def rtl(self, params):
+        """rtl/streams/add_streams.sv: one registered output word (latency 1)."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        def kind(dt):
+            return 2 if dt == numerics.BIPOLAR else int(dt.signed())
+
+        a, b = self.inputDataTypes
+        return RtlInstance(module="add_streams", library="//rtl/streams", latency=1, params=dict(
+            PE=self.PE, A_BITS=packing.element_bits(a), A_KIND=kind(a), B_BITS=packing.element_bits(b),
+            B_KIND=kind(b), OUT_BITS=packing.element_bits(self.output_datatypes()[0])))
+
     def resource_features(self):
         from qnn2fpga import packing  # noqa: PLC0415
 
@@ -52,9 +76,7 @@ class AddStreams(HwLayer):
         return math.prod(self.numInputVectors) * (self.NumChannels // self.PE)
 
     def check_layer(self) -> None:
-        if not self.numInputVectors or any(v < 1 for v in self.numInputVectors) or self.NumChannels < 1:
-            raise ModelError(self.where, f"shape {self.numInputVectors} x {self.NumChannels} is not positive",
-                             "set numInputVectors and NumChannels to positive sizes")
+        check_vectors_and_channels(self)
 
     def execute(self, a, b):
         return numerics.as_int64(a) + numerics.as_int64(b)

@@ -741,6 +741,13 @@ def _declared_elem_type(graph, name: str) -> int | None:
     return None
 
 
+def check_vectors_and_channels(layer: "HwLayer") -> None:
+    """For layers shaped (*numInputVectors, NumChannels): both are positive."""
+    if not layer.numInputVectors or any(v < 1 for v in layer.numInputVectors) or layer.NumChannels < 1:
+        raise ModelError(layer.where, f"shape {layer.numInputVectors} x {layer.NumChannels} is not positive",
+                         "set numInputVectors (e.g. [1, H, W]) and NumChannels to positive sizes")
+
+
 # --- registry ------------------------------------------------------------------------------
 
 

@@ -7,9 +7,19 @@ import math
 
 import numpy as np
 
-from qnn2fpga.errors import DataTypeError, ModelError
+from qnn2fpga.errors import DataTypeError
 from qnn2fpga.layers import numerics
-from qnn2fpga.layers.base import DTypeAttr, Example, FoldAttr, HwLayer, IntAttr, IntsAttr, StrAttr, register_layer
+from qnn2fpga.layers.base import (
+    DTypeAttr,
+    Example,
+    FoldAttr,
+    HwLayer,
+    IntAttr,
+    IntsAttr,
+    StrAttr,
+    check_vectors_and_channels,
+    register_layer,
+)
 from qnn2fpga.layers.resources import Memory
 
 FUNCS = ("add", "mul")
@@ -71,9 +81,7 @@ class ChannelwiseOp(HwLayer):
         return math.prod(self.numInputVectors) * (self.NumChannels // self.PE)
 
     def check_layer(self) -> None:
-        if not self.numInputVectors or any(v < 1 for v in self.numInputVectors) or self.NumChannels < 1:
-            raise ModelError(self.where, f"shape {self.numInputVectors} x {self.NumChannels} is not positive",
-                             "set numInputVectors and NumChannels to positive sizes")
+        check_vectors_and_channels(self)
 
     def output_range(self, params: np.ndarray) -> tuple[int, int]:
         """Exact (min, max) of the output over all inputs of inputDataType."""

@@ -58,7 +58,8 @@ def test_registry_is_not_empty_and_examples_exist():
 
 # Where each layer's own tests are: Verilator tests listed by hw_layer_test_manifest
 # targets (data of this test), unit test modules next to the layer modules.
-HW_TEST_MANIFESTS = ["rtl/layer_tests/layer_tests.json", "rtl/streaming_fifo/layer_tests.json"]
+HW_TEST_MANIFESTS = ["rtl/layer_tests/layer_tests.json", "rtl/streaming_fifo/layer_tests.json",
+                     "rtl/streams/layer_tests.json"]
 
 
 def _runfile(path: str) -> str:

@@ -19,6 +19,7 @@ from qnn2fpga.layers.base import (
     IntsAttr,
     StrAttr,
     axilite_tie_offs,
+    check_vectors_and_channels,
     register_layer,
 )
 from qnn2fpga.layers.resources import Memory
@@ -68,9 +69,7 @@ class Thresholding(HwLayer):
         return math.prod(self.numInputVectors) * (self.NumChannels // self.PE)
 
     def check_layer(self) -> None:
-        if not self.numInputVectors or any(v < 1 for v in self.numInputVectors) or self.NumChannels < 1:
-            raise ModelError(self.where, f"shape {self.numInputVectors} x {self.NumChannels} is not positive",
-                             "set numInputVectors (e.g. [1, H, W]) and NumChannels to positive sizes")
+        check_vectors_and_channels(self)
         if self.memory_style() == "ultra" and not self.runtime_writeable_weights:
             raise ModelError(self.where, f"the threshold memory would be UltraRAM (ram_style={self.ram_style!r}, "
                              f"depth {self.NumChannels // max(1, self.PE)} >= depth_trigger_uram="

@@ -55,7 +55,7 @@ def main(argv):
     with open(FLAGS.verilog, "w") as f:
         f.write(st.verilog)
 
-    first, last = st.layers[0], st.layers[-1]
+    first, last = st.input_layer, st.output_layer
     rng = np.random.default_rng(FLAGS.seed)
     shape = (FLAGS.frames, *first.get_normal_input_shape(0)[1:])
     x = numerics.random_values(first.get_input_datatype(0), shape, rng)

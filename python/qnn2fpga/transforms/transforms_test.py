@@ -184,3 +184,37 @@ def test_replaced_constants_never_exceed_the_data_rank():
     assert m.get_initializer(m.graph.node[0].input[1]).shape == (1, 5)
     streamline._set_const_operand(m, m.graph.node[0], np.full((1, 1, 1, 1), 2.0))
     assert m.get_initializer(m.graph.node[0].input[1]).shape == ()
+
+
+def _outputs(model: ModelWrapper, xs) -> np.ndarray:
+    name = model.graph.input[0].name
+    return np.concatenate([execute_onnx(model, {name: x})[model.graph.output[0].name] for x in xs])
+
+
+@pytest.mark.parametrize("fixed_point_out", [True, False])
+def test_software_tail_is_the_exports_own_ops_when_the_hardware_output_is_exact(fixed_point_out):
+    from qnn2fpga import flow, testing  # noqa: PLC0415
+
+    export = testing.tiny_mlp(bn_tail=True, fixed_point_out=fixed_point_out)
+    compiled = flow.compile_model(export)
+    tail = [n.op_type for n in compiled.graph.node if n.domain != "qnn2fpga.layers"][1:]
+    xs = [np.random.default_rng(i).uniform(-1, 1, size=(1, 16)).astype(np.float32) for i in range(40)]
+    ref, got = _outputs(export, xs), _outputs(compiled, xs)
+    if fixed_point_out:
+        # Power-of-two scales: the export's last MatMul is exact, its batch norm is replayed
+        # op for op (after a per-channel sign/power-of-two factor) -> bit-identical.
+        assert tail == ["Mul", "Sub", "Div", "Mul", "Add"]
+        assert np.array_equal(got, ref)
+    else:
+        # Float scales round inside the export's MatMul; the streamlined tail stays.
+        assert "Sub" not in tail and "Div" not in tail
+        assert not np.array_equal(got, ref)
+        assert np.max(np.abs(got - ref)) <= 1e-5 * np.max(np.abs(ref))
+
+
+def test_export_tail_leaves_a_graph_ending_in_top_k_alone():
+    from qnn2fpga import flow, testing  # noqa: PLC0415
+
+    compiled = flow.compile_model(testing.tiny_mlp(bn_tail=True, fixed_point_out=True), flow.CompileOptions(topk=1))
+    assert compiled.graph.node[-1].op_type == "TopK"  # a per-channel tail keeps the top-k in software
+    assert not any(n.name.startswith("ExportTail") for n in compiled.graph.node)

@@ -3,6 +3,7 @@
 //
 //   sim --design=D.txt --input=IN.bin --output=OUT.bin --report=R.json
 //       [--in_p=P] [--out_p=P] [--seed=S] [--frame_interval=C] [--stall_bound=B]
+//       [--axilite=W.txt]
 //
 // D.txt, one "key values..." line each (written by rtlsim.py):
 //   top NAME                      the top module (its scope holds the probed wires)
@@ -13,6 +14,9 @@
 //   fifo NAME IN_STREAM OUT_STREAM DEPTH
 // IN.bin / OUT.bin: stream words as little-endian bytes, ceil(width/8) bytes per word
 // (qnn2fpga.packing.pack_bytes). The input holds whole frames.
+//
+// W.txt: "address data" hex pairs written through the top's s_axilite port after reset,
+// before the first frame (runtime-writeable parameters; every write must answer OKAY).
 //
 // Each cycle the input word is offered with probability in_p (held until accepted, AXI)
 // but not before frame k's start cycle k * frame_interval; the output is accepted with
@@ -30,6 +34,7 @@
 #include <memory>
 
 #include "Vdut.h"
+#include "rtl/common/tb/axilite.hpp"
 #include "rtl/common/tb/harness.hpp"
 
 namespace {
@@ -191,6 +196,19 @@ int main(int argc, char** argv) {
     dut->eval();
   }
   dut->rst_n = 1;
+  const std::string axilite = opt.text("axilite");
+  if (!axilite.empty()) {  // runtime parameter writes before the first frame
+    std::vector<std::pair<uint32_t, uint32_t>> writes;
+    if (!tb::read_axilite_writes(axilite, &writes)) die("cannot read " + axilite);
+    if constexpr (tb::HasAxiLite<Vdut>::value) {
+      tb::AxiLiteMaster<Vdut> master(static_cast<uint64_t>(opt.get("seed", 1)), tb::AxiLiteTiming{});
+      for (const auto& [a, v] : writes) master.write(a, v);
+      const std::string err = tb::axilite_run(*dut, master, 100 + 20 * static_cast<long>(writes.size()));
+      if (!err.empty()) die(err);
+    } else {
+      die("--axilite given, but the design has no s_axilite port (no runtime-writeable layer)");
+    }
+  }
 
   std::vector<unsigned char> out_bytes;
   std::vector<long> frame_done;

@@ -44,10 +44,7 @@ template <typename D, typename = void>
 struct HasWeightStream : std::false_type {};
 template <typename D>
 struct HasWeightStream<D, std::void_t<decltype(std::declval<D&>().s_axis_w_tvalid)>> : std::true_type {};
-template <typename D, typename = void>
-struct HasAxiLite : std::false_type {};
-template <typename D>
-struct HasAxiLite<D, std::void_t<decltype(std::declval<D&>().s_axilite_awvalid)>> : std::true_type {};
+using tb::HasAxiLite;
 
 tb::Bits parse_hex(const std::string& s, int width) {
   tb::Bits v((width + 31) / 32, 0);
@@ -100,15 +97,9 @@ Meta read_meta(const std::string& path) {
     m.w_width = std::stoi(kv.at("w_width"));
     m.weights = read_words(kv.at("weights"), m.w_width);
   }
-  if (kv.count("axilite")) {
-    std::ifstream a(kv.at("axilite"));
-    if (!a) {
-      std::fprintf(stderr, "testbench: cannot read %s\n", kv.at("axilite").c_str());
-      std::exit(2);
-    }
-    std::string addr, data;
-    while (a >> addr >> data)
-      m.axilite.emplace_back(std::stoul(addr, nullptr, 16), std::stoul(data, nullptr, 16));
+  if (kv.count("axilite") && !tb::read_axilite_writes(kv.at("axilite"), &m.axilite)) {
+    std::fprintf(stderr, "testbench: cannot read %s\n", kv.at("axilite").c_str());
+    std::exit(2);
   }
   if (!m.weights.empty() && !HasWeightStream<Vdut>::value) {
     std::fprintf(stderr, "testbench: meta lists weights, but the DUT has no s_axis_w port\n");
