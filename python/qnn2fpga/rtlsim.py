@@ -219,6 +219,15 @@ def simulate(binary, design: Design, x: np.ndarray, in_p: float = 1.0, out_p: fl
         t = pathlib.Path(tmp)
         (t / "in.bin").write_bytes(data.tobytes())
         extra = []
+        if axilite_writes and not design.stitched.axilite:
+            raise errors.InputFileError("the AXI-lite writes", "target a design without an s_axilite port",
+                                        "make the layer runtime-writeable (runtime_writeable_weights=1)")
+        limit = 1 << design.stitched.axilite_addr_bits
+        bad = next(((a, d) for a, d in axilite_writes if not (0 <= a < limit and 0 <= d < 1 << 32)), None)
+        if bad:
+            raise errors.InputFileError("the AXI-lite writes", f"write ({bad[0]:#x}, {bad[1]:#x}) falls outside the "
+                                        f"s_axilite port ({limit} bytes, 32-bit data)",
+                                        "write to the layers' ranges (Stitched.axilite_writes)")
         if axilite_writes:
             (t / "axilite.txt").write_text("".join(f"{a:x} {d:x}\n" for a, d in axilite_writes))
             extra.append(f"--axilite={t / 'axilite.txt'}")

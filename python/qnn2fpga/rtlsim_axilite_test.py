@@ -16,7 +16,7 @@ from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
 
 WRITEABLE = {"runtime_writeable_weights": 1, "mem_mode": "internal_decoupled"}
 CONFIG = {"Thresholding_0": {"PE": 4}, "MVAU_0": {"PE": 4, "SIMD": 4, **WRITEABLE},
-          "MVAU_1": {"PE": 1, "SIMD": 3, **WRITEABLE}}
+          "MVAU_1": {"PE": 5, "SIMD": 12, **WRITEABLE}}  # one 240-bit word: a smaller range than MVAU_0
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +75,17 @@ def test_a_write_past_a_layers_memory_fails_the_run(design):
     hole = st.axilite["MVAU_0"][0] + len(words) * packing.axilite_stride(width) * 4
     with pytest.raises(errors.QnnError, match="AXI-lite: write 0 answered bresp 2"):
         rtlsim.simulate(sim, d, d.random_frames(1), axilite_writes=[(hole, 1)])
+
+
+def test_writes_beyond_a_layers_range_or_the_port_are_refused(design):
+    d, sim = design
+    st = d.stitched
+    base, _, bits = st.axilite["MVAU_1"]
+    assert bits < st.axilite_slave_bits  # MVAU_1's window has room the layer does not decode
+    with pytest.raises(errors.QnnError, match="AXI-lite: write 0 answered bresp 2"):
+        rtlsim.simulate(sim, d, d.random_frames(1), axilite_writes=[(base + (1 << bits), 1)])
+    with pytest.raises(errors.InputFileError, match=r"falls outside the s_axilite port \(\d+ bytes"):
+        rtlsim.simulate(sim, d, d.random_frames(1), axilite_writes=[(1 << st.axilite_addr_bits, 1)])
 
 
 def test_writes_for_a_layer_without_axilite_are_refused(design):

@@ -119,3 +119,16 @@ def test_two_readers_of_one_stream_are_refused():
     with pytest.raises(UnsupportedOpError, match="reads stream s2 that 'StreamingFIFO_.' also reads; fix: copy "
                                                  "the stream with a DuplicateStreams layer"):
         stitch.stream_graph(model)
+
+
+def test_a_layer_output_also_read_by_software_is_refused():
+    from onnx import helper  # noqa: PLC0415
+
+    from qnn2fpga.errors import UnsupportedOpError  # noqa: PLC0415
+
+    model = residual_block()
+    mvau = next(n for n in model.graph.node if n.op_type == "MVAU")
+    model.graph.node.append(helper.make_node("Identity", [mvau.output[0]], ["peek"], name="peek"))
+    with pytest.raises(UnsupportedOpError, match="MVAU node 'MVAU_0': feeds the next layer and also software node "
+                                                 "'peek'"):
+        stitch.stream_graph(model)

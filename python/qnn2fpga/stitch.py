@@ -37,9 +37,10 @@ class Stitched:
     widths: dict = field(default_factory=dict)  # stream -> bits
     latency: int = 0  # summed pipeline latencies of the layers
     # Runtime-writeable layers behind the top's s_axilite port: node name -> (base byte
-    # address, memory parameter name); each owns 2**axilite_slave_bits bytes.
+    # address, memory parameter name, address bits: the layer owns base .. base + 2**bits - 1).
     axilite: dict = field(default_factory=dict)
     axilite_slave_bits: int = 0
+    axilite_addr_bits: int = 0  # of the top's s_axilite port
 
     def axilite_writes(self, node: str, params) -> list[tuple[int, int]]:
         """(address, data) writes through the top's AXI-lite port that load `params`
@@ -49,7 +50,7 @@ class Stitched:
         if node not in self.axilite:
             raise errors.ModelError(f"layer '{node}'", "has no runtime-writeable parameters in this design",
                                     f"use one of: {', '.join(self.axilite) or 'none'}")
-        base, memory = self.axilite[node]
+        base, memory, _ = self.axilite[node]
         layer = next(la for la in self.layers if la.onnx_node.name == node)
         words, width = layer.rtl(list(params)).memories[memory]
         return [(base + a, d) for a, d in packing.axilite_writes(words, width)]
@@ -79,23 +80,27 @@ def hw_nodes(model: ModelWrapper) -> list:
 def stream_graph(model: ModelWrapper) -> tuple[list, list, list]:
     """(hardware nodes, their input streams, their output streams): stream names per
     node input/output (see the module text). Refuses a tensor read by two layers (a fork
-    needs a DuplicateStreams), a second stream into or out of the hardware, and parameters
-    given as streams."""
+    needs a DuplicateStreams), a layer output also read by software (only the design's
+    output leaves the hardware), and a second stream into or out of the hardware."""
     nodes = hw_nodes(model)
     names, ins, outs = {}, [], []
     for n in nodes:
         outs.append([names.setdefault(t, f"s{len(names) + 1}") for t in n.output])
-    external_in, external_out = [], []
+    external_in = []
     for n in nodes:
         k = len(get_layer(n).normal_input_shapes())
         streams = []
         for t in n.input[:k]:
             if t not in names:
-                external_in.append((n, t))
+                external_in.append(t)
                 streams.append("s0")
             else:
                 streams.append(names[t])
         ins.append(streams)
+    if len(set(external_in)) != 1:
+        raise errors.UnsupportedOpError("the hardware layers", f"read {len(set(external_in))} streams from "
+                                        f"outside ({', '.join(sorted(set(external_in)))})",
+                                        "stitching needs exactly one stream in")
     readers = {}
     for n, streams in zip(nodes, ins):
         for s in streams:
@@ -107,10 +112,18 @@ def stream_graph(model: ModelWrapper) -> tuple[list, list, list]:
                                             f"'{rs[0].name}' also reads", "copy the stream with a "
                                             "DuplicateStreams layer, one output per reader")
     external_out = [s for o in outs for s in o if s not in readers]
-    if len(external_in) != 1 or len(external_out) != 1:
-        raise errors.UnsupportedOpError("the hardware layers", f"have {len(external_in)} input and "
-                                        f"{len(external_out)} output streams", "stitching needs exactly one "
-                                        "stream in and one out")
+    if len(external_out) != 1:
+        raise errors.UnsupportedOpError("the hardware layers", f"have {len(external_out)} output streams",
+                                        "stitching needs exactly one stream out")
+    graph_outputs = {o.name for o in model.graph.output}
+    for n, node_outs in zip(nodes, outs):
+        for t, s in zip(n.output, node_outs):
+            software = [c for c in model.find_consumers(t) or [] if not is_hw_layer(c)]
+            if s != external_out[0] and (software or t in graph_outputs):
+                who = f"software node '{software[0].name}'" if software else "the graph output"
+                raise errors.UnsupportedOpError(f"{n.op_type} node '{n.name}'", f"feeds the next layer and also "
+                                                f"{who}; only the design's one output stream leaves the hardware",
+                                                "move that consumer into hardware or after the last layer")
     return nodes, ins, outs
 
 
@@ -141,10 +154,14 @@ def stitch(model: ModelWrapper, top: str, wrapper_template: str, top_template: s
         out.layers.append(layer)
         out.params.append(params)
         out.latency += gen.instance.latency
-        for i, s in enumerate(node_ins):
-            out.widths[s] = layer.get_instream_width(i)
         for i, s in enumerate(node_outs):
             out.widths[s] = layer.get_outstream_width(i)
+        for i, s in enumerate(node_ins):
+            width = layer.get_instream_width(i)
+            if out.widths.setdefault(s, width) != width:
+                raise errors.ModelError(layer.where, f"takes {width}-bit words on input {i}, but its producer "
+                                        f"writes {out.widths[s]}-bit words", "insert width converters first "
+                                        "(qnn2fpga.transforms.insert_streams.InsertDWC)")
         ports = [(codegen.stream_port("s_axis", i), s) for i, s in enumerate(node_ins)]
         ports += [(codegen.stream_port("m_axis", i), s) for i, s in enumerate(node_outs)]
         axl = None
@@ -157,9 +174,10 @@ def stitch(model: ModelWrapper, top: str, wrapper_template: str, top_template: s
     if out.axilite:
         n = len(out.axilite)
         out.axilite_slave_bits = max(v["bits"] for v, _ in out.axilite.values())
-        axilite = {"n": n, "slave_bits": out.axilite_slave_bits,
-                   "addr_bits": out.axilite_slave_bits + max(1, (n - 1).bit_length())}
-        out.axilite = {k: (v["k"] << out.axilite_slave_bits, mem) for k, (v, mem) in out.axilite.items()}
+        out.axilite_addr_bits = out.axilite_slave_bits + max(1, (n - 1).bit_length())
+        axilite = {"n": n, "slave_bits": out.axilite_slave_bits, "addr_bits": out.axilite_addr_bits,
+                   "bits": [v["bits"] for v, _ in sorted(out.axilite.values(), key=lambda x: x[0]["k"])]}
+        out.axilite = {k: (v["k"] << out.axilite_slave_bits, mem, v["bits"]) for k, (v, mem) in out.axilite.items()}
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     texts.append(env.from_string(top_template).render(
         header=f"generated from {len(nodes)} layers ({', '.join(n.name for n in nodes)}); do not edit", top=top,

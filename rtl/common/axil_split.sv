@@ -1,9 +1,10 @@
 // AXI4-lite write splitter: one slave port in front of N write-only slaves (the
 // runtime-writable memories of a stitched design, rtl/common/axil_mem_write.sv).
 //
-// Address map: slave k owns byte addresses [k << SLAVE_BITS, (k + 1) << SLAVE_BITS);
-// the slave sees the low SLAVE_BITS bits. An address beyond the last slave, and every
-// read, is answered SLVERR (rdata 0), like the slaves answer reads.
+// Address map: slave k owns byte addresses [k << SLAVE_BITS, (k << SLAVE_BITS) + 2**b_k),
+// b_k = BITS[8*k +: 8] <= SLAVE_BITS its own address bits, which it sees. An address
+// outside every slave's range, and every read, is answered SLVERR (rdata 0), like the
+// slaves answer reads.
 //
 // One write at a time: AW and W are taken independently (any order, or together) into
 // holding registers; then the write goes to its slave, AW and W offered together until
@@ -12,6 +13,8 @@
 module axil_split #(
     parameter int N          = 1,
     parameter int SLAVE_BITS = 2,
+    // slave k's address bits in bits [8*k +: 8] (default: SLAVE_BITS for every slave)
+    parameter logic [8*N-1:0] BITS = {N{8'(SLAVE_BITS)}},
     // derived; do not set
     parameter int SEL_BITS   = (N > 1) ? $clog2(N) : 1,
     parameter int ADDR_BITS  = SLAVE_BITS + SEL_BITS
@@ -56,7 +59,12 @@ module axil_split #(
   logic [1:0] resp_q;
 
   wire [SEL_BITS-1:0] sel = addr_q[SLAVE_BITS +: SEL_BITS];
-  wire known = 32'(sel) < N;
+  logic known;
+  always_comb begin
+    known = 1'b0;
+    for (int k = 0; k < N; k++)
+      if (32'(sel) == k) known = 32'(addr_q[SLAVE_BITS-1:0]) < (32'd1 << BITS[8*k +: 8]);
+  end
 
   assign s_axilite_awready = state_q == TAKE && !aw_held_q;
   assign s_axilite_wready = state_q == TAKE && !w_held_q;

@@ -1,5 +1,5 @@
 // AddStreams: the elementwise sum of two AXI streams (the join of a residual branch).
-// Each word holds PE elements of a (A_BITS each) and of b (B_BITS each), element 0 in
+// Each word holds PE elements of a (A_BITS each) and of b (B_BITS each, both <= 31), element 0 in
 // the low bits; a kind is 0 unsigned, 1 signed (two's complement), 2 bipolar (one bit,
 // 1 = +1, 0 = -1). The sums (OUT_BITS, two's complement) leave through a skid buffer:
 // one word per cycle, one cycle of latency, no combinational path from m_axis_tready.

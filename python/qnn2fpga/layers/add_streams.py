@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from qnn2fpga.errors import DataTypeError
 from qnn2fpga.layers import numerics
 from qnn2fpga.layers.base import (
     DTypesAttr,
@@ -60,6 +61,9 @@ class AddStreams(HwLayer):
             return 2 if dt == numerics.BIPOLAR else int(dt.signed())
 
         a, b = self.inputDataTypes
+        if max(packing.element_bits(a), packing.element_bits(b)) > 31:
+            raise DataTypeError(self.where, f"inputs {a.name} and {b.name}: the RTL adds elements of up to 31 bits",
+                                "narrow the inputs to 31 bits or fewer")
         return RtlInstance(module="add_streams", library="//rtl/streams", latency=1, params=dict(
             PE=self.PE, A_BITS=packing.element_bits(a), A_KIND=kind(a), B_BITS=packing.element_bits(b),
             B_KIND=kind(b), OUT_BITS=packing.element_bits(self.output_datatypes()[0])))

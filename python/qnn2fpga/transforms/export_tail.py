@@ -6,9 +6,10 @@ op, so the folded tail differs from qonnx execution of the export in the last bi
 This pass puts the export's own nodes back as the tail: it finds the export tensor
 that the hardware's last output reproduces exactly up to a per-channel factor of
 +-2^n (streamlining may flip a channel's sign into its weights; such factors multiply
-exactly in float), on seeded probe inputs; the tail becomes that factor followed by
-the export's nodes from that tensor to the graph output, kept only if the whole graph
-then gives outputs bit-identical to the export on the probes.
+exactly in float), on seeded probe inputs (the earliest such tensor); the tail becomes
+that factor followed by the export's nodes from that tensor to the graph output, kept
+only if the whole graph then gives outputs bit-identical to the export on the probes
+and on a second, fresh probe set.
 When no such tensor exists (a top-k in hardware, a scaled final layer, a quantizer in
 the tail) the streamlined tail stays.
 """
@@ -85,29 +86,42 @@ def restore_export_tail(export: ModelWrapper, compiled: ModelWrapper) -> ModelWr
         shape = export.get_tensor_shape(real_inputs(export)[0])
         rng = np.random.default_rng(0)
         xs = [rng.uniform(-1, 1, size=shape).astype(np.float32) for _ in range(PROBES)]
+        check = [rng.uniform(-1, 1, size=shape).astype(np.float32) for _ in range(PROBES)]  # a second, fresh set
         ref, got = _contexts(export, xs), _contexts(compiled, xs)
     except Exception:  # an export qonnx cannot execute keeps the streamlined tail
         return compiled
-    anchor, factor = None, None
+    # Candidates in graph order: the earliest match replays the most of the export (an op
+    # that happened to be the identity on the probes, e.g. a Relu, is kept, not dropped).
     hw_vals = np.stack([g[hw_out] for g in got])
     for node in export.graph.node:
         for t in node.output:
-            if all(t in r and r[t].shape == hw_vals.shape[1:] for r in ref):
-                k = _channel_factor(np.stack([r[t] for r in ref]), hw_vals)
-                if k is not None:
-                    anchor, factor = t, k
-    if anchor is None:
-        return compiled
-    nodes = _tail_nodes(export, anchor)
-    if not nodes:
-        return compiled
+            if not all(t in r and r[t].shape == hw_vals.shape[1:] for r in ref):
+                continue
+            factor = _channel_factor(np.stack([r[t] for r in ref]), hw_vals)
+            nodes = _tail_nodes(export, t) if factor is not None else None
+            if nodes:
+                model = _with_tail(compiled, hw[-1], export, t, factor, nodes)
+                if model is not None and _equal_outputs(export, model, xs) and _equal_outputs(export, model, check):
+                    return model
+    return compiled
 
+
+def _equal_outputs(export: ModelWrapper, model: ModelWrapper, xs) -> bool:
+    try:
+        ref, got = _contexts(export, xs), _contexts(model, xs)
+    except Exception:  # the copied ops do not run on this graph
+        return False
+    return all(np.array_equal(g[model.graph.output[0].name], r[export.graph.output[0].name]) for g, r in zip(got, ref))
+
+
+def _with_tail(compiled: ModelWrapper, last_hw: int, export: ModelWrapper, anchor: str, factor, nodes):
+    """`compiled` with the nodes after `last_hw` replaced by `factor` and `nodes`."""
     model = ModelWrapper(compiled.model.__deepcopy__())
     g = model.graph
-    for n in list(g.node[hw[-1] + 1:]):
+    hw_out = g.node[last_hw].output[0]
+    for n in list(g.node[last_hw + 1:]):
         g.node.remove(n)
-    out = g.output[0].name
-    names = {export.graph.output[0].name: out}
+    names = {export.graph.output[0].name: g.output[0].name}
     if np.all(factor == 1):
         names[anchor] = hw_out
     else:
@@ -133,14 +147,10 @@ def restore_export_tail(export: ModelWrapper, compiled: ModelWrapper) -> ModelWr
         g.node.append(copy)
     # Constant-only subexpressions (e.g. a batch norm's variance to the power -1/2) become
     # initializers, computed by the same op implementation the export's execution uses.
-    model = model.transform(InferShapes()).transform(FoldConstants()).transform(RemoveUnusedTensors())
     try:
-        outs = _contexts(model, xs)
-    except Exception:  # the copied ops do not run on this graph: keep the streamlined tail
-        return compiled
-    if not all(np.array_equal(o[out], r[export.graph.output[0].name]) for o, r in zip(outs, ref)):
-        return compiled
-    return model
+        return model.transform(InferShapes()).transform(FoldConstants()).transform(RemoveUnusedTensors())
+    except Exception:  # ops the shape inference or folding cannot handle: no restored tail
+        return None
 
 
 class RestoreExportTail(Transformation):

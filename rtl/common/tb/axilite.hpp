@@ -32,14 +32,16 @@ template <typename D>
 struct HasAxiLite<D, std::void_t<decltype(std::declval<D&>().s_axilite_awvalid)>> : std::true_type {};
 
 // Reads "address data" hex pairs, one per line (packing.axilite_writes); false if the
-// file cannot be read.
+// file cannot be read or holds anything else.
 inline bool read_axilite_writes(const std::string& path, std::vector<std::pair<uint32_t, uint32_t>>* out) {
   FILE* f = std::fopen(path.c_str(), "r");
   if (!f) return false;
   unsigned long a = 0, d = 0;
-  while (std::fscanf(f, "%lx %lx", &a, &d) == 2) out->emplace_back(static_cast<uint32_t>(a), static_cast<uint32_t>(d));
+  int got = 0;
+  while ((got = std::fscanf(f, "%lx %lx", &a, &d)) == 2)
+    out->emplace_back(static_cast<uint32_t>(a), static_cast<uint32_t>(d));
   std::fclose(f);
-  return true;
+  return got == EOF;
 }
 
 // The address map of rtl/common/axil_mem_write.sv for a memory of `width`-bit words.

@@ -157,6 +157,19 @@ std::string diagnose(const Design& d, long cycle, long bound, std::size_t got, s
          "; empty FIFOs: " + join(empty);
 }
 
+// Performs the writes through the top's s_axilite port; "" or the problem.
+template <typename D>
+std::string write_axilite(D& dut, const std::vector<std::pair<uint32_t, uint32_t>>& writes, uint64_t seed) {
+  if constexpr (tb::HasAxiLite<D>::value) {
+    tb::AxiLiteMaster<D> master(seed, tb::AxiLiteTiming{});
+    for (const auto& [a, v] : writes) master.write(a, v);
+    return tb::axilite_run(dut, master, 100 + 20 * static_cast<long>(writes.size()));
+  } else {
+    (void)dut, (void)writes, (void)seed;
+    return "--axilite given, but the design has no s_axilite port (no runtime-writeable layer)";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -199,15 +212,9 @@ int main(int argc, char** argv) {
   const std::string axilite = opt.text("axilite");
   if (!axilite.empty()) {  // runtime parameter writes before the first frame
     std::vector<std::pair<uint32_t, uint32_t>> writes;
-    if (!tb::read_axilite_writes(axilite, &writes)) die("cannot read " + axilite);
-    if constexpr (tb::HasAxiLite<Vdut>::value) {
-      tb::AxiLiteMaster<Vdut> master(static_cast<uint64_t>(opt.get("seed", 1)), tb::AxiLiteTiming{});
-      for (const auto& [a, v] : writes) master.write(a, v);
-      const std::string err = tb::axilite_run(*dut, master, 100 + 20 * static_cast<long>(writes.size()));
-      if (!err.empty()) die(err);
-    } else {
-      die("--axilite given, but the design has no s_axilite port (no runtime-writeable layer)");
-    }
+    if (!tb::read_axilite_writes(axilite, &writes)) die("cannot read " + axilite + " (address data hex pairs)");
+    const std::string err = write_axilite(*dut, writes, static_cast<uint64_t>(opt.get("seed", 1)));
+    if (!err.empty()) die(err);
   }
 
   std::vector<unsigned char> out_bytes;
