@@ -141,7 +141,7 @@ def layer_params(model: ModelWrapper, node) -> list[np.ndarray]:
 def stitch(model: ModelWrapper, top: str, wrapper_template: str, top_template: str, memory_dir: str) -> Stitched:
     nodes, ins, outs = stream_graph(model)
     out = Stitched(top=top, verilog="", ins=ins, outs=outs)
-    texts, views = [], []
+    texts, views, writeable = [], [], []  # writeable: (node name, memory parameter, address bits)
     for node, node_ins, node_outs in zip(nodes, ins, outs):
         layer, params = get_layer(node), layer_params(model, node)
         name = f"{top}_{node.name.lower()}"
@@ -166,18 +166,18 @@ def stitch(model: ModelWrapper, top: str, wrapper_template: str, top_template: s
         ports += [(codegen.stream_port("m_axis", i), s) for i, s in enumerate(node_outs)]
         axl = None
         if gen.instance.axilite:
-            axl = {"k": len(out.axilite), "bits": gen.instance.axilite[1]}
-            out.axilite[node.name] = (axl, gen.instance.axilite[0])
+            memory, bits = gen.instance.axilite
+            axl = {"k": len(writeable), "bits": bits}
+            writeable.append((node.name, memory, bits))
         views.append({"module": name, "instance": f"u_{node.name.lower()}", "ports": ports, "axilite": axl})
     streams = [{"name": s, "width": out.widths[s]} for s in sorted(out.widths, key=lambda s: int(s[1:]))]
     axilite = None
-    if out.axilite:
-        n = len(out.axilite)
-        out.axilite_slave_bits = max(v["bits"] for v, _ in out.axilite.values())
-        out.axilite_addr_bits = out.axilite_slave_bits + max(1, (n - 1).bit_length())
-        axilite = {"n": n, "slave_bits": out.axilite_slave_bits, "addr_bits": out.axilite_addr_bits,
-                   "bits": [v["bits"] for v, _ in sorted(out.axilite.values(), key=lambda x: x[0]["k"])]}
-        out.axilite = {k: (v["k"] << out.axilite_slave_bits, mem, v["bits"]) for k, (v, mem) in out.axilite.items()}
+    if writeable:
+        out.axilite_slave_bits = max(bits for _, _, bits in writeable)
+        out.axilite_addr_bits = out.axilite_slave_bits + max(1, (len(writeable) - 1).bit_length())
+        out.axilite = {n: (k << out.axilite_slave_bits, mem, bits) for k, (n, mem, bits) in enumerate(writeable)}
+        axilite = {"n": len(writeable), "slave_bits": out.axilite_slave_bits, "addr_bits": out.axilite_addr_bits,
+                   "bits": [bits for _, _, bits in writeable]}
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     texts.append(env.from_string(top_template).render(
         header=f"generated from {len(nodes)} layers ({', '.join(n.name for n in nodes)}); do not edit", top=top,

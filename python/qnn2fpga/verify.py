@@ -21,7 +21,8 @@ from qnn2fpga.graph import real_inputs
 ACTIVATION_NODES = ("MultiThreshold", "Thresholding")
 
 
-def _execute(model: ModelWrapper, x: np.ndarray) -> dict:
+def full_context(model: ModelWrapper, x: np.ndarray) -> dict:
+    """Every tensor of qonnx execution of `model` on its input `x` (hardware layers included)."""
     import qnn2fpga.layers  # noqa: F401,PLC0415  (hardware ops must be registered to execute)
 
     return execute_onnx(model, {real_inputs(model)[0]: x}, return_full_exec_context=True)
@@ -74,7 +75,7 @@ def compare(original: ModelWrapper, transformed: ModelWrapper, inputs: list[np.n
     original = original.transform(InferShapes())
     worst, argmax_ok, mismatches, counts = 0.0, True, [], (0, 0)
     for x in inputs:
-        rc, gc = _execute(original, x), _execute(transformed, x)
+        rc, gc = full_context(original, x), full_context(transformed, x)
         ref = rc[original.graph.output[0].name].astype(np.float64)
         got = gc[transformed.graph.output[0].name].astype(np.float64)
         if output_fn is not None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 from onnx import helper, numpy_helper
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.fold_constants import FoldConstants
 from qonnx.transformation.general import RemoveUnusedTensors
@@ -33,10 +32,9 @@ PROBES = 8
 
 
 def _contexts(model: ModelWrapper, xs: list[np.ndarray]) -> list[dict]:
-    import qnn2fpga.layers  # noqa: F401,PLC0415 (hardware ops must be registered to execute)
+    from qnn2fpga.verify import full_context  # noqa: PLC0415
 
-    name = real_inputs(model)[0]
-    return [execute_onnx(model, {name: x}, return_full_exec_context=True) for x in xs]
+    return [full_context(model, x) for x in xs]
 
 
 def _channel_factor(ref: np.ndarray, hw: np.ndarray) -> np.ndarray | None:
