@@ -18,7 +18,17 @@ Rules:
   stitched_rtlsim_test   a folded model's layers stitched into one design, in Verilator vs the numpy models
   hw_layer_test_manifest which layers a package's hw_layer_tests cover (for the conformance test)
   hw_layer_resource_report  a package's per-layer Yosys counts as one JSON + Markdown report
+  qnn_accelerator        a model on a board as per-layer targets: compile, per-layer RTL, Verilator
+                         test and Yosys synthesis, FIFO sizing, stitched design, whole-design
+                         rtlsim test against qonnx, reports (see bazel/private/accelerator.bzl)
+  qnn_accelerator_layers a package's generated layer list (hw_layers.bzl), its update and staleness test
 """
+
+load(
+    "//bazel/private:accelerator.bzl",
+    _qnn_accelerator = "qnn_accelerator",
+    _qnn_accelerator_layers = "qnn_accelerator_layers",
+)
 
 load("//bazel/private:compile.bzl", _qnn_compile = "qnn_compile")
 load("//bazel/private:hls.bzl", _hls_csim_test = "hls_csim_test")
@@ -70,3 +80,5 @@ stitched_rtlsim_test = _stitched_rtlsim_test
 hw_layer_test_manifest = _hw_layer_test_manifest
 hw_layer_resource_report = _hw_layer_resource_report
 verilator_mutant_test = _verilator_mutant_test
+qnn_accelerator = _qnn_accelerator
+qnn_accelerator_layers = _qnn_accelerator_layers

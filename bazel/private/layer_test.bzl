@@ -1,7 +1,7 @@
 """hw_layer_test: one hardware layer's RTL against its numpy golden model, in Verilator."""
 
 load(":verilator.bzl", "verilator_test")
-load(":providers.bzl", "SynthInfo", "collect_verilog")
+load(":providers.bzl", "LayerSpecsInfo", "SynthInfo", "collect_verilog")
 load(":verilog.bzl", "verilog_library")
 load(":yosys.bzl", "yosys_synth")
 
@@ -15,8 +15,15 @@ def _hw_layer_vectors_impl(ctx):
     weights = ctx.actions.declare_file(top + ".weights.hex")
     axilite = ctx.actions.declare_file(top + ".axilite.txt")
     args = ctx.actions.args()
-    args.add("--op", ctx.attr.op)
-    args.add("--attrs", ctx.attr.attrs)
+    inputs = [ctx.file._template]
+    if ctx.attr.spec:
+        # Only this layer's spec: the action stays cached while other layers change.
+        spec = ctx.attr.spec[LayerSpecsInfo].specs[ctx.attr.layer]
+        args.add("--spec", spec)
+        inputs.append(spec)
+    else:
+        args.add("--op", ctx.attr.op)
+        args.add("--attrs", ctx.attr.attrs)
     args.add("--seed", ctx.attr.seed)
     args.add("--frames", ctx.attr.frames)
     args.add("--top", top)
@@ -34,7 +41,6 @@ def _hw_layer_vectors_impl(ctx):
         args.add("--flip_weight_bit")
     if ctx.attr.variant:
         args.add("--variant", ctx.attr.variant)
-    inputs = [ctx.file._template]
     if ctx.file.params:
         args.add("--params", ctx.file.params)
         inputs.append(ctx.file.params)
@@ -59,7 +65,9 @@ hw_layer_vectors = rule(
 (runfiles) of one layer configuration.""",
     attrs = {
         "op": attr.string(mandatory = True, doc = "Layer op type (a qnn2fpga.layers registry name)."),
-        "attrs": attr.string(mandatory = True, doc = "Layer attributes as a JSON object."),
+        "attrs": attr.string(doc = "Layer attributes as a JSON object (unless `spec`)."),
+        "spec": attr.label(providers = [LayerSpecsInfo], doc = "A qnn_accelerator compile target: the attributes and parameters of its layer `layer` instead of `attrs` and random ones."),
+        "layer": attr.string(doc = "With `spec`: the layer's node name."),
         "top": attr.string(mandatory = True, doc = "Name of the generated wrapper module."),
         "seed": attr.int(default = 1, doc = "Seed of the random parameters and inputs."),
         "frames": attr.int(default = 2, doc = "Input frames to stream."),

@@ -28,6 +28,17 @@ SynthInfo = provider(
     },
 )
 
+LayerSpecsInfo = provider(
+    doc = "The per-layer spec files of a compiled accelerator (qnn2fpga.accelerator).",
+    fields = {
+        "specs": "dict: node name -> spec File (<name>.npz: attributes and parameters of that layer only).",
+        "hw": "The folded hardware graph (File, .onnx).",
+        "layer_list": "layers.json: board, Yosys family and the compiled graph's layers (File).",
+        "reports": "dict: FINN report name -> File (estimate_layer_resources, ...).",
+        "folding": "The folding config File, or None (automatic folding).",
+    },
+)
+
 def collect_verilog(srcs, hdrs, deps):
     """Returns a VerilogInfo for `srcs` on top of `deps` (a list of targets with VerilogInfo)."""
     return VerilogInfo(

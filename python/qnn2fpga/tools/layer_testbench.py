@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 
 # Inside a build action HOME is not writable, and onnxruntime (imported below) would warn
@@ -27,12 +28,12 @@ os.environ["HOME"] = tempfile.mkdtemp(prefix="layer_testbench_home.")
 import numpy as np
 from absl import app, flags
 
-from qnn2fpga import codegen, packing
+from qnn2fpga import accelerator, codegen, errors, packing
 from qnn2fpga.layers import LAYERS, testing
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("op", None, "layer op type", required=True)
-flags.DEFINE_string("attrs", None, "layer attributes (JSON object)", required=True)
+flags.DEFINE_string("op", None, "layer op type (or --spec)")
+flags.DEFINE_string("attrs", None, "layer attributes (JSON object; or --spec)")
 flags.DEFINE_integer("seed", 1, "random seed")
 flags.DEFINE_integer("frames", 2, "input frames to stream")
 flags.DEFINE_string("top", None, "wrapper module name", required=True)
@@ -48,26 +49,39 @@ flags.DEFINE_bool("flip_weight_bit", False, "mutation: flip one bit of the first
 flags.DEFINE_string("variant", "", "parameter variant for the layer's random_params (e.g. shared_thresholds)")
 flags.DEFINE_string("params", None, "parameters from a .npz (one array per param_names() entry, by name) "
                     "instead of random ones, e.g. a real network's layer (tools/layer_params.py)")
+flags.DEFINE_string("spec", None, "a layer spec (qnn2fpga.accelerator: op, attributes and parameters of a "
+                    "compiled network's layer) instead of --op/--attrs/--params")
 
 
 def main(argv):
     del argv
     rng = np.random.default_rng(FLAGS.seed)
-    attrs = json.loads(FLAGS.attrs)
-    cls = LAYERS[FLAGS.op]
+    spec = None
+    if FLAGS.spec:
+        try:
+            spec = accelerator.read_spec(FLAGS.spec)
+        except errors.QnnError as e:
+            sys.exit(f"qnn2fpga: {e.one_line()}")
+        op, attrs = spec.op, dict(spec.attrs)
+    else:
+        op, attrs = FLAGS.op, json.loads(FLAGS.attrs)
+    cls = LAYERS[op]
     # The frames go back to back: one frame of `frames` times the vectors, so the layer's
     # own cycle estimate covers the whole stream.
     if "numInputVectors" in cls.declared_attrs():
         nv = list(attrs.get("numInputVectors", [1]))
         attrs["numInputVectors"] = [nv[0] * FLAGS.frames] + nv[1:]
     layer0 = cls(cls.make_node([], [], name=FLAGS.top, **attrs))
-    if FLAGS.params:
+    if spec is not None:
+        params = spec.param_list(layer0)
+        layer0.check_params(params)
+    elif FLAGS.params:
         with np.load(FLAGS.params) as npz:
             params = [npz[name] for name in layer0.param_names()]
         layer0.check_params(params)
     else:
         params = layer0.random_params(rng, **({"variant": FLAGS.variant} if FLAGS.variant else {}))
-    model = testing.single_node_model(FLAGS.op, attrs, params, name=FLAGS.top)
+    model = testing.single_node_model(op, attrs, params, name=FLAGS.top)
     layer = testing.the_layer(model)
     x = testing.random_inputs(model, rng)
     y = layer.execute(*x, *params)

@@ -1,0 +1,352 @@
+"""qnn_accelerator: one model on one board as per-layer Bazel targets (see the macro's doc)."""
+
+load(":layer_test.bzl", "hw_layer_vectors")
+load(":providers.bzl", "LayerSpecsInfo", "SynthInfo", "VerilogInfo", "collect_verilog")
+load(":pytest.bzl", "pytest_test")
+load(":verilator.bzl", "verilator_sim", "verilator_test")
+load(":yosys.bzl", "yosys_synth")
+
+# The verilog_library of each layer kind with RTL.
+LAYER_RTL = {
+    "AddStreams": "//rtl/streams",
+    "DuplicateStreams": "//rtl/streams",
+    "LabelSelect": "//rtl/label_select",
+    "MVAU": "//rtl/mvau",
+    "StreamingDataWidthConverter": "//rtl/dwc:stream_dwc",
+    "StreamingFIFO": "//rtl/common:axis_fifo",
+    "Thresholding": "//rtl/thresholding",
+}
+
+# Everything a stitched design may instantiate (rtlsim.LIBRARY_GLOBS as targets).
+STITCHED_RTL = sorted({t: None for t in LAYER_RTL.values()}.keys()) + ["//rtl/common:axil_split"]
+
+REPORTS = ["estimate_layer_resources", "estimate_layer_cycles", "estimate_network_performance", "op_and_param_counts"]
+
+_STEP = "//python/qnn2fpga:accelerator_step"
+
+def _run_step(ctx, step, args, inputs, outputs, mnemonic, message):
+    all_args = ctx.actions.args()
+    all_args.add(step)
+    ctx.actions.run(
+        executable = ctx.executable._step,
+        arguments = [all_args, args],
+        inputs = inputs,
+        outputs = outputs,
+        mnemonic = mnemonic,
+        progress_message = message,
+        # PATH (strict: /bin:/usr/bin:/usr/local/bin) for FIFO sizing's Verilator and g++.
+        use_default_shell_env = True,
+    )
+
+# --- compile -------------------------------------------------------------------------------
+
+def _compile_impl(ctx):
+    onnx = [f for f in ctx.files.model if f.extension == "onnx"]
+    if len(onnx) != 1:
+        fail("qnn2fpga: %s: `model` must provide exactly one .onnx file, got %s" % (ctx.label, [f.path for f in onnx]))
+    prefix = ctx.attr.accelerator + "/compile/"
+    hw = ctx.actions.declare_file(prefix + "hw.onnx")
+    config = ctx.actions.declare_file(prefix + "final_hw_config.json")
+    layer_list = ctx.actions.declare_file(prefix + "layers.json")
+    reports = {r: ctx.actions.declare_file(prefix + "report/%s.json" % r) for r in REPORTS}
+    specs = {}
+    args = ctx.actions.args()
+    args.add("--model", onnx[0])
+    args.add("--board", ctx.attr.board)
+    args.add("--out", hw.dirname)
+    args.add("--update_hint", ctx.attr.update_hint)
+    inputs = list(ctx.files.model)
+    if ctx.file.folding:
+        args.add("--folding", ctx.file.folding)
+        inputs.append(ctx.file.folding)
+    else:
+        args.add("--target_fps", ctx.attr.target_fps)
+    if ctx.attr.fclk_mhz:
+        args.add("--fclk_mhz", ctx.attr.fclk_mhz)
+    for entry in ctx.attr.layers:
+        name = entry.split(":")[0]
+        specs[name] = ctx.actions.declare_file(prefix + "layers/%s.npz" % name)
+        args.add("--layer", entry)
+    _run_step(ctx, "compile", args, inputs, [hw, config, layer_list] + reports.values() + specs.values(),
+              "QnnAccelCompile", "Compiling and folding %s for %s" % (ctx.attr.model.label, ctx.attr.board))
+    return [
+        DefaultInfo(files = depset([hw, config] + reports.values())),
+        LayerSpecsInfo(specs = specs, hw = hw, layer_list = layer_list, reports = reports, folding = ctx.file.folding),
+        OutputGroupInfo(layer_list = depset([layer_list]), specs = depset(specs.values())),
+    ]
+
+qnn_accelerator_compile = rule(
+    implementation = _compile_impl,
+    doc = "The build flow to the estimate reports (qnn2fpga.accelerator.compile_for_board): hardware graph, reports, one spec per declared layer.",
+    attrs = {
+        "accelerator": attr.string(mandatory = True),
+        "model": attr.label(mandatory = True, allow_files = [".onnx", ".data"]),
+        "board": attr.string(mandatory = True),
+        "folding": attr.label(allow_single_file = [".json"]),
+        "target_fps": attr.string(),
+        "fclk_mhz": attr.string(),
+        "layers": attr.string_list(doc = "NAME:OP of every layer in the checked-in layer list."),
+        "update_hint": attr.string(),
+        "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
+    },
+)
+
+# --- FIFO sizing, stitching, report ----------------------------------------------------------
+
+def _fifos_impl(ctx):
+    info = ctx.attr.compiled[LayerSpecsInfo]
+    prefix = ctx.attr.accelerator + "/fifos/"
+    hw = ctx.actions.declare_file(prefix + "hw_fifos.onnx")
+    config = ctx.actions.declare_file(prefix + "final_hw_config.json")
+    args = ctx.actions.args()
+    args.add("--hw", info.hw)
+    args.add("--out", hw.dirname)
+    inputs = [info.hw]
+    if info.folding:
+        args.add("--folding", info.folding)
+        inputs.append(info.folding)
+    _run_step(ctx, "fifos", args, inputs, [hw, config], "QnnFifoSizing",
+              "Sizing the FIFOs of %s by simulation" % ctx.attr.accelerator)
+    return [DefaultInfo(files = depset([hw, config]), runfiles = ctx.runfiles(files = [hw, config]))]
+
+qnn_accelerator_fifos = rule(
+    implementation = _fifos_impl,
+    doc = "Width converters and FIFOs inserted, FIFO depths sized by one Verilator simulation.",
+    attrs = {
+        "accelerator": attr.string(mandatory = True),
+        "compiled": attr.label(mandatory = True, providers = [LayerSpecsInfo]),
+        "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
+    },
+)
+
+def _stitched_impl(ctx):
+    hw = [f for f in ctx.files.fifos if f.basename == "hw_fifos.onnx"][0]
+    design = ctx.actions.declare_directory(ctx.attr.accelerator + "/stitched_ip")
+    verilog = ctx.actions.declare_file(ctx.attr.accelerator + "/qnn2fpga_accel.sv")
+    args = ctx.actions.args()
+    args.add("--hw", hw)
+    args.add("--out", design.path)
+    args.add("--verilog", verilog)
+    _run_step(ctx, "stitch", args, [hw], [design, verilog], "QnnStitch", "Stitching %s" % ctx.attr.accelerator)
+    return [
+        DefaultInfo(files = depset([design, verilog]), runfiles = ctx.runfiles(files = [design, verilog])),
+        collect_verilog([verilog], [], ctx.attr.rtl),
+    ]
+
+qnn_accelerator_stitched = rule(
+    implementation = _stitched_impl,
+    doc = "The stitched design: stitched_ip/ (top, memory files, design.txt) and the top .sv as a Verilog library.",
+    attrs = {
+        "accelerator": attr.string(mandatory = True),
+        "fifos": attr.label(mandatory = True),
+        "rtl": attr.label_list(providers = [VerilogInfo]),
+        "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
+    },
+)
+
+def _report_impl(ctx):
+    info = ctx.attr.compiled[LayerSpecsInfo]
+    prefix = ctx.attr.accelerator + "/report/"
+    outs = [ctx.actions.declare_file(prefix + "%s.json" % r) for r in REPORTS + ["final_hw_config", "synth_layer_resources"]]
+    fifo_config = [f for f in ctx.files.fifos if f.basename == "final_hw_config.json"][0]
+    args = ctx.actions.args()
+    args.add("--compile", info.hw.dirname)
+    args.add("--fifos", fifo_config.dirname)
+    args.add("--out", outs[0].dirname)
+    inputs = info.reports.values() + [fifo_config]
+    for layer, target in zip(ctx.attr.layer_names, ctx.attr.synths):
+        report = target[SynthInfo].report
+        args.add("--synth", "%s=%s" % (layer, report.path))
+        inputs.append(report)
+    _run_step(ctx, "report", args, inputs, outs, "QnnAccelReport", "Collecting the reports of %s" % ctx.attr.accelerator)
+    return [DefaultInfo(files = depset(outs))]
+
+qnn_accelerator_report = rule(
+    implementation = _report_impl,
+    doc = "report/: the estimate reports, final_hw_config.json and synth_layer_resources.json (Yosys per layer).",
+    attrs = {
+        "accelerator": attr.string(mandatory = True),
+        "compiled": attr.label(mandatory = True, providers = [LayerSpecsInfo]),
+        "fifos": attr.label(mandatory = True),
+        "synths": attr.label_list(providers = [SynthInfo]),
+        "layer_names": attr.string_list(),
+        "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
+    },
+)
+
+# --- the macro --------------------------------------------------------------------------------
+
+def qnn_accelerator(name, model, board, layers, folding = None, target_fps = None, fclk_mhz = None,
+                    rtlsim_inputs = 20, layers_file = "hw_layers", tags = []):
+    """A QONNX model as a folded dataflow accelerator for `board`, one target per step
+    and per layer, each cached by Bazel on its own inputs:
+
+      <name>_compile            the build flow to the estimate reports: <name>/compile/
+                                (hw.onnx, final_hw_config.json, report/*.json, layers/<layer>.npz)
+      <name>_<layer>_rtl        the layer's generated RTL (wrapper + memory files), for synthesis
+      <name>_<layer>_test       the layer's RTL in Verilator against its numpy model (real
+                                parameters, random inputs, back-pressure, cycle bounds)
+      <name>_<layer>_synth      out-of-context Yosys synthesis for the board's family
+      <name>_synth              every layer's synthesis
+      <name>_fifos              width converters and FIFOs, depths sized by simulation
+      <name>_stitched           the stitched design: <name>/stitched_ip/, <name>/qnn2fpga_accel.sv
+      <name>_rtlsim             the whole-design simulator (Verilator)
+      <name>_rtlsim_test        the network (software head and tail, stitched design) against
+                                qonnx execution of `model`, bit for bit, and cycles per
+                                frame against the estimate
+      <name>_report             <name>/report/: FINN's estimate reports, final_hw_config.json,
+                                synth_layer_resources.json
+      <name>                    the report and the stitched design
+
+    Per-layer actions read only their layer's spec, so changing one layer's folding
+    rebuilds that layer, the stitched design and the reports; other layers stay cached.
+
+    Args:
+      name: accelerator name, by convention the board (targets are `<board>_<artifact>`).
+      model: the QONNX export (a qonnx_export target or an .onnx file).
+      board: board key (boards/<board>.json).
+      layers: this accelerator's entry of the package's generated layer list
+        (`load(":hw_layers.bzl", "HW_LAYERS")`, then `HW_LAYERS.get(name)`); None before
+        the list is first generated with `bazel run :hw_layers_update`.
+      folding: folding config (FINN's JSON format), or
+      target_fps: automatic folding to this throughput instead.
+      fclk_mhz: clock for the estimates (default: the board's).
+      rtlsim_inputs: inputs of the whole-design test.
+      layers_file: the name given to qnn_accelerator_layers in this package.
+      tags: added to every test.
+    """
+    if (folding == None) == (target_fps == None):
+        fail("qnn2fpga: qnn_accelerator %s: give exactly one of folding and target_fps" % name)
+    entry = layers or {"board": board, "layers": [], "synth_family": ""}
+    if entry["board"] != board:
+        fail("qnn2fpga: qnn_accelerator %s: the layer list was generated for board %s; run `bazel run //%s:%s_update`" %
+             (name, entry["board"], native.package_name(), layers_file))
+    compiled = name + "_compile"
+    qnn_accelerator_compile(
+        name = compiled,
+        accelerator = name,
+        model = model,
+        board = board,
+        folding = folding,
+        target_fps = str(target_fps) if target_fps != None else "",
+        fclk_mhz = str(fclk_mhz) if fclk_mhz != None else "",
+        layers = ["%s:%s" % (n, op) for n, op in entry["layers"]],
+        update_hint = "run `bazel run //%s:%s_update`" % (native.package_name(), layers_file),
+    )
+    synths = []
+    for layer, op in entry["layers"]:
+        if op not in LAYER_RTL:
+            fail("qnn2fpga: qnn_accelerator %s: layer %s (%s) has no RTL in the library (%s)" %
+                 (name, layer, op, ", ".join(sorted(LAYER_RTL))))
+        base = "%s_%s" % (name, layer.lower())
+        top = base.replace("-", "_")
+        hw_layer_vectors(name = base + "_vectors", op = op, top = top, spec = ":" + compiled, layer = layer,
+                         rtl = [LAYER_RTL[op]])
+        verilator_test(
+            name = base + "_test",
+            size = "medium",
+            verilog = ":" + base + "_vectors",
+            top = top,
+            tb_srcs = ["//rtl/common/tb:stream_tb.cpp"],
+            tb_deps = ["//rtl/common/tb:axilite"],
+            data = [":" + base + "_vectors"],
+            args = ["--meta=%s/%s.meta" % (native.package_name(), top)],
+            tags = tags,
+        )
+        hw_layer_vectors(name = base + "_rtl", op = op, top = top + "_s", spec = ":" + compiled, layer = layer,
+                         for_synthesis = True, rtl = [LAYER_RTL[op]])
+        yosys_synth(name = base + "_synth", family = entry["synth_family"], top = top + "_s", verilog = ":" + base + "_rtl")
+        synths.append(":" + base + "_synth")
+    native.filegroup(name = name + "_synth", srcs = synths)
+    qnn_accelerator_fifos(name = name + "_fifos", accelerator = name, compiled = ":" + compiled)
+    qnn_accelerator_stitched(name = name + "_stitched", accelerator = name, fifos = ":" + name + "_fifos",
+                             rtl = STITCHED_RTL)
+    verilator_sim(
+        name = name + "_rtlsim",
+        verilog = ":" + name + "_stitched",
+        top = "qnn2fpga_accel",
+        tb_srcs = ["//rtl/common/tb:stitched_sim.cpp"],
+        tb_deps = ["//rtl/common/tb:axilite", "//rtl/common/tb:harness"],
+    )
+    pytest_test(
+        name = name + "_rtlsim_test",
+        size = "medium",
+        srcs = ["//python/qnn2fpga:tools/accelerator_rtlsim_test.py"],
+        data = [model, ":" + name + "_fifos", ":" + name + "_stitched", ":" + name + "_rtlsim", "//rtl/common:rtlsim_files"],
+        env = {
+            "ACCEL_MODEL": "$(rootpaths %s)" % model,
+            "ACCEL_HW": "$(rootpaths :%s_fifos)" % name,
+            "ACCEL_VERILOG": "$(rootpaths :%s_stitched)" % name,
+            "ACCEL_SIM": "$(rootpath :%s_rtlsim)" % name,
+            "ACCEL_INPUTS": str(rtlsim_inputs),
+        },
+        deps = ["//python/qnn2fpga"],
+        tags = tags,
+    )
+    qnn_accelerator_report(
+        name = name + "_report",
+        accelerator = name,
+        compiled = ":" + compiled,
+        fifos = ":" + name + "_fifos",
+        synths = synths,
+        layer_names = [layer for layer, _ in entry["layers"]],
+    )
+    native.filegroup(name = name, srcs = [":" + name + "_report", ":" + name + "_stitched"])
+
+# --- the checked-in layer list -------------------------------------------------------------------
+
+def _layer_list_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name + ".bzl")
+    args = ctx.actions.args()
+    args.add("--package", ctx.label.package)
+    args.add("--out", out)
+    inputs = []
+    for target in ctx.attr.compiled:
+        info = target[LayerSpecsInfo]
+        name = target.label.name[:-len("_compile")]
+        args.add("%s=%s" % (name, info.layer_list.path))
+        inputs.append(info.layer_list)
+    all_args = ctx.actions.args()
+    all_args.add("layer_list")
+    ctx.actions.run(
+        executable = ctx.executable._step,
+        arguments = [all_args, args],
+        inputs = inputs,
+        outputs = [out],
+        mnemonic = "QnnLayerList",
+        progress_message = "Listing the hardware layers of //%s" % ctx.label.package,
+    )
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+
+_layer_list = rule(
+    implementation = _layer_list_impl,
+    attrs = {
+        "compiled": attr.label_list(providers = [LayerSpecsInfo]),
+        "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
+    },
+)
+
+def qnn_accelerator_layers(name = "hw_layers"):
+    """The package's generated layer list `<name>.bzl` (HW_LAYERS, loaded by the
+    qnn_accelerator calls above this one) and its upkeep:
+
+      <name>_update   `bazel run` it to rewrite <name>.bzl from the compiled models
+      <name>_test     fails while <name>.bzl differs from what the models compile to
+    """
+    compiled = sorted([":" + r["name"] for r in native.existing_rules().values() if r["kind"] == "qnn_accelerator_compile"])
+    _layer_list(name = name + "_generated", compiled = compiled)
+    script = "//bazel/private/tools:layer_list.sh"
+    native.sh_binary(
+        name = name + "_update",
+        srcs = [script],
+        args = ["update", "$(rootpath :%s_generated)" % name, "%s/%s.bzl" % (native.package_name(), name)],
+        data = [":" + name + "_generated"],
+    )
+    native.sh_test(
+        name = name + "_test",
+        size = "small",
+        srcs = [script],
+        args = ["check", "$(rootpath :%s_generated)" % name, "$(rootpath :%s.bzl)" % name,
+                "//%s:%s_update" % (native.package_name(), name)],
+        data = [":" + name + "_generated", ":%s.bzl" % name],
+    )

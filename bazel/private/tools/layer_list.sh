@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The checked-in layer list of a package with qnn_accelerator targets (hw_layers.bzl):
+#   layer_list.sh update GENERATED PACKAGE/FILE   (bazel run): copy into the workspace
+#   layer_list.sh check GENERATED CHECKED_IN UPDATE_TARGET   (bazel test): fail when stale
+set -euo pipefail
+case "${1:-}" in
+  update)
+    if [[ -z "${BUILD_WORKSPACE_DIRECTORY:-}" ]]; then
+      echo "qnn2fpga: run this with 'bazel run', which names the workspace to update" >&2
+      exit 2
+    fi
+    cp "$2" "$BUILD_WORKSPACE_DIRECTORY/$3.tmp"
+    mv "$BUILD_WORKSPACE_DIRECTORY/$3.tmp" "$BUILD_WORKSPACE_DIRECTORY/$3"
+    echo "wrote $3"
+    ;;
+  check)
+    if ! diff -u "$3" "$2"; then
+      echo "qnn2fpga: $3 is stale (the models now compile to the layers above); run 'bazel run $4'" >&2
+      exit 1
+    fi
+    echo "$3 is up to date"
+    ;;
+  *)
+    echo "qnn2fpga: usage: layer_list.sh update|check ..." >&2
+    exit 2
+    ;;
+esac

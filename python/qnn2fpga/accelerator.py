@@ -1,0 +1,191 @@
+"""The steps behind the Bazel model rules (bazel/private/accelerator.bzl): one model on
+one board, split so that every per-layer action reads only its own layer's spec.
+
+    compile   the build flow up to the estimate reports (qnn2fpga.build, the same steps
+              as `qnn2fpga build`): the folded hardware graph, the estimate reports, the
+              list of hardware layers, and one spec file per layer
+    fifos     width converters and FIFOs inserted, FIFOs sized by simulation
+    stitch    the stitched design (qnn2fpga.rtlsim.write_design)
+
+A layer spec (`<layer>.npz`) is a zip of `spec.json` ({"name", "op", "attrs"}) and one
+`<param>.npy` per parameter, written with fixed timestamps: the same layer gives the
+same bytes, so Bazel keeps every action downstream of an unchanged layer cached.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import pathlib
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from qnn2fpga import boards, errors
+from qnn2fpga.estimate import SYNTH_FAMILY
+
+# Zip member timestamps: fixed, so equal specs are equal bytes.
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+SPEC_JSON = "spec.json"
+REPORTS = ("estimate_layer_resources", "estimate_layer_cycles", "estimate_network_performance",
+           "op_and_param_counts")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    name: str
+    op: str
+    attrs: dict
+    params: dict  # param name -> array, in the layer's param_names() order
+
+    def param_list(self, layer) -> list[np.ndarray]:
+        return [self.params[p] for p in layer.param_names()]
+
+
+def _json_value(v):
+    if hasattr(v, "get_canonical_name"):  # a qonnx DataType
+        return v.get_canonical_name()
+    if isinstance(v, (list, tuple)):
+        return [_json_value(x) for x in v]
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def layer_spec(model, node) -> LayerSpec:
+    """The spec of hardware node `node` of `model`: its attributes and parameters."""
+    from qnn2fpga import stitch  # noqa: PLC0415
+    from qnn2fpga.layers.base import get_layer  # noqa: PLC0415
+
+    layer = get_layer(node)
+    attrs = {a.name: _json_value(layer.attr(a.name)) for a in sorted(node.attribute, key=lambda a: a.name)}
+    params = dict(zip(layer.param_names(), stitch.layer_params(model, node)))
+    return LayerSpec(node.name, node.op_type, attrs, params)
+
+
+def write_spec(spec: LayerSpec, path) -> None:
+    meta = json.dumps({"name": spec.name, "op": spec.op, "attrs": spec.attrs}, indent=1, sort_keys=True)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(zipfile.ZipInfo(SPEC_JSON, date_time=_ZIP_DATE), meta + "\n")
+        for name, value in spec.params.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.asarray(value), allow_pickle=False)
+            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE), buf.getvalue())
+
+
+def write_missing_spec(path, name: str, why: str) -> None:
+    """A spec for a declared layer the compiled graph does not have: reading it fails
+    with `why` (the layer list is stale)."""
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(zipfile.ZipInfo(SPEC_JSON, date_time=_ZIP_DATE), json.dumps({"name": name, "stale": why}) + "\n")
+
+
+def read_spec(path) -> LayerSpec:
+    where = f"layer spec '{path}'"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            meta = json.loads(zf.read(SPEC_JSON))
+            if "stale" in meta:
+                raise errors.ModelError(f"layer {meta['name']}", meta["stale"], "refresh the layer list")
+            params = {}
+            for member in zf.namelist():
+                if member.endswith(".npy"):
+                    params[member[:-4]] = np.lib.format.read_array(io.BytesIO(zf.read(member)), allow_pickle=False)
+    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, ValueError) as e:
+        raise errors.InputFileError(where, f"cannot be read ({e})", "rebuild it (a qnn_accelerator compile target)") from None
+    return LayerSpec(meta["name"], meta["op"], meta["attrs"], params)
+
+
+def hw_layers(model) -> list[tuple[str, str]]:
+    """(node name, op) of every hardware layer, in graph order."""
+    from qnn2fpga import folding  # noqa: PLC0415
+
+    return [(n.name, n.op_type) for n in folding.hw_nodes(model)]
+
+
+def compile_for_board(model_path: str, board: str, out: pathlib.Path, folding_config: str | None = None,
+                      target_fps: float | None = None, fclk_mhz: float | None = None, topk: int = 0,
+                      declared: list[tuple[str, str]] = (), update_hint: str = "") -> list[tuple[str, str]]:
+    """Runs the build flow up to the estimate reports and writes into `out`: hw.onnx (the
+    folded hardware graph), final_hw_config.json, report/<FINN report>.json,
+    layers.json ({"board", "synth_family", "layers": [[name, op], ...]}) and
+    layers/<name>.npz for each `declared` layer (a stale-list spec where the graph
+    differs). Returns the compiled graph's layers."""
+    from qnn2fpga import build, flow  # noqa: PLC0415
+
+    b = boards.load_board(board)
+    with tempfile.TemporaryDirectory(prefix="qnn2fpga-accel-") as tmp:
+        work = pathlib.Path(tmp) / "build"
+        cfg = build.BuildConfig(model=model_path, output_dir=str(work), board=board, target_fps=target_fps,
+                                folding_config=folding_config, fclk_mhz=fclk_mhz, topk=topk,
+                                stop_step="generate_estimate_reports")
+        build.build(cfg, log=lambda msg: None)
+        last = sorted((work / "intermediate_models").glob("*.onnx"), key=lambda p: int(p.name.split("_")[0]))[-1]
+        model = flow.load_model(str(last))
+        (out / "report").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(last, out / "hw.onnx")
+        shutil.copyfile(work / "final_hw_config.json", out / "final_hw_config.json")
+        for name in REPORTS:
+            shutil.copyfile(work / "report" / f"{name}.json", out / "report" / f"{name}.json")
+    layers = hw_layers(model)
+    family = next(k for k, v in SYNTH_FAMILY.items() if v == b.family) if b.family in SYNTH_FAMILY.values() else ""
+    (out / "layers.json").write_text(json.dumps({"board": board, "synth_family": family,
+                                                 "layers": [list(x) for x in layers]}, indent=1) + "\n")
+    actual = dict(layers)
+    (out / "layers").mkdir(exist_ok=True)
+    for name, op in declared:
+        path = out / "layers" / f"{name}.npz"
+        if actual.get(name) != op:
+            now = f"is now {actual[name]}" if name in actual else "no longer exists"
+            write_missing_spec(path, name, f"was declared as {op} but {now} in the compiled graph; the layer "
+                               f"list is stale{': ' + update_hint if update_hint else ''}")
+        else:
+            write_spec(layer_spec(model, model.get_node_from_name(name)), path)
+    return layers
+
+
+def size_fifos(hw_onnx: str, out: pathlib.Path, folding_config: str | None = None) -> None:
+    """Width converters and FIFOs between the layers of `hw_onnx`, FIFOs sized by one
+    simulation: writes out/hw_fifos.onnx and out/final_hw_config.json (depths included)."""
+    from qnn2fpga import build, fifo_sizing, flow, folding  # noqa: PLC0415
+
+    model = build.insert_streams(flow.load_model(hw_onnx), folding_config)
+    with tempfile.TemporaryDirectory(prefix="qnn2fpga-fifo-") as tmp:
+        model, _ = fifo_sizing.size_fifos(model, tmp)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(str(out / "hw_fifos.onnx"))
+    (out / "final_hw_config.json").write_text(json.dumps(folding.hw_config(model), indent=2) + "\n")
+
+
+def layer_list_bzl(accelerators: dict) -> str:
+    """The checked-in layer list of a package: HW_LAYERS = {accelerator: {"board",
+    "synth_family", "layers": [(name, op), ...]}}, one entry per layers.json."""
+    lines = ["HW_LAYERS = {"]
+    for name in sorted(accelerators):
+        a = accelerators[name]
+        lines += [f'    "{name}": {{', f'        "board": "{a["board"]}",', '        "layers": [']
+        lines += [f'            ("{n}", "{op}"),' for n, op in a["layers"]]
+        lines += ["        ],", f'        "synth_family": "{a["synth_family"]}",', "    },"]
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def write_report(compile_dir: pathlib.Path, fifos_dir: pathlib.Path, synth: dict, out: pathlib.Path) -> None:
+    """The accelerator's report directory: the estimate reports and final_hw_config.json
+    (FIFO depths included) under FINN's names, and synth_layer_resources.json: each
+    layer's out-of-context Yosys counts next to its estimate, and their totals."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in REPORTS:
+        shutil.copyfile(compile_dir / "report" / f"{name}.json", out / f"{name}.json")
+    shutil.copyfile(fifos_dir / "final_hw_config.json", out / "final_hw_config.json")
+    estimates = json.loads((compile_dir / "report" / "estimate_layer_resources.json").read_text())
+    layers, total = {}, {}
+    for name in sorted(synth):
+        report = json.loads(pathlib.Path(synth[name]).read_text())
+        layers[name] = {"family": report["family"], "synthesized": report["resources"],
+                        "estimated": estimates.get(name, {})}
+        for k, v in report["resources"].items():
+            total[k] = total.get(k, 0) + v
+    (out / "synth_layer_resources.json").write_text(json.dumps({"layers": layers, "total": total}, indent=2) + "\n")

@@ -1,0 +1,65 @@
+"""The whole-design test of a qnn_accelerator (`<name>_rtlsim_test`, see
+bazel/private/accelerator.bzl): the Bazel-built simulator of the stitched design, with
+the software head and tail, against qonnx execution of the original export.
+
+Environment (runfiles paths, set by the macro): ACCEL_MODEL (the export), ACCEL_HW (the
+FIFO step's outputs: hw_fifos.onnx), ACCEL_VERILOG (the stitch step's outputs: the
+stitched .sv), ACCEL_SIM (the simulator), ACCEL_INPUTS (how many random inputs).
+
+Checks: the design regenerated from hw_fifos.onnx is the one the simulator was built
+from; the outputs equal qonnx execution of the export bit for bit; the steady-state
+cycles per frame are within 5% of the estimated bottleneck.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import numpy as np
+import pytest
+from qonnx.core.onnx_exec import execute_onnx
+from qonnx.transformation.infer_shapes import InferShapes
+
+from qnn2fpga import execute, flow, rtlsim
+
+
+def _path(var: str, suffix: str) -> pathlib.Path:
+    root = pathlib.Path(os.environ["TEST_SRCDIR"]) / os.environ["TEST_WORKSPACE"]
+    hits = [p for p in os.environ[var].split() if p.endswith(suffix)]
+    assert len(hits) == 1, f"{var} names no single *{suffix}: {os.environ[var]}"
+    return root / hits[0]
+
+
+@pytest.fixture(scope="module")
+def design(tmp_path_factory):
+    model = flow.load_model(str(_path("ACCEL_HW", "hw_fifos.onnx")))
+    d = rtlsim.write_design(model, tmp_path_factory.mktemp("design"))
+    return model, d
+
+
+def test_simulator_was_built_from_this_design(design):
+    _, d = design
+    assert d.verilog.read_text() == _path("ACCEL_VERILOG", ".sv").read_text()
+
+
+def test_bit_identical_to_qonnx_execution_of_the_export(design):
+    model, d = design
+    export = flow.load_model(str(_path("ACCEL_MODEL", ".onnx"))).transform(InferShapes())
+    name = export.graph.input[0].name
+    shape = export.get_tensor_shape(name)
+    x = np.random.default_rng(0).uniform(-1, 1, size=(int(os.environ["ACCEL_INPUTS"]), *shape[1:]))
+    x = x.astype(np.float32)
+    want = np.concatenate([execute_onnx(export, {name: x[i:i + 1]})[export.graph.output[0].name]
+                           for i in range(len(x))])
+    got = execute.execute(model, x, "rtlsim", d, _path("ACCEL_SIM", "_rtlsim"))
+    assert got.shape == want.shape
+    assert np.array_equal(got, want), f"{int(np.count_nonzero(got != want))} of {got.size} outputs differ"
+
+
+def test_cycles_per_frame_match_the_estimate(design):
+    _, d = design
+    res = rtlsim.simulate(_path("ACCEL_SIM", "_rtlsim"), d, d.random_frames(10))
+    assert res.ok, res.report
+    node, est = d.bottleneck()
+    assert est <= res.report["cycles_per_frame"] <= 1.05 * est, (node, res.report)
