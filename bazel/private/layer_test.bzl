@@ -41,9 +41,6 @@ def _hw_layer_vectors_impl(ctx):
         args.add("--flip_weight_bit")
     if ctx.attr.variant:
         args.add("--variant", ctx.attr.variant)
-    if ctx.file.params:
-        args.add("--params", ctx.file.params)
-        inputs.append(ctx.file.params)
     ctx.actions.run(
         executable = ctx.executable._tool,
         arguments = [args],
@@ -72,7 +69,6 @@ hw_layer_vectors = rule(
         "seed": attr.int(default = 1, doc = "Seed of the random parameters and inputs."),
         "frames": attr.int(default = 2, doc = "Input frames to stream."),
         "variant": attr.string(doc = "Parameter variant for the layer's random_params, e.g. shared_thresholds."),
-        "params": attr.label(allow_single_file = [".npz"], doc = "Parameters (.npz, one array per param name) instead of random ones, e.g. from hw_layer_params."),
         "flip_weight_bit": attr.bool(default = False, doc = "Mutation: flip one bit of the first memory file."),
         "for_synthesis": attr.bool(default = False, doc = "Write memory paths for synthesis (execroot) instead of simulation (runfiles)."),
         "rtl": attr.label_list(doc = "verilog_library targets the wrapper instantiates."),
@@ -119,10 +115,10 @@ def hw_layer_test(name, op, attrs, rtl, seed = 1, frames = 2, variant = "", flip
         hw_layer_synth(name = name + "_synth", op = op, attrs = attrs, rtl = rtl, families = synth_families,
                        seed = seed, variant = variant)
 
-def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1, variant = "", params = None):
+def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1, variant = ""):
     """Out-of-context Yosys synthesis of layer `op` with `attrs` (random parameters from
-    `seed`, or `params`: a .npz such as hw_layer_params makes): `<name>_<family>`
-    targets with the resource JSON (see yosys_synth)."""
+    `seed`): `<name>_<family>` targets with the resource JSON (see yosys_synth). A real
+    network's layers are synthesized by qnn_accelerator (`<board>_<layer>_synth`)."""
     top = name.replace("-", "_")
     hw_layer_vectors(
         name = name + "_rtl",
@@ -131,7 +127,6 @@ def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1, v
         top = top,
         seed = seed,
         variant = variant,
-        params = params,
         for_synthesis = True,
         rtl = [rtl],
     )
@@ -142,32 +137,6 @@ def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1, v
             top = top,
             verilog = ":" + name + "_rtl",
         )
-
-def _hw_layer_params_impl(ctx):
-    out = ctx.actions.declare_file(ctx.label.name + ".npz")
-    models = [f for f in ctx.files.model if f.extension == "onnx"]
-    if len(models) != 1:
-        fail("hw_layer_params: %s must provide exactly one .onnx file" % ctx.attr.model.label)
-    model = models[0]
-    ctx.actions.run(
-        executable = ctx.executable._tool,
-        arguments = ["--model", model.path, "--node", ctx.attr.node, "--out", out.path],
-        inputs = ctx.files.model,
-        outputs = [out],
-        mnemonic = "LayerParams",
-        progress_message = "Extracting the parameters of %s from %s" % (ctx.attr.node, model.short_path),
-    )
-    return [DefaultInfo(files = depset([out]))]
-
-hw_layer_params = rule(
-    implementation = _hw_layer_params_impl,
-    doc = "`<name>.npz`: the parameter initializers of hardware node `node` of a compiled model (e.g. qnn_compile's output), for hw_layer_synth/hw_layer_vectors.",
-    attrs = {
-        "model": attr.label(mandatory = True, allow_files = True, doc = "Compiled model (hardware layers), e.g. a qnn_compile target."),
-        "node": attr.string(mandatory = True, doc = "Node name, e.g. MVAU_0."),
-        "_tool": attr.label(default = "//python/qnn2fpga:layer_params", executable = True, cfg = "exec"),
-    },
-)
 
 def _hw_layer_test_manifest_impl(ctx):
     out = ctx.actions.declare_file(ctx.label.name + ".json")
@@ -263,84 +232,4 @@ def hw_layer_resource_report(name):
         layer_attrs = layer_attrs,
         variants = variants,
         visibility = ["//visibility:public"],
-    )
-
-def _stitched_vectors_impl(ctx):
-    top = ctx.attr.top
-    verilog = ctx.actions.declare_file(top + ".sv")
-    mem = ctx.actions.declare_directory(top + "_mem")
-    inp = ctx.actions.declare_file(top + ".in.hex")
-    exp = ctx.actions.declare_file(top + ".out.hex")
-    meta = ctx.actions.declare_file(top + ".meta")
-    models = [f for f in ctx.files.model if f.extension == "onnx"]
-    args = ctx.actions.args()
-    args.add("--model", models[0])
-    args.add("--folding", ctx.file.folding)
-    args.add("--top", top)
-    args.add("--frames", ctx.attr.frames)
-    args.add("--verilog", verilog)
-    args.add("--memory_dir", mem.path)
-    args.add("--memory_path", mem.short_path)
-    args.add("--input", inp)
-    args.add("--expected", exp)
-    args.add("--meta", meta)
-    args.add("--meta_prefix", inp.dirname[len(ctx.bin_dir.path) + 1:])
-    args.add("--wrapper_template", ctx.file._wrapper_template)
-    args.add("--top_template", ctx.file._top_template)
-    ctx.actions.run(
-        executable = ctx.executable._tool,
-        arguments = [args],
-        inputs = ctx.files.model + [ctx.file.folding, ctx.file._wrapper_template, ctx.file._top_template],
-        outputs = [verilog, mem, inp, exp, meta],
-        mnemonic = "StitchedVectors",
-        progress_message = "Stitching %s and generating its golden vectors" % ctx.label,
-    )
-    return [
-        DefaultInfo(files = depset([verilog]), runfiles = ctx.runfiles(files = [mem, inp, exp, meta])),
-        collect_verilog([verilog], [mem], ctx.attr.rtl),
-    ]
-
-stitched_vectors = rule(
-    implementation = _stitched_vectors_impl,
-    doc = "A model's layers stitched into one design (default output: the .sv), its memory files and golden vectors.",
-    attrs = {
-        "model": attr.label(mandatory = True, allow_files = True, doc = "QONNX model (an export target)."),
-        "folding": attr.label(mandatory = True, allow_single_file = [".json"], doc = "Folding config (FINN format)."),
-        "top": attr.string(mandatory = True, doc = "Top module name."),
-        "frames": attr.int(default = 3, doc = "Input frames to stream."),
-        "rtl": attr.label_list(doc = "verilog_library targets of every layer kind the design uses."),
-        "_tool": attr.label(default = "//python/qnn2fpga:stitch_testbench", executable = True, cfg = "exec"),
-        "_wrapper_template": attr.label(default = "//rtl/common:layer_wrapper.sv.j2", allow_single_file = True),
-        "_top_template": attr.label(default = "//rtl/common:stitched_top.sv.j2", allow_single_file = True),
-    },
-)
-
-# Every layer kind a stitched fully connected design may contain.
-STITCH_RTL = [
-    "//rtl/mvau",
-    "//rtl/thresholding",
-    "//rtl/label_select",
-    "//rtl/dwc:stream_dwc",
-    "//rtl/common:axis_fifo",
-]
-
-def stitched_rtlsim_test(name, model, folding, frames = 3, size = "medium", tags = []):
-    """Whole-design Verilator test: `model` compiled, folded by `folding`, with width
-    converters and FIFOs, stitched, and driven by the stream testbench with random
-    stalls; every output word must match the layers' numpy models, and the cycles for
-    `frames` frames must lie between frames x the bottleneck and that plus the pipeline
-    fill (see tools/stitch_testbench.py)."""
-    top = name.replace("-", "_")
-    stitched_vectors(name = name + "_design", model = model, folding = folding, top = top, frames = frames,
-                     rtl = STITCH_RTL)
-    verilator_test(
-        name = name,
-        size = size,
-        verilog = ":" + name + "_design",
-        top = top,
-        tb_srcs = ["//rtl/common/tb:stream_tb.cpp"],
-        tb_deps = ["//rtl/common/tb:axilite"],
-        data = [":" + name + "_design"],
-        args = ["--meta=%s/%s.meta" % (native.package_name(), top)],
-        tags = tags,
     )
