@@ -1,4 +1,4 @@
-"""Tests of the action tools: Yosys report categories and missing-tool messages."""
+"""Tests of the action tools: Yosys report categories, missing-tool messages, the layer-list upkeep."""
 
 import json
 import os
@@ -79,3 +79,31 @@ def test_yosys_synth_report(tmp_path):
     assert r["params"] == {"S": "abc", "W": "8"}
     assert r["resources"]["FF"] == 9  # W+1 output bits registered
     assert r["resources"]["CARRY"] >= 1
+
+
+def _layer_list(*args, env=None):
+    return subprocess.run(["bash", os.path.join(_HERE, "layer_list.sh"), *args], capture_output=True, text=True,
+                          env=env)
+
+
+def test_layer_list_check_fails_when_stale_and_names_the_update(tmp_path):
+    generated, checked_in = tmp_path / "generated.bzl", tmp_path / "hw_layers.bzl"
+    generated.write_text('HW_LAYERS = {"zcu104": {"layers": [("MVAU_0", "MVAU")]}}\n')
+    checked_in.write_text("HW_LAYERS = {}\n")
+    p = _layer_list("check", str(generated), str(checked_in), "//models/x:hw_layers_update")
+    assert p.returncode == 1
+    assert "is stale" in p.stderr and "bazel run //models/x:hw_layers_update" in p.stderr
+    checked_in.write_text(generated.read_text())
+    assert _layer_list("check", str(generated), str(checked_in), "//models/x:hw_layers_update").returncode == 0
+
+
+def test_layer_list_update_writes_into_the_workspace(tmp_path):
+    generated = tmp_path / "generated.bzl"
+    generated.write_text("HW_LAYERS = {}\n")
+    (tmp_path / "ws" / "pkg").mkdir(parents=True)
+    env = dict(os.environ, BUILD_WORKSPACE_DIRECTORY=str(tmp_path / "ws"))
+    assert _layer_list("update", str(generated), "pkg/hw_layers.bzl", env=env).returncode == 0
+    assert (tmp_path / "ws" / "pkg" / "hw_layers.bzl").read_text() == "HW_LAYERS = {}\n"
+    env.pop("BUILD_WORKSPACE_DIRECTORY")
+    p = _layer_list("update", str(generated), "pkg/hw_layers.bzl", env=env)
+    assert p.returncode == 2 and "bazel run" in p.stderr

@@ -1,0 +1,83 @@
+"""The steps behind qnn_accelerator: layer specs (round trip, reproducible bytes, stale
+lists), the compile step's outputs, and the generated layer list."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from qnn2fpga import accelerator, errors, flow, testing
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("accel")
+    model = tmp / "tiny.onnx"
+    testing.tiny_mlp().save(str(model))
+    out = tmp / "pynq-z1" / "compile"
+    layers = accelerator.compile_for_board(str(model), "pynq-z1", out, target_fps=100000,
+                                           declared=[("MVAU_0", "MVAU"), ("MVAU_9", "MVAU"), ("MVAU_1", "Thresholding")],
+                                           update_hint="run `bazel run //x:hw_layers_update`")
+    return out, layers
+
+
+def test_compile_writes_the_graph_reports_and_layer_list(compiled):
+    out, layers = compiled
+    assert [op for _, op in layers] == ["MVAU", "MVAU"]
+    listed = json.loads((out / "layers.json").read_text())
+    assert listed == {"board": "pynq-z1", "synth_family": "xc7", "layers": [list(x) for x in layers]}
+    for name in accelerator.REPORTS:
+        assert (out / "report" / f"{name}.json").is_file()
+    hw = flow.load_model(str(out / "hw.onnx"))
+    assert accelerator.hw_layers(hw) == layers
+
+
+def test_spec_holds_the_layers_attributes_and_parameters(compiled):
+    out, _ = compiled
+    hw = flow.load_model(str(out / "hw.onnx"))
+    spec = accelerator.read_spec(out / "layers" / "MVAU_0.npz")
+    want = accelerator.layer_spec(hw, hw.get_node_from_name("MVAU_0"))
+    assert (spec.name, spec.op, spec.attrs) == ("MVAU_0", "MVAU", want.attrs)
+    assert spec.attrs["PE"] >= 1 and isinstance(spec.attrs["inputDataType"], str)
+    assert sorted(spec.params) == sorted(want.params)
+    for k in spec.params:
+        assert np.array_equal(spec.params[k], want.params[k])
+
+
+def test_equal_specs_are_equal_bytes(compiled, tmp_path):
+    out, _ = compiled
+    hw = flow.load_model(str(out / "hw.onnx"))
+    spec = accelerator.layer_spec(hw, hw.get_node_from_name("MVAU_0"))
+    accelerator.write_spec(spec, tmp_path / "again.npz")
+    assert (tmp_path / "again.npz").read_bytes() == (out / "layers" / "MVAU_0.npz").read_bytes()
+    with zipfile.ZipFile(tmp_path / "again.npz") as zf:
+        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+@pytest.mark.parametrize("name, why", [("MVAU_9", "no longer exists"), ("MVAU_1", "is now MVAU")])
+def test_a_stale_layer_list_fails_naming_the_update(compiled, name, why):
+    out, _ = compiled
+    with pytest.raises(errors.ModelError) as e:
+        accelerator.read_spec(out / "layers" / f"{name}.npz")
+    assert why in e.value.one_line() and "bazel run //x:hw_layers_update" in e.value.one_line()
+
+
+def test_unreadable_spec_is_a_typed_error(tmp_path):
+    (tmp_path / "bad.npz").write_text("not a zip")
+    with pytest.raises(errors.InputFileError, match="bad.npz"):
+        accelerator.read_spec(tmp_path / "bad.npz")
+
+
+def test_layer_list_is_sorted_starlark():
+    text = accelerator.layer_list_bzl({
+        "zcu104": {"board": "zcu104", "synth_family": "xcup", "layers": [["MVAU_0", "MVAU"]]},
+        "pynq-z1": {"board": "pynq-z1", "synth_family": "xc7", "layers": [["MVAU_0", "MVAU"], ["LabelSelect_0", "LabelSelect"]]},
+    })
+    scope = {}
+    exec(text, scope)  # Starlark's dict/list/tuple literals are Python's
+    assert list(scope["HW_LAYERS"]) == ["pynq-z1", "zcu104"]
+    assert scope["HW_LAYERS"]["pynq-z1"]["layers"] == [("MVAU_0", "MVAU"), ("LabelSelect_0", "LabelSelect")]
+    assert scope["HW_LAYERS"]["zcu104"]["synth_family"] == "xcup"
