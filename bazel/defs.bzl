@@ -14,6 +14,7 @@ Rules:
   qnn_compile            QONNX model -> hardware-layer graph <name>.onnx + <name>_summary.txt
   hw_layer_test          one hardware layer's generated RTL vs its numpy golden model, in Verilator
   hw_layer_synth         one hardware layer's generated RTL through yosys_synth (xc7, xcup)
+  hw_layer_params        a compiled model's node parameters as .npz (real weights for hw_layer_synth)
   hw_layer_test_manifest which layers a package's hw_layer_tests cover (for the conformance test)
   hw_layer_resource_report  a package's per-layer Yosys counts as one JSON + Markdown report
   qnn_accelerator        a model on a board as per-layer targets: compile, per-layer RTL, Verilator
@@ -32,6 +33,7 @@ load("//bazel/private:compile.bzl", _qnn_compile = "qnn_compile")
 load("//bazel/private:hls.bzl", _hls_csim_test = "hls_csim_test")
 load(
     "//bazel/private:layer_test.bzl",
+    _hw_layer_params = "hw_layer_params",
     _hw_layer_synth = "hw_layer_synth",
     _hw_layer_test = "hw_layer_test",
     _hw_layer_resource_report = "hw_layer_resource_report",
@@ -71,6 +73,7 @@ qonnx_export = _qonnx_export
 qnn_compile = _qnn_compile
 hw_layer_test = _hw_layer_test
 hw_layer_synth = _hw_layer_synth
+hw_layer_params = _hw_layer_params
 hw_layer_test_manifest = _hw_layer_test_manifest
 hw_layer_resource_report = _hw_layer_resource_report
 verilator_mutant_test = _verilator_mutant_test

@@ -41,6 +41,9 @@ def _hw_layer_vectors_impl(ctx):
         args.add("--flip_weight_bit")
     if ctx.attr.variant:
         args.add("--variant", ctx.attr.variant)
+    if ctx.file.params:
+        args.add("--params", ctx.file.params)
+        inputs.append(ctx.file.params)
     ctx.actions.run(
         executable = ctx.executable._tool,
         arguments = [args],
@@ -69,6 +72,7 @@ hw_layer_vectors = rule(
         "seed": attr.int(default = 1, doc = "Seed of the random parameters and inputs."),
         "frames": attr.int(default = 2, doc = "Input frames to stream."),
         "variant": attr.string(doc = "Parameter variant for the layer's random_params, e.g. shared_thresholds."),
+        "params": attr.label(allow_single_file = [".npz"], doc = "Parameters (.npz, one array per param name) instead of random ones, e.g. from hw_layer_params."),
         "flip_weight_bit": attr.bool(default = False, doc = "Mutation: flip one bit of the first memory file."),
         "for_synthesis": attr.bool(default = False, doc = "Write memory paths for synthesis (execroot) instead of simulation (runfiles)."),
         "rtl": attr.label_list(doc = "verilog_library targets the wrapper instantiates."),
@@ -115,10 +119,11 @@ def hw_layer_test(name, op, attrs, rtl, seed = 1, frames = 2, variant = "", flip
         hw_layer_synth(name = name + "_synth", op = op, attrs = attrs, rtl = rtl, families = synth_families,
                        seed = seed, variant = variant)
 
-def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1, variant = ""):
+def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1, variant = "", params = None):
     """Out-of-context Yosys synthesis of layer `op` with `attrs` (random parameters from
-    `seed`): `<name>_<family>` targets with the resource JSON (see yosys_synth). A real
-    network's layers are synthesized by qnn_accelerator (`<board>_<layer>_synth`)."""
+    `seed`, or `params`: a .npz such as hw_layer_params makes): `<name>_<family>`
+    targets with the resource JSON (see yosys_synth). A real network's layers, as
+    folded for a board, are synthesized by qnn_accelerator (`<board>_<layer>_synth`)."""
     top = name.replace("-", "_")
     hw_layer_vectors(
         name = name + "_rtl",
@@ -127,6 +132,7 @@ def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1, v
         top = top,
         seed = seed,
         variant = variant,
+        params = params,
         for_synthesis = True,
         rtl = [rtl],
     )
@@ -137,6 +143,32 @@ def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1, v
             top = top,
             verilog = ":" + name + "_rtl",
         )
+
+def _hw_layer_params_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name + ".npz")
+    models = [f for f in ctx.files.model if f.extension == "onnx"]
+    if len(models) != 1:
+        fail("hw_layer_params: %s must provide exactly one .onnx file" % ctx.attr.model.label)
+    model = models[0]
+    ctx.actions.run(
+        executable = ctx.executable._tool,
+        arguments = ["--model", model.path, "--node", ctx.attr.node, "--out", out.path],
+        inputs = ctx.files.model,
+        outputs = [out],
+        mnemonic = "LayerParams",
+        progress_message = "Extracting the parameters of %s from %s" % (ctx.attr.node, model.short_path),
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+hw_layer_params = rule(
+    implementation = _hw_layer_params_impl,
+    doc = "`<name>.npz`: the parameter initializers of hardware node `node` of a compiled model (e.g. qnn_compile's output), for hw_layer_synth/hw_layer_vectors.",
+    attrs = {
+        "model": attr.label(mandatory = True, allow_files = True, doc = "Compiled model (hardware layers), e.g. a qnn_compile target."),
+        "node": attr.string(mandatory = True, doc = "Node name, e.g. MVAU_0."),
+        "_tool": attr.label(default = "//python/qnn2fpga:layer_params", executable = True, cfg = "exec"),
+    },
+)
 
 def _hw_layer_test_manifest_impl(ctx):
     out = ctx.actions.declare_file(ctx.label.name + ".json")

@@ -81,3 +81,15 @@ def test_layer_list_is_sorted_starlark():
     assert list(scope["HW_LAYERS"]) == ["pynq-z1", "zcu104"]
     assert scope["HW_LAYERS"]["pynq-z1"]["layers"] == [("MVAU_0", "MVAU"), ("LabelSelect_0", "LabelSelect")]
     assert scope["HW_LAYERS"]["zcu104"]["synth_family"] == "xcup"
+
+
+def test_fifo_sizing_output_is_reproducible(compiled, tmp_path):
+    """Inserted streams get names from their producers, not random ones: two runs give
+    the same bytes (release builds compare them)."""
+    out, _ = compiled
+    for run in ("a", "b"):
+        accelerator.size_fifos(str(out / "hw.onnx"), tmp_path / run)
+    hw = flow.load_model(str(tmp_path / "a" / "hw_fifos.onnx"))
+    assert any(n.op_type == "StreamingFIFO" for n in hw.graph.node)
+    for name in ("hw_fifos.onnx", "final_hw_config.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

@@ -101,10 +101,13 @@ STREAM_NODE_PREFIXES = ("StreamingFIFO_", "StreamingDataWidthConverter_")
 
 def insert_streams(model, folding_config: str | None = None):
     """Width converters and FIFOs between the folded layers; then the folding config's
-    entries for them (FIFO depths, implementation), if any."""
+    entries for them (FIFO depths, implementation), if any. Tensors are renamed after their
+    producers, as after every compile step: the same model gives the same bytes."""
+    from qonnx.transformation.general import GiveReadableTensorNames  # noqa: PLC0415
+
     from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO  # noqa: PLC0415
 
-    model = model.transform(InsertDWC()).transform(InsertFIFO())
+    model = model.transform(InsertDWC()).transform(InsertFIFO()).transform(GiveReadableTensorNames())
     if folding_config:
         model, _ = folding.apply_config(model, load_folding(folding_config), f"folding config '{folding_config}'")
     return model

@@ -48,6 +48,8 @@ flags.DEFINE_string("meta_prefix", "", "prefix of the input/expected paths in th
 flags.DEFINE_string("template", None, "the wrapper template (rtl/common/layer_wrapper.sv.j2)", required=True)
 flags.DEFINE_bool("flip_weight_bit", False, "mutation: flip one bit of the first memory")
 flags.DEFINE_string("variant", "", "parameter variant for the layer's random_params (e.g. shared_thresholds)")
+flags.DEFINE_string("params", None, "parameters from a .npz (one array per param_names() entry, by name) "
+                    "instead of random ones, e.g. a real network's layer (tools/layer_params.py)")
 flags.DEFINE_string("spec", None, "a layer spec (qnn2fpga.accelerator: op, attributes and parameters of a "
                     "compiled network's layer) instead of --op/--attrs and random parameters")
 
@@ -73,6 +75,10 @@ def main(argv):
     layer0 = cls(cls.make_node([], [], name=FLAGS.top, **attrs))
     if spec is not None:
         params = spec.param_list(layer0)
+        layer0.check_params(params)
+    elif FLAGS.params:
+        with np.load(FLAGS.params) as npz:
+            params = [npz[name] for name in layer0.param_names()]
         layer0.check_params(params)
     else:
         params = layer0.random_params(rng, **({"variant": FLAGS.variant} if FLAGS.variant else {}))
