@@ -35,7 +35,7 @@ def timed(ws: Workspace, *args: str) -> tuple[float, int]:
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bazel_bench.") as tmp:
         ws = Workspace(pathlib.Path(tmp), "bench")
-        ws.bazel("version")  # server start-up, not part of any measurement
+        ws.bazel("info", "output_base")  # server start-up, not part of any measurement
         cold, n_cold = timed(ws)
         noop, n_noop = timed(ws)
         config = ws.dir / "models/tfc/pynq-z1_folding.json"
