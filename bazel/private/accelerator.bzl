@@ -186,7 +186,8 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
       <name>_<layer>_rtl        the layer's generated RTL (wrapper + memory files), for synthesis
       <name>_<layer>_test       the layer's RTL in Verilator against its numpy model (real
                                 parameters, random inputs, back-pressure, cycle bounds)
-      <name>_<layer>_synth      out-of-context Yosys synthesis for the board's family
+      <name>_<layer>_synth      out-of-context Yosys synthesis for the board's family (boards
+                                of a family Yosys cannot target have none)
       <name>_synth              every layer's synthesis
       <name>_fifos              width converters and FIFOs, depths sized by simulation
       <name>_stitched           the stitched design: <name>/stitched_ip/, <name>/qnn2fpga_accel.sv
@@ -255,8 +256,9 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
         )
         hw_layer_vectors(name = base + "_rtl", op = op, top = top + "_s", spec = ":" + compiled, layer = layer,
                          for_synthesis = True, rtl = [LAYER_RTL[op]])
-        yosys_synth(name = base + "_synth", family = entry["synth_family"], top = top + "_s", verilog = ":" + base + "_rtl")
-        synths.append(":" + base + "_synth")
+        if entry["synth_family"]:  # boards whose family Yosys cannot target get no synthesis
+            yosys_synth(name = base + "_synth", family = entry["synth_family"], top = top + "_s", verilog = ":" + base + "_rtl")
+            synths.append(":" + base + "_synth")
     native.filegroup(name = name + "_synth", srcs = synths)
     qnn_accelerator_fifos(name = name + "_fifos", accelerator = name, compiled = ":" + compiled)
     qnn_accelerator_stitched(name = name + "_stitched", accelerator = name, fifos = ":" + name + "_fifos",
@@ -289,7 +291,7 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
         compiled = ":" + compiled,
         fifos = ":" + name + "_fifos",
         synths = synths,
-        layer_names = [layer for layer, _ in entry["layers"]],
+        layer_names = [layer for layer, _ in entry["layers"]] if entry["synth_family"] else [],
     )
     native.filegroup(name = name, srcs = [":" + name + "_report", ":" + name + "_stitched"])
 

@@ -20,9 +20,10 @@ import sys
 import tempfile
 
 # Build actions have no writable HOME (onnxruntime stores an ID there) and no cache
-# directory: give the process private ones.
-os.environ["HOME"] = tempfile.mkdtemp(prefix="accelerator_step_home.")
-os.environ.setdefault("QNN2FPGA_CACHE", tempfile.mkdtemp(prefix="accelerator_step_cache."))
+# directory (FIFO sizing builds a simulator): give the process private ones, removed at exit.
+_PRIVATE = tempfile.TemporaryDirectory(prefix="accelerator_step.")
+os.environ["HOME"] = _PRIVATE.name
+os.environ.setdefault("QNN2FPGA_CACHE", os.path.join(_PRIVATE.name, "cache"))
 
 from absl import app, flags  # noqa: E402
 
