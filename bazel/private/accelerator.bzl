@@ -1,9 +1,9 @@
 """qnn_accelerator: one model on one board as per-layer Bazel targets (see the macro's doc)."""
 
-load(":layer_test.bzl", "hw_layer_vectors")
+load(":layer_test.bzl", "hw_layer_vectors", "stream_tb_test")
 load(":providers.bzl", "LayerSpecsInfo", "SynthInfo", "VerilogInfo", "collect_verilog")
 load(":pytest.bzl", "pytest_test")
-load(":verilator.bzl", "verilator_sim", "verilator_test")
+load(":verilator.bzl", "verilator_sim")
 load(":yosys.bzl", "yosys_synth")
 
 # The verilog_library of each layer kind with RTL.
@@ -243,17 +243,7 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
         top = base.replace("-", "_")
         hw_layer_vectors(name = base + "_vectors", op = op, top = top, spec = ":" + compiled, layer = layer,
                          rtl = [LAYER_RTL[op]])
-        verilator_test(
-            name = base + "_test",
-            size = "medium",
-            verilog = ":" + base + "_vectors",
-            top = top,
-            tb_srcs = ["//rtl/common/tb:stream_tb.cpp"],
-            tb_deps = ["//rtl/common/tb:axilite"],
-            data = [":" + base + "_vectors"],
-            args = ["--meta=%s/%s.meta" % (native.package_name(), top)],
-            tags = tags,
-        )
+        stream_tb_test(base + "_test", ":" + base + "_vectors", top, size = "medium", tags = tags)
         hw_layer_vectors(name = base + "_rtl", op = op, top = top + "_s", spec = ":" + compiled, layer = layer,
                          for_synthesis = True, rtl = [LAYER_RTL[op]])
         if entry["synth_family"]:  # boards whose family Yosys cannot target get no synthesis
@@ -308,16 +298,7 @@ def _layer_list_impl(ctx):
         name = target.label.name[:-len("_compile")]
         args.add("%s=%s" % (name, info.layer_list.path))
         inputs.append(info.layer_list)
-    all_args = ctx.actions.args()
-    all_args.add("layer_list")
-    ctx.actions.run(
-        executable = ctx.executable._step,
-        arguments = [all_args, args],
-        inputs = inputs,
-        outputs = [out],
-        mnemonic = "QnnLayerList",
-        progress_message = "Listing the hardware layers of //%s" % ctx.label.package,
-    )
+    _run_step(ctx, "layer_list", args, inputs, [out], "QnnLayerList", "Listing the hardware layers of //%s" % ctx.label.package)
     return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
 
 _layer_list = rule(

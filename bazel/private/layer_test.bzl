@@ -102,22 +102,27 @@ def hw_layer_test(name, op, attrs, rtl, seed = 1, frames = 2, variant = "", flip
         flip_weight_bit = flip_weight_bit,
         rtl = [rtl],
     )
-    verilator_test(
-        name = name,
-        size = size,
-        verilog = ":" + name + "_vectors",
-        top = top,
-        tb_srcs = ["//rtl/common/tb:stream_tb.cpp"],
-        tb_deps = ["//rtl/common/tb:axilite"],
-        data = [":" + name + "_vectors"],
-        # The meta file's runfiles path (the vectors target's runfiles are several files).
-        args = ["--meta=%s/%s.meta" % (native.package_name(), top)] +
-               (["--expect_failure"] if flip_weight_bit else []),
-        tags = tags,
-    )
+    stream_tb_test(name, ":" + name + "_vectors", top, size = size, expect_failure = flip_weight_bit, tags = tags)
     if synth_families:
         hw_layer_synth(name = name + "_synth", op = op, attrs = attrs, rtl = rtl, families = synth_families,
                        seed = seed, variant = variant)
+
+def stream_tb_test(name, vectors, top, size = "small", expect_failure = False, tags = []):
+    """The stream testbench (rtl/common/tb/stream_tb.cpp) on a hw_layer_vectors target
+    `vectors` whose wrapper module is `top`."""
+    verilator_test(
+        name = name,
+        size = size,
+        verilog = vectors,
+        top = top,
+        tb_srcs = ["//rtl/common/tb:stream_tb.cpp"],
+        tb_deps = ["//rtl/common/tb:axilite"],
+        data = [vectors],
+        # The meta file's runfiles path (the vectors target's runfiles are several files).
+        args = ["--meta=%s/%s.meta" % (native.package_name(), top)] +
+               (["--expect_failure"] if expect_failure else []),
+        tags = tags,
+    )
 
 def hw_layer_synth(name, op, attrs, rtl, families = ["xc7", "xcup"], seed = 1, variant = "", params = None):
     """Out-of-context Yosys synthesis of layer `op` with `attrs` (random parameters from

@@ -131,7 +131,7 @@ def compile_for_board(model_path: str, board: str, out: pathlib.Path, folding_co
         for name in REPORTS:
             shutil.copyfile(work / "report" / f"{name}.json", out / "report" / f"{name}.json")
     layers = hw_layers(model)
-    family = next(k for k, v in SYNTH_FAMILY.items() if v == b.family) if b.family in SYNTH_FAMILY.values() else ""
+    family = {v: k for k, v in SYNTH_FAMILY.items()}.get(b.family, "")
     (out / "layers.json").write_text(json.dumps({"board": board, "synth_family": family,
                                                  "layers": [list(x) for x in layers]}, indent=1) + "\n")
     actual = dict(layers)

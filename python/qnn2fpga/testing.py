@@ -17,6 +17,18 @@ from qonnx.util.basic import qonnx_make_model
 QONNX_DOMAIN = "qonnx.custom_op.general"
 
 
+def export_golden(model: ModelWrapper, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """`n` seeded random inputs in [-1, 1) of `model`'s input shape, and qonnx execution
+    of `model` on each: the reference a compiled network must reproduce bit for bit."""
+    from qonnx.core.onnx_exec import execute_onnx  # noqa: PLC0415
+
+    ref = model.transform(InferShapes())
+    name = ref.graph.input[0].name
+    x = np.random.default_rng(seed).uniform(-1, 1, size=(n, *ref.get_tensor_shape(name)[1:])).astype(np.float32)
+    y = np.concatenate([execute_onnx(ref, {name: x[i:i + 1]})[ref.graph.output[0].name] for i in range(n)])
+    return x, y
+
+
 def make_model(nodes, inp, out, inits, dtypes=None, extra_inputs=()) -> ModelWrapper:
     """A model from (name, shape) input/output pairs and {name: array} initializers."""
     inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in (inp, *extra_inputs)]

@@ -22,8 +22,6 @@ import os
 
 import numpy as np
 import pytest
-from qonnx.core.onnx_exec import execute_onnx
-from qonnx.transformation.infer_shapes import InferShapes
 
 from qnn2fpga import boards, execute, fifo_sizing, flow, folding, rtlsim, testing
 from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
@@ -43,11 +41,7 @@ def args(request):
 @pytest.fixture(scope="module")
 def export(args):
     original = testing.tiny_mlp(fixed_point_out=True, bn_tail=True) if args["model"] == "tiny_mlp" else flow.load_model(args["model"])
-    ref = original.transform(InferShapes())
-    name = ref.graph.input[0].name
-    shape = ref.get_tensor_shape(name)
-    x = np.random.default_rng(0).uniform(-1, 1, size=(INPUTS, *shape[1:])).astype(np.float32)
-    y = np.concatenate([execute_onnx(ref, {name: x[i:i + 1]})[ref.graph.output[0].name] for i in range(INPUTS)])
+    x, y = testing.export_golden(original, INPUTS)
     return original, flow.compile_model(original), x, y
 
 

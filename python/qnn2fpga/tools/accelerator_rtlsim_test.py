@@ -18,10 +18,8 @@ import pathlib
 
 import numpy as np
 import pytest
-from qonnx.core.onnx_exec import execute_onnx
-from qonnx.transformation.infer_shapes import InferShapes
 
-from qnn2fpga import execute, flow, rtlsim
+from qnn2fpga import execute, flow, rtlsim, testing
 
 
 def _path(var: str, suffix: str) -> pathlib.Path:
@@ -45,13 +43,8 @@ def test_simulator_was_built_from_this_design(design):
 
 def test_bit_identical_to_qonnx_execution_of_the_export(design):
     model, d = design
-    export = flow.load_model(str(_path("ACCEL_MODEL", ".onnx"))).transform(InferShapes())
-    name = export.graph.input[0].name
-    shape = export.get_tensor_shape(name)
-    x = np.random.default_rng(0).uniform(-1, 1, size=(int(os.environ["ACCEL_INPUTS"]), *shape[1:]))
-    x = x.astype(np.float32)
-    want = np.concatenate([execute_onnx(export, {name: x[i:i + 1]})[export.graph.output[0].name]
-                           for i in range(len(x))])
+    export = flow.load_model(str(_path("ACCEL_MODEL", ".onnx")))
+    x, want = testing.export_golden(export, int(os.environ["ACCEL_INPUTS"]))
     got = execute.execute(model, x, "rtlsim", d, _path("ACCEL_SIM", "_rtlsim"))
     assert got.shape == want.shape
     assert np.array_equal(got, want), f"{int(np.count_nonzero(got != want))} of {got.size} outputs differ"
