@@ -21,6 +21,8 @@ Rules:
                          test and Yosys synthesis, FIFO sizing, stitched design, whole-design
                          rtlsim test against qonnx, reports (see bazel/private/accelerator.bzl)
   qnn_accelerator_layers a package's generated layer list (hw_layers.bzl), its update and staleness test
+  checked_in_file        a generated file kept in the source tree: <name>_update (bazel run), <name>_test
+  tagged_test_suite      the package's tests with a tag (e.g. the manual `exhaustive` sweeps)
 """
 
 load(
@@ -29,6 +31,7 @@ load(
     _qnn_accelerator_layers = "qnn_accelerator_layers",
 )
 
+load("//bazel/private:checked_in.bzl", _checked_in_file = "checked_in_file")
 load("//bazel/private:compile.bzl", _qnn_compile = "qnn_compile")
 load("//bazel/private:hls.bzl", _hls_csim_test = "hls_csim_test")
 load(
@@ -48,6 +51,7 @@ load(
     _VerilogInfo = "VerilogInfo",
 )
 load("//bazel/private:pytest.bzl", _pytest_test = "pytest_test")
+load("//bazel/private:suites.bzl", _tagged_test_suite = "tagged_test_suite")
 load(
     "//bazel/private:verilator.bzl",
     _verilator_cc_library = "verilator_cc_library",
@@ -78,4 +82,6 @@ hw_layer_test_manifest = _hw_layer_test_manifest
 hw_layer_resource_report = _hw_layer_resource_report
 verilator_mutant_test = _verilator_mutant_test
 qnn_accelerator = _qnn_accelerator
+checked_in_file = _checked_in_file
+tagged_test_suite = _tagged_test_suite
 qnn_accelerator_layers = _qnn_accelerator_layers

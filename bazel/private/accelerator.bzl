@@ -1,5 +1,6 @@
 """qnn_accelerator: one model on one board as per-layer Bazel targets (see the macro's doc)."""
 
+load(":checked_in.bzl", "checked_in_file")
 load(":layer_test.bzl", "hw_layer_vectors", "stream_tb_test")
 load(":providers.bzl", "LayerSpecsInfo", "SynthInfo", "VerilogInfo", "collect_verilog")
 load(":pytest.bzl", "pytest_test")
@@ -34,8 +35,9 @@ def _run_step(ctx, step, args, inputs, outputs, mnemonic, message):
         outputs = outputs,
         mnemonic = mnemonic,
         progress_message = message,
-        # PATH (strict: /bin:/usr/bin:/usr/local/bin) for FIFO sizing's Verilator and g++.
-        use_default_shell_env = True,
+        # PATH (the strict action environment's) for FIFO sizing's Verilator and g++, and
+        # one compile job inside the action: Bazel runs one action per core already.
+        env = {"PATH": "/bin:/usr/bin:/usr/local/bin", "QNN2FPGA_JOBS": "1"},
     )
 
 # --- compile -------------------------------------------------------------------------------
@@ -318,18 +320,4 @@ def qnn_accelerator_layers(name = "hw_layers"):
     """
     compiled = sorted([":" + r["name"] for r in native.existing_rules().values() if r["kind"] == "qnn_accelerator_compile"])
     _layer_list(name = name + "_generated", compiled = compiled)
-    script = "//bazel/private/tools:layer_list.sh"
-    native.sh_binary(
-        name = name + "_update",
-        srcs = [script],
-        args = ["update", "$(rootpath :%s_generated)" % name, "%s/%s.bzl" % (native.package_name(), name)],
-        data = [":" + name + "_generated"],
-    )
-    native.sh_test(
-        name = name + "_test",
-        size = "small",
-        srcs = [script],
-        args = ["check", "$(rootpath :%s_generated)" % name, "$(rootpath :%s.bzl)" % name,
-                "//%s:%s_update" % (native.package_name(), name)],
-        data = [":" + name + "_generated", ":%s.bzl" % name],
-    )
+    checked_in_file(name, ":%s_generated" % name, name + ".bzl")

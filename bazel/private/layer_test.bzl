@@ -237,10 +237,11 @@ _hw_layer_resource_report = rule(
     },
 )
 
-def hw_layer_resource_report(name):
+def hw_layer_resource_report(name, only = None, tags = []):
     """`<name>.json` and `<name>.md`: the Yosys resource counts (LUT, FF, LUTRAM, SRL,
     BRAM18/36, URAM, DSP) of every hw_layer_synth (or hw_layer_test with synth_families)
-    defined above this call in the package, per layer configuration and family."""
+    defined above this call in the package, per layer configuration and family; with
+    `only` (configuration names), of those configurations alone."""
     vectors = {}
     for r in native.existing_rules().values():
         if r["kind"] == "hw_layer_vectors" and r["for_synthesis"]:
@@ -257,16 +258,31 @@ def hw_layer_resource_report(name):
         config = src[:-len("_rtl")]
         if config.endswith("_synth") and config[:-len("_synth")] + "_vectors" in rules:
             config = config[:-len("_synth")]  # made by hw_layer_test: named like the test
+        if only != None and config not in only:
+            continue
         synths.append(":" + r["name"])
         entries.append("%s,%s,%s" % (config, vectors[src]["op"], r["family"]))
         layer_attrs[config] = vectors[src]["attrs"]
         if vectors[src]["variant"]:
             variants[config] = vectors[src]["variant"]
+    # What is synthesized, known at loading time: compared with checked-in counts without
+    # running Yosys.
+    _hw_layer_test_manifest(
+        name = name + "_configs",
+        content = json.encode({c: {"attrs": json.decode(layer_attrs[c]), "variant": variants.get(c, ""),
+                                   "families": sorted([e.split(",")[2] for e in entries if e.split(",")[0] == c])}
+                               for c in sorted(layer_attrs)}),
+        visibility = ["//visibility:public"],
+    )
+    missing = [c for c in (only or []) if c not in layer_attrs]
+    if missing:
+        fail("hw_layer_resource_report(%s): no synthesized configuration named %s" % (name, ", ".join(missing)))
     _hw_layer_resource_report(
         name = name,
         synths = synths,
         entries = entries,
         layer_attrs = layer_attrs,
         variants = variants,
+        tags = tags,
         visibility = ["//visibility:public"],
     )

@@ -22,16 +22,20 @@ DIR receives (FINN's names):
 
 --start_step resumes DIR's build from the intermediate model of the step before. The
 build writes into a fresh sibling directory and renames it to DIR only when every step
-succeeded, so DIR never holds a half-written build.
+succeeded, so DIR never holds a half-written build; a failed or interrupted (Ctrl-C)
+build removes that directory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -115,6 +119,7 @@ def insert_streams(model, folding_config: str | None = None):
 
 def check_config(cfg: BuildConfig) -> None:
     """Refuses bad arguments before any work (and before DIR is touched)."""
+    check_output_dir(cfg.output_dir, "--output_dir", beside=True)
     if (cfg.target_fps is None) == (cfg.folding_config is None):
         raise FoldingError("build", "needs exactly one of --target_fps and --folding",
                            "pass --target_fps=N for automatic folding or --folding=F.json")
@@ -156,6 +161,59 @@ def load_npy(path: str, flag: str) -> np.ndarray:
                              "save it with numpy.save") from None
 
 
+def check_output_file(path: str, flag: str) -> None:
+    """Refuses, before any work, an output file `flag` names that could not be written:
+    a directory, or a parent directory that is missing or read-only."""
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        raise InputFileError(f"{flag} '{path}'", "is a directory", f"give {flag} a file path, not a directory")
+    parent = os.path.dirname(path)
+    if not os.path.exists(parent):
+        raise InputFileError(f"directory '{parent}'", "does not exist", f"create it or choose another {flag} path")
+    _check_writable_dir(parent, flag)
+
+
+def check_output_dir(path: str, flag: str, beside: bool = False) -> None:
+    """Refuses, before any work, an output directory `flag` names that could not be
+    filled: a file there, or no writable directory to create it in. `beside`: it is
+    written as a sibling and renamed into place, so its parent must be writable too."""
+    path = os.path.abspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise InputFileError(f"{flag} '{path}'", "is a file, not a directory", f"remove it or choose another {flag}")
+    if os.path.isdir(path):
+        _check_writable_dir(path, flag)
+    if beside or not os.path.isdir(path):
+        parent = os.path.dirname(path)
+        while not os.path.exists(parent) and parent != os.path.dirname(parent):
+            parent = os.path.dirname(parent)  # created with the output
+        _check_writable_dir(parent, flag)
+
+
+def _check_writable_dir(directory: str, flag: str) -> None:
+    if not os.path.isdir(directory):
+        raise InputFileError(f"'{directory}'", "is a file, not a directory", f"choose another {flag} path")
+    if not os.access(directory, os.W_OK | os.X_OK):  # also false on a read-only file system, even for root
+        raise InputFileError(f"directory '{directory}'", "is not writable", f"choose a writable place for {flag}")
+
+
+@contextlib.contextmanager
+def _deferred_interrupt():
+    """Ctrl-C during the block takes effect after it: moving or removing a directory is
+    not left half done (e.g. by a second Ctrl-C while an interrupted build cleans up)."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None or threading.current_thread() is not threading.main_thread():
+        yield  # a handler not set from Python, or a thread that cannot set one
+        return
+    caught = []
+    signal.signal(signal.SIGINT, lambda *a: caught.append(a))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught and callable(previous):
+            previous(*caught[0])  # Python's default handler raises KeyboardInterrupt
+
+
 def _resume_model(cfg: BuildConfig) -> pathlib.Path:
     """The intermediate model the step before --start_step saved in DIR."""
     i = step_index(cfg.start_step)
@@ -174,19 +232,23 @@ def build(cfg: BuildConfig, log: Callable[[str], None] = print) -> dict:
     fclk = cfg.fclk_mhz or board.default_clock_mhz
     out = pathlib.Path(cfg.output_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
-    work = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    work = None
     try:
+        with _deferred_interrupt():
+            work = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
         if cfg.start_step and step_index(cfg.start_step) > 0:
             shutil.copytree(out, work, dirs_exist_ok=True)
         result = _Build(cfg, board, fclk, work, log).run()
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(work, out)
+        with _deferred_interrupt():
+            if out.exists():
+                shutil.rmtree(out)
+            os.replace(work, out)
         result["output_dir"] = str(out)
         return result
     finally:
-        if work.exists():
-            shutil.rmtree(work)
+        if work is not None and work.exists():
+            with _deferred_interrupt():
+                shutil.rmtree(work)
 
 
 class _Build:

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
+import time
 
 import numpy as np
+import pytest
 
-from qnn2fpga import report_schemas, testing
+from qnn2fpga import build, report_schemas, testing
 from qnn2fpga.testing import one_error_line, qnn2fpga
 
 REPORTS = ["build_report.html", "estimate_layer_cycles.json", "estimate_layer_resources.json",
@@ -144,3 +148,72 @@ def test_run_bad_inputs_give_one_line(tmp_path):
     line = one_error_line(qnn2fpga("run", "--input=x.npy", "--output=y.npy", cwd=str(tmp_path)))
     assert "--model" in line
     assert not (tmp_path / "y.npy").exists()
+
+
+def test_output_dir_that_cannot_be_a_directory_is_refused_before_any_step(tmp_path):
+    testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
+    (tmp_path / "afile").write_text("keep")
+    for out, words in (("afile", f"--output_dir '{tmp_path}/afile': is a file, not a directory"),
+                       ("afile/out", f"'{tmp_path}/afile': is a file, not a directory")):
+        p = qnn2fpga("build", "mlp.onnx", "--board=pynq-z1", "--target_fps=1e6", f"--output_dir={out}",
+                     ESTIMATES_ONLY, cwd=str(tmp_path))
+        assert words in one_error_line(p)
+        assert "step 1/" not in p.stdout
+    assert sorted(f for f in os.listdir(tmp_path) if f != ".cache") == ["afile", "mlp.onnx"]
+    assert (tmp_path / "afile").read_text() == "keep"
+
+
+def test_ctrl_c_prints_one_line_exits_130_and_leaves_no_partial_build(tmp_path):
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) while Verilator builds
+    the FIFO-sizing simulator: one line, status 130, the earlier DIR as it was."""
+    testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "earlier.txt").write_text("an earlier build")
+    p = testing.qnn2fpga_started("build", "mlp.onnx", "--board=pynq-z1", "--target_fps=1e6", "--output_dir=out",
+                                 cwd=str(tmp_path))
+    try:
+        seen = []
+        for line in p.stdout:
+            seen.append(line)
+            if "compiling the stitched design with Verilator" in line:
+                time.sleep(1)  # Verilator at work (it takes seconds)
+                os.killpg(p.pid, signal.SIGINT)
+                break
+        assert seen and "Verilator" in seen[-1], "".join(seen)
+        out, err = p.communicate(timeout=300)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    assert p.returncode == 130, err
+    assert err == "qnn2fpga: interrupted\n"
+    assert "Traceback" not in out
+    assert not [f for f in os.listdir(tmp_path) if ".partial-" in f]
+    assert os.listdir(tmp_path / "out") == ["earlier.txt"]
+
+
+def test_second_ctrl_c_while_cleaning_up_still_removes_the_partial_build(tmp_path, monkeypatch):
+    """Impatient users press Ctrl-C again: the removal of the partial directory finishes
+    first, then the interrupt goes on."""
+    testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "earlier.txt").write_text("an earlier build")
+
+    def interrupted(self):
+        (self.work / "report" / "half.json").write_text("{")
+        raise KeyboardInterrupt  # the first Ctrl-C, during a step
+
+    rmtree = shutil.rmtree
+
+    def rmtree_interrupted(path, *args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # the second one
+        rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(build._Build, "run", interrupted)
+    monkeypatch.setattr(shutil, "rmtree", rmtree_interrupted)
+    cfg = build.BuildConfig(model=str(tmp_path / "mlp.onnx"), output_dir=str(tmp_path / "out"), board="pynq-z1",
+                            target_fps=1e6)
+    with pytest.raises(KeyboardInterrupt):
+        build.build(cfg, log=lambda msg: None)
+    assert sorted(os.listdir(tmp_path)) == ["mlp.onnx", "out"]
+    assert os.listdir(tmp_path / "out") == ["earlier.txt"]

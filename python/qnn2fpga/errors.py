@@ -63,6 +63,13 @@ class BoardError(QnnError):
     kind = "board error"
 
 
+class PassLoopError(QnnError):
+    """A compiler pass kept changing the graph past its bound (a qnn2fpga bug, reported
+    as one line naming the pass and nodes instead of hanging)."""
+
+    kind = "compiler error"
+
+
 class ToolError(QnnError):
     """An external tool (Verilator, Yosys, Vivado, ...) is missing or failed."""
 
@@ -70,14 +77,19 @@ class ToolError(QnnError):
 
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 
 
 def run_cli(main: Callable[[Sequence[str]], int | None], argv: Sequence[str] | None = None) -> NoReturn:
     """Runs `main(argv)` and exits with its status. A QnnError becomes one line on
-    stderr prefixed with `qnn2fpga: ` and exit status 2; other exceptions propagate."""
+    stderr prefixed with `qnn2fpga: ` and exit status 2, Ctrl-C (KeyboardInterrupt)
+    `qnn2fpga: interrupted` and exit status 130; other exceptions propagate."""
     try:
         status = main(list(sys.argv[1:] if argv is None else argv))
     except QnnError as e:
         print(f"qnn2fpga: {e.one_line()}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        print("qnn2fpga: interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
     sys.exit(status or 0)

@@ -16,6 +16,7 @@ import onnx
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 
+from qnn2fpga.transforms.base import Pass
 from qnn2fpga import errors
 
 
@@ -51,7 +52,7 @@ def _steps() -> tuple[Step, ...]:
     )
 
 
-class _Chain(Transformation):
+class _Chain(Pass):
     """Several transformations as one step."""
 
     def __init__(self, *passes: Transformation):

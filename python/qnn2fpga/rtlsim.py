@@ -152,6 +152,16 @@ def _verilator() -> str:
     return exe
 
 
+def build_jobs() -> int:
+    """Parallel compile jobs of a Verilator build: $QNN2FPGA_JOBS, else 1 inside a Bazel
+    test or action (Bazel runs one per core already), else every core."""
+    if os.environ.get("QNN2FPGA_JOBS", "").isdigit() and int(os.environ["QNN2FPGA_JOBS"]) > 0:
+        return int(os.environ["QNN2FPGA_JOBS"])
+    if "TEST_TMPDIR" in os.environ:
+        return 1
+    return os.cpu_count() or 1
+
+
 def compile_design(design: Design, jobs: int | None = None, log=None) -> pathlib.Path:
     """The simulator binary for `design`, built with Verilator unless cached."""
     root = rtl_root()
@@ -170,7 +180,7 @@ def compile_design(design: Design, jobs: int | None = None, log=None) -> pathlib
     target.parent.mkdir(parents=True, exist_ok=True)
     work = pathlib.Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
     try:
-        cmd = [exe, "--cc", "--exe", "--build", "-j", str(jobs or os.cpu_count() or 1), "--prefix", "Vdut",
+        cmd = [exe, "--cc", "--exe", "--build", "-j", str(jobs or build_jobs()), "--prefix", "Vdut",
                "--top-module", design.top, "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal",
                "-Wno-lint", "-Wno-style", "-CFLAGS", f"-O1 -std=c++17 -I{root}", "-Mdir", str(work / "obj"),
                "-o", "sim", str(design.verilog), *map(str, files), str(root / HARNESS[0])]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -81,12 +82,31 @@ def tiny_mlp(act_bits: int = 4, middle_op: str | None = None, seed: int = 0, fix
     return make_model(nodes, ("x", [1, 16]), ("y", [1, 5]), inits)
 
 
+def _cli_env(cwd: str) -> dict:
+    return {"PYTHONPATH": os.pathsep.join(sys.path), "BUILD_WORKING_DIRECTORY": cwd, "PATH": os.environ["PATH"],
+            "HOME": cwd}
+
+
 def qnn2fpga(*args: str, cwd: str) -> subprocess.CompletedProcess:
     """Runs the CLI as `bazel run` would: BUILD_WORKING_DIRECTORY is where the user is."""
-    env = {"PYTHONPATH": os.pathsep.join(sys.path), "BUILD_WORKING_DIRECTORY": cwd, "PATH": os.environ["PATH"],
-           "HOME": cwd}
-    return subprocess.run([sys.executable, "-m", "qnn2fpga.cli", *args], capture_output=True, text=True, env=env,
-                          cwd="/")
+    return subprocess.run([sys.executable, "-m", "qnn2fpga.cli", *args], capture_output=True, text=True,
+                          env=_cli_env(cwd), cwd="/")
+
+
+def qnn2fpga_started(*args: str, cwd: str) -> subprocess.Popen:
+    """The CLI as qnn2fpga() runs it, started in a process group of its own (a terminal's
+    Ctrl-C reaches the group: os.killpg(p.pid, signal.SIGINT)); stdout and stderr are pipes.
+    It takes SIGINT even when this process ignores it (as under a shell without job
+    control): a signal caught here is reset to the default in the child."""
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen([sys.executable, "-m", "qnn2fpga.cli", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=_cli_env(cwd), cwd="/", start_new_session=True)
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def one_error_line(p: subprocess.CompletedProcess) -> str:

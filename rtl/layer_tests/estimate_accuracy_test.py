@@ -14,7 +14,7 @@ from qnn2fpga import estimate
 from qnn2fpga.tools import calibrate_resources
 
 ROOT = pathlib.Path(os.environ.get("TEST_SRCDIR", "")) / os.environ.get("TEST_WORKSPACE", "")
-REPORT = json.loads((ROOT / "rtl/layer_tests/resource_report.json").read_text())
+REPORT = json.loads((ROOT / "rtl/layer_tests/yosys_counts.json").read_text())
 MEDIAN_LUT_LIMIT = 0.15
 
 

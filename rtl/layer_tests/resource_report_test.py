@@ -14,7 +14,7 @@ def _load(name):
 
 def test_every_tested_configuration_is_synthesized_for_both_families():
     """(UltraRAM configurations for UltraScale+ only.)"""
-    report = {row["name"]: row for row in _load("resource_report.json")["layers"]}
+    report = {row["name"]: row for row in _load("yosys_counts.json")["layers"]}
     tests = [label.split(":")[1] for labels in _load("layer_tests.json").values() for label in labels]
     # plus the synthesis-only calibration configurations (cal_*)
     assert tests and sorted(tests) == sorted(n for n in report if not n.startswith("cal_"))
@@ -37,7 +37,7 @@ def test_every_tested_configuration_is_synthesized_for_both_families():
 
 
 def test_attributes_are_recorded_and_folding_costs_area():
-    rows = _load("resource_report.json")["layers"]
+    rows = _load("yosys_counts.json")["layers"]
     mvau = {(r["attrs"]["SIMD"], r["attrs"]["PE"], r["attrs"]["inputDataType"], r["attrs"]["mem_mode"]): r
             for r in rows if r["op"] == "MVAU" and r["name"].startswith("mvau_w4a8u_")
             and not r["attrs"].get("runtime_writeable_weights")}

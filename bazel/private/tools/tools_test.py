@@ -82,7 +82,7 @@ def test_yosys_synth_report(tmp_path):
 
 
 def _layer_list(*args, env=None):
-    return subprocess.run(["bash", os.path.join(_HERE, "layer_list.sh"), *args], capture_output=True, text=True,
+    return subprocess.run(["bash", os.path.join(_HERE, "checked_in.sh"), *args], capture_output=True, text=True,
                           env=env)
 
 

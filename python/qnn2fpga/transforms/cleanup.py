@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.transformation.base import Transformation
 from qonnx.transformation.fold_constants import FoldConstants
 from qonnx.transformation.general import (ConvertDivToMul, ConvertSubToAdd, GiveUniqueParameterTensors,
                                           RemoveStaticGraphInputs, RemoveUnusedTensors, SortGraph)
@@ -14,13 +13,14 @@ from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.transformation.remove import RemoveIdentityOps
 
+from qnn2fpga.transforms.base import Pass
 from qnn2fpga import errors
 from qnn2fpga.graph import insert_after, new_const, new_tensor, real_inputs
 
 QUANT_OPS = ("Quant", "BipolarQuant")
 
 
-class GemmToMatMul(Transformation):
+class GemmToMatMul(Pass):
     """Gemm(A, B[, C]) -> MatMul(A, B') [-> Mul(alpha)] [-> Add(beta*C)], with B' the
     (transposed if transB) weight. A quantized weight is transposed at its Quant node,
     whose scale and zero point are transposed with it. Handles bias-less Gemm (the form
@@ -82,7 +82,7 @@ def _transpose_weight(model: ModelWrapper, tensor: str) -> bool:
     return True
 
 
-class FillConvDefaults(Transformation):
+class FillConvDefaults(Pass):
     """Writes out Conv/MaxPool attributes left at their ONNX defaults (strides, dilations,
     pads, group), so later passes read them explicitly."""
 
@@ -106,7 +106,7 @@ class FillConvDefaults(Transformation):
         return model, False
 
 
-class NameNodes(Transformation):
+class NameNodes(Pass):
     """Keeps the exporter's node names (errors quote them) and names unnamed or
     duplicate nodes `<op>_<n>`."""
 
@@ -124,7 +124,7 @@ class NameNodes(Transformation):
         return model, False
 
 
-class ImportAndClean(Transformation):
+class ImportAndClean(Pass):
     """Checks the graph interface, then folds constants, removes identities, names
     nodes and tensors readably, converts Gemm/Sub/Div to MatMul/Add/Mul and infers
     shapes and qonnx datatypes."""

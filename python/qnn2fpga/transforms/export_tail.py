@@ -19,11 +19,11 @@ from __future__ import annotations
 import numpy as np
 from onnx import helper, numpy_helper
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.transformation.base import Transformation
 from qonnx.transformation.fold_constants import FoldConstants
 from qonnx.transformation.general import RemoveUnusedTensors
 from qonnx.transformation.infer_shapes import InferShapes
 
+from qnn2fpga.transforms.base import Pass
 from qnn2fpga.graph import real_inputs
 from qnn2fpga.layers.base import is_hw_layer
 from qnn2fpga.report import TAIL_OPS
@@ -151,7 +151,7 @@ def _with_tail(compiled: ModelWrapper, last_hw: int, export: ModelWrapper, ancho
         return None
 
 
-class RestoreExportTail(Transformation):
+class RestoreExportTail(Pass):
     """restore_export_tail as a qonnx transformation (the export given at construction)."""
 
     def __init__(self, export: ModelWrapper):

@@ -14,8 +14,8 @@ not change (both layers pass data through).
 from __future__ import annotations
 
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.transformation.base import Transformation
 
+from qnn2fpga.transforms.base import Pass
 from qnn2fpga.graph import insert_after, new_tensor
 from qnn2fpga.layers.base import get_layer, is_hw_layer
 
@@ -47,7 +47,7 @@ def _renumber(model: ModelWrapper, op_type: str) -> None:
         n.name = f"{op_type}_{k}"
 
 
-class InsertDWC(Transformation):
+class InsertDWC(Pass):
     def apply(self, model: ModelWrapper):
         from qnn2fpga.layers import StreamingDataWidthConverter  # noqa: PLC0415
 
@@ -68,7 +68,7 @@ class InsertDWC(Transformation):
         return model, False
 
 
-class InsertFIFO(Transformation):
+class InsertFIFO(Pass):
     def apply(self, model: ModelWrapper):
         from qnn2fpga.layers import StreamingFIFO  # noqa: PLC0415
 

@@ -13,10 +13,10 @@ from onnx import helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.general.intquant import max_int, min_int
-from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
+from qnn2fpga.transforms.base import Pass
 from qnn2fpga.graph import channel_vector, insert_after, new_const, new_tensor, node_attrs
 
 # Activation quantizers wider than this are left unconverted (2**bits - 1 thresholds).
@@ -98,7 +98,7 @@ def quantized_integers(w: np.ndarray, p: dict) -> np.ndarray:
     return rounding(u).astype(np.float64) - p["zeropt"].astype(np.float64)
 
 
-class QuantizedWeightsToIntegers(Transformation):
+class QuantizedWeightsToIntegers(Pass):
     """Quant(W) -> MatMul/Conv becomes MatMul/Conv(W_int) -> Mul(scale per output channel).
     Weights that do not fit (zero point, scale along the input axis, too wide) are left
     as they are; the conversion report names them."""
@@ -142,7 +142,7 @@ class QuantizedWeightsToIntegers(Transformation):
         return model, changed
 
 
-class QuantActivationsToMultiThreshold(Transformation):
+class QuantActivationsToMultiThreshold(Pass):
     """Quant(x) on an activation becomes MultiThreshold(x) -> integer level, then
     Mul(scale) [-> Add(-scale*zeropt)] back to the real value. BipolarQuant becomes a
     one-threshold MultiThreshold with outputs -1/+1. Quantizers wider than
@@ -200,7 +200,7 @@ class QuantActivationsToMultiThreshold(Transformation):
         return model, changed
 
 
-class ToIntegerDataflow(Transformation):
+class ToIntegerDataflow(Pass):
     """Stage 2 as one step."""
 
     def apply(self, model: ModelWrapper):

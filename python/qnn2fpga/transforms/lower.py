@@ -12,13 +12,13 @@ from __future__ import annotations
 import numpy as np
 from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.transformation.base import Transformation
 from qonnx.transformation.general import RemoveUnusedTensors, SortGraph
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.transformation.insert_topk import InsertTopK
 from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
 
+from qnn2fpga.transforms.base import Pass
 from qnn2fpga.graph import bypass, const_operand, insert_after, new_const, new_tensor, node_attr, single_consumer
 
 TO_NHWC = [0, 2, 3, 1]
@@ -31,7 +31,7 @@ def _perm(node) -> list[int] | None:
     return list([a.ints for a in node.attribute if a.name == "perm"][0])
 
 
-class MaxPoolToNHWC(Transformation):
+class MaxPoolToNHWC(Pass):
     """MaxPool (NCHW) -> Transpose(NHWC) -> MaxPoolNHWC -> Transpose(NCHW)."""
 
     def apply(self, model: ModelWrapper):
@@ -55,7 +55,7 @@ class MaxPoolToNHWC(Transformation):
         return model, False
 
 
-class SinkTranspose(Transformation):
+class SinkTranspose(Pass):
     """Transpose(NHWC->NCHW) moves below MultiThreshold (which then reads NHWC) and below
     Mul/Add with a scalar or per-channel constant (permuted to NHWC)."""
 
@@ -95,7 +95,7 @@ class SinkTranspose(Transformation):
         return model, False
 
 
-class HoistTranspose(Transformation):
+class HoistTranspose(Pass):
     """MultiThreshold -> Transpose(NCHW->NHWC) becomes Transpose -> MultiThreshold(NHWC), so
     the layout change of a network's input happens before its first quantizer, in software."""
 
@@ -125,7 +125,7 @@ class HoistTranspose(Transformation):
         return model, False
 
 
-class CancelTransposes(Transformation):
+class CancelTransposes(Pass):
     """Transpose(p) -> Transpose(q) with q(p) the identity disappears."""
 
     def apply(self, model: ModelWrapper):
@@ -141,7 +141,7 @@ class CancelTransposes(Transformation):
         return model, False
 
 
-class AbsorbTransposeIntoFlatten(Transformation):
+class AbsorbTransposeIntoFlatten(Pass):
     """Transpose(NHWC->NCHW) -> Flatten/Reshape(N, -1) -> MatMul(W): flatten the NHWC
     tensor directly and permute W's rows to match (nothing moves when H = W = 1)."""
 
@@ -170,7 +170,7 @@ class AbsorbTransposeIntoFlatten(Transformation):
         return model, False
 
 
-class AbsorbOrderPreservingTailIntoTopK(Transformation):
+class AbsorbOrderPreservingTailIntoTopK(Pass):
     """Mul(m > 0) or Add(c), the same for every class, right before TopK does not change the indices:
     it is removed, so TopK reads the integer accumulator."""
 
@@ -188,7 +188,7 @@ class AbsorbOrderPreservingTailIntoTopK(Transformation):
         return model, False
 
 
-class Lower(Transformation):
+class Lower(Pass):
     """Stage 4 as one step. `topk`: add a TopK with this k at the output (0: none)."""
 
     def __init__(self, topk: int = 0):

@@ -12,13 +12,13 @@ import numpy as np
 from onnx import helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.transformation.base import Transformation
 from qonnx.transformation.batchnorm_to_affine import BatchNormToAffine
 from qonnx.transformation.general import ConvertDivToMul, ConvertSubToAdd, RemoveUnusedTensors, SortGraph
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.transformation.remove import RemoveIdentityOps
 
+from qnn2fpga.transforms.base import Pass, loop_error, max_rounds, node_keys, touched_nodes
 from qnn2fpga.graph import (bypass, channel_axis_of, channel_vector, const_operand, new_const,
                             single_consumer)
 
@@ -65,7 +65,7 @@ def _swap(model: ModelWrapper, first, second) -> None:
     model.set_tensor_datatype(mid, DataType["FLOAT32"])
 
 
-class CollapseRepeatedOps(Transformation):
+class CollapseRepeatedOps(Pass):
     """Mul(a) -> Mul(b) becomes Mul(a*b); Add(a) -> Add(b) becomes Add(a+b)."""
 
     def apply(self, model):
@@ -82,7 +82,7 @@ class CollapseRepeatedOps(Transformation):
         return model, False
 
 
-class MoveAddPastMul(Transformation):
+class MoveAddPastMul(Pass):
     """Add(a) -> Mul(m) becomes Mul(m) -> Add(a*m), so chains end up as Mul then Add."""
 
     def apply(self, model):
@@ -114,7 +114,7 @@ def _weight_matrix_effect(layer, w: np.ndarray, c: np.ndarray, x_shape) -> np.nd
     return np.einsum("oikl,i->o", w.astype(np.float64), cv).reshape(1, -1, 1, 1)
 
 
-class MoveLinearPastLinearLayer(Transformation):
+class MoveLinearPastLinearLayer(Pass):
     """Mul(scalar) -> MatMul/Conv becomes MatMul/Conv -> Mul(scalar); Add(c) -> MatMul or
     unpadded Conv becomes MatMul/Conv -> Add(c @ W), a per-output-channel bias."""
 
@@ -142,7 +142,7 @@ class MoveLinearPastLinearLayer(Transformation):
         return model, False
 
 
-class MoveLinearPastShapeOps(Transformation):
+class MoveLinearPastShapeOps(Pass):
     """Scalar Mul/Add commute with Reshape, Flatten and Transpose; per-channel ones with
     Transpose (the constant is permuted)."""
 
@@ -165,7 +165,7 @@ class MoveLinearPastShapeOps(Transformation):
         return model, False
 
 
-class MoveLinearPastMaxPool(Transformation):
+class MoveLinearPastMaxPool(Pass):
     """Mul(m > 0) and Add(c), scalar or per-channel, commute with max-pooling."""
 
     POOLS = ("MaxPool", "MaxPoolNHWC")
@@ -187,7 +187,7 @@ class MoveLinearPastMaxPool(Transformation):
         return model, False
 
 
-class AbsorbSignIntoLinearLayer(Transformation):
+class AbsorbSignIntoLinearLayer(Pass):
     """MatMul/Conv(W) -> Mul(m) with some m < 0: the sign moves into W's output channels,
     so the Mul is positive and can be absorbed into thresholds."""
 
@@ -228,7 +228,7 @@ def _thresholds_per_channel(model, mt, channels: int) -> np.ndarray:
     return np.broadcast_to(t, (channels, t.shape[1])).copy() if t.shape[0] == 1 else t.copy()
 
 
-class AbsorbLinearIntoMultiThreshold(Transformation):
+class AbsorbLinearIntoMultiThreshold(Pass):
     """Add(c) -> MultiThreshold: thresholds - c. Mul(m >= 0) -> MultiThreshold:
     thresholds / m (m == 0 makes the channel constant). Thresholds are kept in float64."""
 
@@ -265,7 +265,7 @@ class AbsorbLinearIntoMultiThreshold(Transformation):
         return model, False
 
 
-class AbsorbReluIntoMultiThreshold(Transformation):
+class AbsorbReluIntoMultiThreshold(Pass):
     """Relu -> MultiThreshold: relu(x) >= t equals x >= t for t > 0 and always holds for
     t <= 0, so such thresholds become -inf and the Relu goes (QuantReLU exports this)."""
 
@@ -281,7 +281,7 @@ class AbsorbReluIntoMultiThreshold(Transformation):
         return model, False
 
 
-class RoundAndClipThresholds(Transformation):
+class RoundAndClipThresholds(Pass):
     """On an integer input, x >= t equals x >= ceil(t): thresholds become integers,
     clipped to [min, max + 1] of the input datatype (infinities included)."""
 
@@ -295,16 +295,19 @@ class RoundAndClipThresholds(Transformation):
             if not dt.is_integer() or t is None:
                 continue
             r = np.clip(np.ceil(t.astype(np.float64)), dt.min(), dt.max() + 1)
-            if np.array_equal(r, t) and t.dtype == np.float32:
-                continue
+            # float32 holds every integer below 2^24 exactly; larger ones stay float64.
+            # A threshold already in its final form is left alone, whatever its width,
+            # so the pass reaches a fixed point.
             if np.abs(r).max(initial=0) < 2**24:
                 r = r.astype(np.float32)
+            if np.array_equal(r, t) and t.dtype == r.dtype:
+                continue
             mt.input[1] = new_const(model, r)
             changed = True
         return model, changed
 
 
-class Streamline(Transformation):
+class Streamline(Pass):
     """Stage 3 as one step: all streamlining passes to a fixed point."""
 
     PASSES = (
@@ -314,15 +317,19 @@ class Streamline(Transformation):
     )
 
     def apply(self, model: ModelWrapper):
-        for _ in range(10000):
-            changed = False
+        limit = max_rounds(model)
+        for rounds in range(limit + 1):
+            changed = []
+            before = node_keys(model) if rounds == limit else None
             for p in self.PASSES:
                 model, c = p().apply(model)
-                changed |= c
                 if c:
+                    changed.append(p.__name__)
                     model = model.transform(InferShapes())
             if not changed:
                 break
+            if before is not None:
+                raise loop_error("Streamline (" + ", ".join(changed) + ")", rounds + 1, touched_nodes(before, model))
         model = model.transform(InferDataTypes())
         model = model.transform(RoundAndClipThresholds())
         for t in (SortGraph(), RemoveUnusedTensors(), InferShapes(), InferDataTypes()):

@@ -12,11 +12,11 @@ import numpy as np
 from onnx import helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.transformation.base import Transformation
 from qonnx.transformation.general import RemoveUnusedTensors, SortGraph
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
+from qnn2fpga.transforms.base import Pass
 from qnn2fpga.graph import insert_after, new_tensor, node_attr, single_consumer
 from qnn2fpga.layers.numerics import matmul_acc_range, smallest_int_datatype
 
@@ -47,7 +47,7 @@ def _mt_activation(model, mt) -> dict | None:
     return {"outputDataType": odt.name, "ActVal": int(bias)}
 
 
-class MatMulToMVAU(Transformation):
+class MatMulToMVAU(Pass):
     """MatMul(x int, W int) [-> MultiThreshold] -> MVAU (thresholds fused when the
     MultiThreshold is the MatMul's only consumer)."""
 
@@ -86,7 +86,7 @@ class MatMulToMVAU(Transformation):
         return model, False
 
 
-class MultiThresholdToThresholding(Transformation):
+class MultiThresholdToThresholding(Pass):
     """A standalone MultiThreshold on an integer channels-last input -> Thresholding."""
 
     def apply(self, model: ModelWrapper):
@@ -107,7 +107,7 @@ class MultiThresholdToThresholding(Transformation):
         return model, False
 
 
-class Im2ColToSlidingWindow(Transformation):
+class Im2ColToSlidingWindow(Pass):
     """Im2Col (NHWC) on an integer input -> [FMPadding ->] ConvolutionInputGenerator."""
 
     def apply(self, model: ModelWrapper):
@@ -140,7 +140,7 @@ class Im2ColToSlidingWindow(Transformation):
         return model, False
 
 
-class MaxPoolToStreaming(Transformation):
+class MaxPoolToStreaming(Pass):
     """MaxPoolNHWC (no padding, floor mode) on an integer input -> StreamingMaxPool."""
 
     def apply(self, model: ModelWrapper):
@@ -160,7 +160,7 @@ class MaxPoolToStreaming(Transformation):
         return model, False
 
 
-class TopKToLabelSelect(Transformation):
+class TopKToLabelSelect(Pass):
     """TopK (largest, last axis) on an integer vector -> LabelSelect returning the indices."""
 
     def apply(self, model: ModelWrapper):
@@ -184,7 +184,7 @@ class TopKToLabelSelect(Transformation):
         return model, False
 
 
-class NameHardwareLayers(Transformation):
+class NameHardwareLayers(Pass):
     """Hardware layers are named `<op>_<n>` in stream order (the keys of folding
     configurations); other nodes keep their names."""
 
@@ -197,7 +197,7 @@ class NameHardwareLayers(Transformation):
         return model, False
 
 
-class ToHardwareLayers(Transformation):
+class ToHardwareLayers(Pass):
     """Stage 5 as one step."""
 
     PASSES = (Im2ColToSlidingWindow, MaxPoolToStreaming, MatMulToMVAU, MultiThresholdToThresholding, TopKToLabelSelect)

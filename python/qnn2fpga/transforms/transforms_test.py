@@ -218,3 +218,64 @@ def test_export_tail_leaves_a_graph_ending_in_top_k_alone():
     compiled = flow.compile_model(testing.tiny_mlp(bn_tail=True, fixed_point_out=True), flow.CompileOptions(topk=1))
     assert compiled.graph.node[-1].op_type == "TopK"  # a per-channel tail keeps the top-k in software
     assert not any(n.name.startswith("ExportTail") for n in compiled.graph.node)
+
+
+def test_thresholds_beyond_float32_precision_reach_a_fixed_point():
+    """Thresholds on a 32-bit input that float32 cannot hold exactly stay float64; the
+    rounding pass then reports no change (it used to report one forever, hanging
+    compile on an FC net with 3-bit per-channel weights and an 8-bit input)."""
+    t = np.array([[-23_752_271.5, 3.2, 2.0**24 + 1.0]], np.float64)
+    m = make([_mt("x", "t", "y", out_dtype="UINT2")], ("x", [1, 1]), ("y", [1, 1]), {"t": t},
+             dtypes={"x": "INT32"})
+    m.set_initializer("t", t)  # make() stores float32
+    p = streamline.RoundAndClipThresholds()
+    m, changed = p.apply(m)
+    assert changed
+    rounded = m.get_initializer(m.graph.node[0].input[1])
+    assert rounded.dtype == np.float64
+    np.testing.assert_array_equal(rounded, [[-23_752_271.0, 4.0, 2.0**24 + 1.0]])
+    assert p.apply(m)[1] is False
+    m2 = m.transform(streamline.RoundAndClipThresholds())  # terminates
+    np.testing.assert_array_equal(m2.get_initializer(m2.graph.node[0].input[1]), rounded)
+
+
+def test_a_pass_that_never_converges_is_stopped_with_its_name_and_node():
+    """No pass may loop: past max_rounds a Pass that keeps reporting a change raises a
+    PassLoopError naming the pass and the node its last application changed."""
+    from qnn2fpga import errors
+    from qnn2fpga.graph import new_const
+    from qnn2fpga.transforms.base import Pass, max_rounds
+
+    class Flapping(Pass):
+        def apply(self, model):
+            node = model.graph.node[0]
+            node.input[1] = new_const(model, model.get_initializer(node.input[1]))
+            return model, True
+
+    m = make([helper.make_node("Mul", ["x", "c"], ["y"], name="scale")], ("x", [1, 2]), ("y", [1, 2]),
+             {"c": np.ones((1, 2))})
+    with pytest.raises(errors.PassLoopError) as e:
+        m.transform(Flapping())
+    line = e.value.one_line()
+    assert "Flapping" in line and "'scale'" in line and f"after {max_rounds(m) + 1} rounds" in line
+
+
+def test_streamline_is_bounded_too(monkeypatch):
+    """Streamline's own fixed-point loop raises the same error instead of stopping
+    silently with a half-streamlined graph."""
+    from qnn2fpga import errors
+    from qnn2fpga.graph import new_const
+    from qnn2fpga.transforms.base import Pass
+
+    class Flapping(Pass):
+        def apply(self, model):
+            node = model.graph.node[0]
+            node.input[1] = new_const(model, model.get_initializer(node.input[1]))
+            return model, True
+
+    monkeypatch.setattr(streamline.Streamline, "PASSES", (Flapping,))
+    monkeypatch.setattr(streamline, "max_rounds", lambda model: 3)
+    m = make([helper.make_node("Mul", ["x", "c"], ["y"], name="scale")], ("x", [1, 2]), ("y", [1, 2]),
+             {"c": np.ones((1, 2))})
+    with pytest.raises(errors.PassLoopError, match=r"Streamline \(Flapping\) on node\(s\) 'scale'"):
+        streamline.Streamline().apply(m)

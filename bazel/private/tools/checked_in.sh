@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The checked-in layer list of a package with qnn_accelerator targets (hw_layers.bzl):
-#   layer_list.sh update GENERATED PACKAGE/FILE   (bazel run): copy into the workspace
-#   layer_list.sh check GENERATED CHECKED_IN UPDATE_TARGET   (bazel test): fail when stale
+# A generated file that is checked in (a package's hw_layers.bzl, the layer grid's Yosys
+# counts), and its upkeep:
+#   checked_in.sh update GENERATED PACKAGE/FILE   (bazel run): copy into the workspace
+#   checked_in.sh check GENERATED CHECKED_IN UPDATE_TARGET   (bazel test): fail when stale
 set -euo pipefail
 case "${1:-}" in
   update)
@@ -15,13 +16,13 @@ case "${1:-}" in
     ;;
   check)
     if ! diff -u "$3" "$2"; then
-      echo "qnn2fpga: $3 is stale (the models now compile to the layers above); run 'bazel run $4'" >&2
+      echo "qnn2fpga: $3 is stale (the build now generates the lines marked + above); run 'bazel run $4'" >&2
       exit 1
     fi
     echo "$3 is up to date"
     ;;
   *)
-    echo "qnn2fpga: usage: layer_list.sh update|check ..." >&2
+    echo "qnn2fpga: usage: checked_in.sh update|check ..." >&2
     exit 2
     ;;
 esac
