@@ -202,8 +202,7 @@ def hw_layer_test_manifest(name):
     )
 
 def _hw_layer_resource_report_impl(ctx):
-    out_json = ctx.actions.declare_file(ctx.label.name + ".json")
-    out_md = ctx.actions.declare_file(ctx.label.name + ".md")
+    out_json, out_md = ctx.outputs.json, ctx.outputs.md
     args = ctx.actions.args()
     reports = []
     for target, entry in zip(ctx.attr.synths, ctx.attr.entries):
@@ -228,6 +227,8 @@ def _hw_layer_resource_report_impl(ctx):
 
 _hw_layer_resource_report = rule(
     implementation = _hw_layer_resource_report_impl,
+    # Predeclared, so that `<name>.json` is a label (checked_in_file compares it).
+    outputs = {"json": "%{name}.json", "md": "%{name}.md"},
     attrs = {
         "synths": attr.label_list(providers = [SynthInfo]),
         "entries": attr.string_list(doc = "NAME,OP,FAMILY per synths entry."),
