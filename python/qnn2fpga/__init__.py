@@ -1,3 +1,3 @@
-"""qnn2fpga: compiles quantized neural networks (QONNX) into FPGA dataflow accelerators."""
+"""qnn2fpga: compiles quantized neural networks (QONNX) into FPGA dataflow accelerators.
 
-__version__ = "0.1.0"
+The version is the one in python/pyproject.toml (`qnn2fpga --version`)."""

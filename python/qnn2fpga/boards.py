@@ -18,10 +18,12 @@ from qnn2fpga.report_schemas import RESOURCES
 FAMILIES = ("7series", "ultrascale_plus")
 SHELLS = ("zynq", "alveo")
 
-# Source tree and Bazel runfiles alike: <root>/python/qnn2fpga/boards.py, <root>/boards/.
-BOARD_DIR = pathlib.Path(__file__).resolve().parents[2] / "boards"
-if not BOARD_DIR.is_dir():  # runfiles: this file is a symlink into the source tree
-    BOARD_DIR = pathlib.Path(__file__).parents[2] / "boards"
+# An installed wheel: qnn2fpga/data/boards/. Source tree and Bazel runfiles alike:
+# <root>/python/qnn2fpga/boards.py, <root>/boards/ (in runfiles this file is a symlink
+# into the source tree).
+_HERE = pathlib.Path(__file__)
+BOARD_DIR = next((d for d in (_HERE.parent / "data" / "boards", _HERE.resolve().parents[2] / "boards",
+                              _HERE.parents[2] / "boards") if d.is_dir()), _HERE.parents[2] / "boards")
 
 
 @dataclass(frozen=True)

@@ -237,6 +237,12 @@ def _group_candidates(model, group, family, capacity, wwidth_max) -> list[tuple[
     return out
 
 
+def achievable_fps(fclk_mhz: float, cycles: int) -> int:
+    """The whole frames per second to suggest for `cycles` per frame: rounded down, so
+    that --target_fps=<it> asks for at most `cycles` (floor(f / floor(f / c)) >= c)."""
+    return math.floor(fclk_mhz * 1e6 / cycles)
+
+
 def auto_fold(model: ModelWrapper, board, target_fps: float, fclk_mhz: float | None = None,
               wwidth_max: int = DEFAULT_WWIDTH_MAX, max_utilization: float = 1.0) -> tuple[ModelWrapper, FoldResult]:
     """Folds every hardware layer of `model` (in place) for `target_fps` at `fclk_mhz` on
@@ -271,7 +277,7 @@ def auto_fold(model: ModelWrapper, board, target_fps: float, fclk_mhz: float | N
         names = ", ".join(n.name for n in stuck)
         raise FoldingError(f"layer {names}", f"cannot reach {target_fps:g} fps ({target_cycles} cycles per frame at "
                            f"{fclk:g} MHz) even fully unfolded",
-                           f"achievable: {fclk * 1e6 / fastest:.0f} fps ({fastest} cycles); lower target_fps "
+                           f"achievable: {achievable_fps(fclk, fastest)} fps ({fastest} cycles); lower target_fps "
                            "or raise the clock")
     over = fits(chosen)
     if over:
@@ -288,7 +294,7 @@ def auto_fold(model: ModelWrapper, board, target_fps: float, fclk_mhz: float | N
                 lo = mid + 1
         need = ", ".join(f"{r} {n}" for r, n in sorted(over.items()))
         cap = ", ".join(f"{r} {int(board.capacity[r] * max_utilization)}" for r in sorted(over))
-        achievable = (f"achievable on {board.name}: {fclk * 1e6 / best:.0f} fps ({best} cycles per frame)"
+        achievable = (f"achievable on {board.name}: {achievable_fps(fclk, best)} fps ({best} cycles per frame)"
                       if best else f"nothing fits {board.name}")
         raise BoardError(f"board '{board.key}'", f"{target_fps:g} fps needs {need} but the board has {cap}",
                          f"{achievable}; lower target_fps or pick a larger board")

@@ -111,6 +111,17 @@ def test_unreachable_target_names_the_layer_and_the_achievable_fps():
     assert "layer MVAU_0" in line and "cannot reach" in line and "achievable: 25000000 fps (4 cycles)" in line
 
 
+def test_suggested_fps_is_accepted_when_given_back():
+    """At 0.000123 MHz four cycles are 30.75 fps: the message says 30 (31 would ask for
+    3 cycles and be refused again), and 30 fps then folds."""
+    model = tiny()
+    layer(model, "MVAU_0").numInputVectors = [1, 4]
+    with pytest.raises(FoldingError) as e:
+        folding.auto_fold(model, PYNQ, 100, fclk_mhz=0.000123)
+    assert "achievable: 30 fps (4 cycles)" in e.value.one_line()
+    folding.auto_fold(model, PYNQ, 30, fclk_mhz=0.000123)
+
+
 def test_design_too_large_for_the_board_reports_what_fits():
     small = boards.Board("tiny", "Tiny", "xc7z007s", "7series", "zynq", 100.0,
                          {"LUT": 1200, "FF": 2400, "BRAM_18K": 4, "URAM": 0, "DSP": 10})

@@ -8,8 +8,8 @@ rtl/common/tb/stitched_sim.cpp, and run on packed input frames.
 
 The simulator binary depends only on the Verilog text and the harness (weights are read
 from the memory files at start-up), so it is cached under `cache_dir()` by a hash of
-those and reused across runs. The RTL library is found beside the package (source tree
-or Bazel runfiles) or at $QNN2FPGA_RTL_ROOT.
+those and reused across runs. The RTL library is found in the package's data/ (an installed
+wheel), beside the package (source tree or Bazel runfiles) or at $QNN2FPGA_RTL_ROOT.
 """
 
 from __future__ import annotations
@@ -39,17 +39,19 @@ LIBRARY_GLOBS = ("rtl/common/*.sv", "rtl/mvau/*.sv", "rtl/thresholding/*.sv", "r
 
 
 def rtl_root() -> pathlib.Path:
-    """The directory holding rtl/ (the repository root, or the runfiles root under Bazel)."""
+    """The directory holding rtl/ (the repository root, the runfiles root under Bazel, or
+    the package's data/ in an installed wheel)."""
     env = os.environ.get("QNN2FPGA_RTL_ROOT")
     candidates = [pathlib.Path(env)] if env else []
+    candidates.append(pathlib.Path(__file__).parent / "data")
     candidates.append(pathlib.Path(__file__).resolve().parents[2])
     candidates.append(pathlib.Path(__file__).parents[2])
     for c in candidates:
         if all((c / f).is_file() for f in HARNESS + TEMPLATES):
             return c
     raise errors.InputFileError("the RTL library (rtl/)", "was not found beside the qnn2fpga package",
-                                "run from the repository (./bazelw run //:qnn2fpga -- ...) or set "
-                                "QNN2FPGA_RTL_ROOT to the repository root")
+                                "reinstall the package (pip install ./python), run from the repository "
+                                "(./bazelw run //:qnn2fpga -- ...) or set QNN2FPGA_RTL_ROOT to the repository root")
 
 
 def library_files(root: pathlib.Path) -> list[pathlib.Path]:
