@@ -20,10 +20,12 @@ DIR receives (FINN's names):
     rtlsim_performance.json, stitched_ip/ (qnn2fpga_accel.sv, memory files, design.txt),
     verification_output/verify_<mode>_0_SUCCESS.npy or _FAIL.npy (with --verify_input)
 
---start_step resumes DIR's build from the intermediate model of the step before. The
-build writes into a fresh sibling directory and renames it to DIR only when every step
-succeeded, so DIR never holds a half-written build; a failed or interrupted (Ctrl-C)
-build removes that directory.
+--start_step resumes DIR's build from the intermediate model of the step before; the
+new DIR keeps what the earlier steps wrote and nothing of the later ones. The build
+writes into a fresh sibling directory (`.DIR.partial-<pid>-*`) and renames it to DIR
+only when every step succeeded, so DIR never holds a half-written build; a failed or
+interrupted (Ctrl-C) build removes that directory, and one left by a killed build is
+removed by the next build into DIR.
 """
 
 from __future__ import annotations
@@ -214,6 +216,50 @@ def _deferred_interrupt():
             previous(*caught[0])  # Python's default handler raises KeyboardInterrupt
 
 
+# What each step writes into the build directory besides its intermediate model (globs).
+_STEP_FILES = {
+    "fold": ("auto_folding_config.json", "final_hw_config.json"),
+    "generate_estimate_reports": ("report/estimate_*.json", "report/op_and_param_counts.json",
+                                  "report/build_report.*"),
+    "create_stitched_ip": ("stitched_ip",),
+    "measure_rtlsim_performance": ("report/rtlsim_performance.json",),
+}
+
+
+def _carry_forward(old: pathlib.Path, work: pathlib.Path, first: int) -> None:
+    """A build resumed at step `first` keeps what the steps before it wrote in `old` (their
+    intermediate models and files, the log and timings) and nothing of the later steps."""
+    keep = ["build_dataflow.log", "time_per_step.json"]
+    keep += [str(p.relative_to(old)) for p in (old / "intermediate_models").glob("*_*.onnx")
+             if p.name.split("_")[0].isdigit() and int(p.name.split("_")[0]) <= first]
+    keep += [str(p.relative_to(old)) for step in STEPS[:first] for pattern in _STEP_FILES.get(step, ())
+             for p in old.glob(pattern)]
+    for rel in keep:
+        src, dst = old / rel, work / rel
+        if src.is_dir():
+            shutil.copytree(src, dst)
+        elif src.is_file():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+
+
+def _remove_abandoned_partials(out: pathlib.Path) -> None:
+    """Removes `.<out>.partial-<pid>-*` directories whose build process is gone (a killed
+    build cannot remove its own); those of a live process are another build's."""
+    for p in out.parent.glob(f".{out.name}.partial-*"):
+        pid = p.name[len(f".{out.name}.partial-"):].split("-")[0]
+        if pid.isdigit():
+            try:
+                os.kill(int(pid), 0)
+                continue  # alive
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue  # alive, someone else's
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+
+
 def _resume_model(cfg: BuildConfig) -> pathlib.Path:
     """The intermediate model the step before --start_step saved in DIR."""
     i = step_index(cfg.start_step)
@@ -235,9 +281,10 @@ def build(cfg: BuildConfig, log: Callable[[str], None] = print) -> dict:
     work = None
     try:
         with _deferred_interrupt():
-            work = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+            _remove_abandoned_partials(out)
+            work = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=out.parent))
         if cfg.start_step and step_index(cfg.start_step) > 0:
-            shutil.copytree(out, work, dirs_exist_ok=True)
+            _carry_forward(out, work, step_index(cfg.start_step))
         result = _Build(cfg, board, fclk, work, log).run()
         with _deferred_interrupt():
             if out.exists():

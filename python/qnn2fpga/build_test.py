@@ -217,3 +217,40 @@ def test_second_ctrl_c_while_cleaning_up_still_removes_the_partial_build(tmp_pat
         build.build(cfg, log=lambda msg: None)
     assert sorted(os.listdir(tmp_path)) == ["mlp.onnx", "out"]
     assert os.listdir(tmp_path / "out") == ["earlier.txt"]
+
+
+def test_resumed_build_keeps_only_what_the_steps_before_it_wrote(tmp_path):
+    """--start_step carries forward the earlier steps' models and files, never the later
+    steps' artifacts of the old directory (here planted as an old full build would
+    leave them), and --stop_step's build then holds nothing past its last step."""
+    testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
+    p = qnn2fpga("build", "mlp.onnx", "--board=pynq-z1", "--target_fps=1e6", "--output_dir=out", ESTIMATES_ONLY,
+                 cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    out = tmp_path / "out"
+    for planted in ("report/rtlsim_performance.json", "stitched_ip/qnn2fpga_accel.sv",
+                    "intermediate_models/9_set_fifo_depths.onnx", "verification_output/verify_rtlsim_0_FAIL.npy"):
+        (out / planted).parent.mkdir(parents=True, exist_ok=True)
+        (out / planted).write_text("stale")
+    p = qnn2fpga("build", "mlp.onnx", "--board=pynq-z1", "--target_fps=1e6", "--output_dir=out",
+                 "--start_step=generate_estimate_reports", ESTIMATES_ONLY, cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    assert sorted(os.listdir(out)) == ["auto_folding_config.json", "build_dataflow.log", "final_hw_config.json",
+                                       "intermediate_models", "report", "time_per_step.json"]
+    assert sorted(os.listdir(out / "report")) == sorted(r for r in REPORTS if r != "rtlsim_performance.json")
+    assert [f.split("_")[0] for f in sorted(os.listdir(out / "intermediate_models"))] == [str(i) for i in range(1, 8)]
+
+
+def test_a_killed_builds_partial_directory_is_removed_by_the_next_build(tmp_path):
+    """A build killed with SIGKILL cannot clean up: the next build into the same directory
+    removes its `.out.partial-<pid>-*` (the pid is gone), not a live build's."""
+    testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
+    dead = tmp_path / ".out.partial-99999999-abc"  # above any Linux pid
+    live = tmp_path / f".out.partial-{os.getpid()}-def"
+    for d in (dead, live):
+        (d / "report").mkdir(parents=True)
+    p = qnn2fpga("build", "mlp.onnx", "--board=pynq-z1", "--target_fps=1e6", "--output_dir=out",
+                 "--stop_step=to_hw", cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    assert not dead.exists() and live.is_dir()
+    assert [f for f in os.listdir(tmp_path) if ".partial-" in f] == [live.name]
