@@ -379,7 +379,8 @@ class _Build:
         html_report.write(_html_data(self.cfg, self.board, self.fclk, self.model, reports), self.work / "report")
         perf = reports["estimate_network_performance"]
         self.say(f"estimated {perf['estimated_throughput_fps']:.0f} fps (bottleneck {perf['max_cycles_node_name']}, "
-                 f"{perf['max_cycles']} cycles), total {reports['estimate_layer_resources']['total']}")
+                 f"{perf['max_cycles']} cycles), total " +
+                 ", ".join(f"{k} {v:g}" for k, v in reports["estimate_layer_resources"]["total"].items()))
         self.result["performance"] = perf
         self.result["resources"] = reports["estimate_layer_resources"]
 
