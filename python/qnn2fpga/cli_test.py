@@ -46,6 +46,24 @@ def test_missing_file(tmp_path):
     assert not (tmp_path / "x.onnx").exists()
 
 
+def test_missing_external_data_file_is_named_whole(tmp_path):
+    """Dynamo exports keep their weights in `<model>.onnx.data`; a model copied without
+    it gets one complete line naming that file and how to fix it, and compiles once the
+    file is back."""
+    import onnx
+
+    model = testing.tiny_mlp().model
+    onnx.save(model, str(tmp_path / "m.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+              location="m.onnx.data", size_threshold=0)
+    os.rename(tmp_path / "m.onnx.data", tmp_path / "elsewhere.data")
+    line = one_error_line(qnn2fpga("compile", "m.onnx", "-o", "out.onnx", cwd=str(tmp_path)))
+    assert line == (f"qnn2fpga: input file error: file '{tmp_path}/m.onnx': keeps its weights in 'm.onnx.data', which is not "
+                    "beside it; fix: copy 'm.onnx.data' into the model's directory (the exporter writes the two files "
+                    "together)")
+    os.rename(tmp_path / "elsewhere.data", tmp_path / "m.onnx.data")
+    assert qnn2fpga("compile", "m.onnx", "-o", "out.onnx", cwd=str(tmp_path)).returncode == 0
+
+
 def test_malformed_onnx(tmp_path):
     (tmp_path / "bad.onnx").write_bytes(b"\x08\x07 this is not a protobuf \xff\xfe")
     line = one_error_line(qnn2fpga("compile", "bad.onnx", "-o", "x.onnx", cwd=str(tmp_path)))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import onnx
+from onnx.external_data_helper import ExternalDataInfo, load_external_data_for_model, uses_external_data
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 
@@ -68,6 +69,18 @@ class _Chain(Pass):
 STEP_NAMES = ("import", "to_integer", "streamline", "lower", "to_hw")
 
 
+def _check_external_data(proto, path: str, base: str) -> None:
+    """Every external-data file the model names (the dynamo exporter writes
+    `<model>.onnx.data` beside the model) exists, else one InputFileError naming it."""
+    for tensor in proto.graph.initializer:
+        if uses_external_data(tensor):
+            location = ExternalDataInfo(tensor).location
+            if not os.path.isfile(os.path.join(base, location)):
+                raise errors.InputFileError(
+                    f"file '{path}'", f"keeps its weights in '{location}', which is not beside it",
+                    f"copy '{location}' into the model's directory (the exporter writes the two files together)")
+
+
 def load_model(path: str) -> ModelWrapper:
     """Loads an ONNX file (with external data beside it), or raises InputFileError/ModelError."""
     where = f"file '{path}'"
@@ -75,12 +88,19 @@ def load_model(path: str) -> ModelWrapper:
         raise errors.InputFileError(where, "does not exist", "check the path (relative paths start where you ran the command)")
     if os.path.isdir(path):
         raise errors.InputFileError(where, "is a directory", "pass the .onnx file")
+    real = os.path.realpath(path)  # onnx refuses external data reached through a symlink
+    unreadable = "export the model again with brevitas.export.export_qonnx"
     try:
-        # Resolved: onnx refuses external data (`<model>.onnx.data`) reached through a symlink.
-        proto = onnx.load(os.path.realpath(path))
+        proto = onnx.load(real, load_external_data=False)
     except Exception as e:  # onnx raises DecodeError, OSError, ValueError... for bad files
         raise errors.ModelError(where, f"is not a readable ONNX model ({type(e).__name__}: {str(e)[:120]})",
-                                "export the model again with brevitas.export.export_qonnx") from None
+                                unreadable) from None
+    _check_external_data(proto, path, os.path.dirname(real))
+    try:
+        load_external_data_for_model(proto, os.path.dirname(real))
+    except Exception as e:
+        raise errors.ModelError(where, f"has unreadable external weights ({type(e).__name__}: {str(e)[:120]})",
+                                unreadable) from None
     if len(proto.graph.node) == 0:
         raise errors.ModelError(where, "holds no graph nodes", "export the model again with brevitas.export.export_qonnx")
     try:
