@@ -45,7 +45,7 @@ from typing import Callable
 import numpy as np
 
 from qnn2fpga import boards, estimate, flow, folding, html_report, report_schemas
-from qnn2fpga.errors import FoldingError, InputFileError, QnnError
+from qnn2fpga.errors import BoardError, FoldingError, InputFileError, QnnError
 
 FOLD_STEPS = ("target_fps_parallelization", "apply_folding_config")
 HW_STEPS = ("hw_codegen", "set_fifo_depths", "create_stitched_ip", "measure_rtlsim_performance")
@@ -68,6 +68,7 @@ class BuildConfig:
     auto_fifo_depths: bool = True
     verify_input: str | None = None
     verify_expected: str | None = None
+    strict: bool = False  # a folding whose estimate exceeds the board is an error, not a warning
 
 
 def _write_json(path: pathlib.Path, obj, schema: str | None = None) -> None:
@@ -383,6 +384,17 @@ class _Build:
                  ", ".join(f"{k} {v:g}" for k, v in reports["estimate_layer_resources"]["total"].items()))
         self.result["performance"] = perf
         self.result["resources"] = reports["estimate_layer_resources"]
+        total = reports["estimate_layer_resources"]["total"]
+        over = {r: total[r] for r in estimate.RESOURCES
+                if r != "FF" and r in total and total[r] > self.board.capacity[r]}
+        if over:
+            need = ", ".join(f"{r} {over[r]:g} of {self.board.capacity[r]:g}" for r in sorted(over))
+            where, problem = f"board '{self.board.key}'", f"the folded design is estimated to need {need}"
+            if self.cfg.strict:
+                raise BoardError(where, problem, "fold less (fewer PE/SIMD) or pick a larger board")
+            warning = f"{where}: {problem}; it will not fit (--strict makes this an error)"
+            self.result["warnings"].append(warning)
+            self.say(f"warning: {warning}")
 
     def step_hw_codegen(self) -> None:
         from qnn2fpga import codegen, stitch  # noqa: PLC0415

@@ -259,3 +259,27 @@ def test_a_killed_builds_partial_directory_is_removed_by_the_next_build(tmp_path
     assert p.returncode == 0, p.stderr
     assert not dead.exists() and live.is_dir()
     assert [f for f in os.listdir(tmp_path) if ".partial-" in f] == [live.name]
+
+
+def test_fixed_folding_beyond_the_board_warns_or_with_strict_fails(tmp_path):
+    """A --folding config is checked against the board like automatic folding: fully
+    unfolded on a board with 1,200 LUTs it warns (the build goes on), and --strict
+    refuses it with one line naming the resources."""
+    from qnn2fpga import boards
+
+    testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
+    (tmp_path / "boards").mkdir()
+    full = {"Defaults": {}, "MVAU_0": {"PE": 12, "SIMD": 16}, "MVAU_1": {"PE": 5, "SIMD": 12}}
+    (tmp_path / "full.json").write_text(json.dumps(full))
+    tiny = boards.Board("tiny", "Tiny", "xc7z007s", "7series", "zynq", 100.0,
+                        {"LUT": 50, "FF": 2400, "BRAM_18K": 4, "URAM": 0, "DSP": 10})
+    cfg = dict(model=str(tmp_path / "mlp.onnx"), board="pynq-z1", folding_config=str(tmp_path / "full.json"),
+               stop_step="generate_estimate_reports")
+    import unittest.mock as mock
+
+    with mock.patch.object(boards, "load_board", return_value=tiny):
+        result = build.build(build.BuildConfig(output_dir=str(tmp_path / "a"), **cfg), log=lambda m: None)
+        assert any("will not fit" in w and "LUT" in w for w in result["warnings"])
+        with pytest.raises(build.BoardError, match=r"board 'tiny': the folded design is estimated to need LUT"):
+            build.build(build.BuildConfig(output_dir=str(tmp_path / "b"), strict=True, **cfg), log=lambda m: None)
+    assert not (tmp_path / "b").exists()

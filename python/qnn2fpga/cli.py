@@ -57,6 +57,7 @@ flags.DEFINE_string("verify_input", None, "Input batch (.npy) to verify the resu
 flags.DEFINE_string("verify_expected", None, "Expected output batch (.npy) for --verify_input.")
 flags.DEFINE_bool("auto_fifo_depths", True, "Size the FIFOs by simulation (--noauto_fifo_depths keeps configured "
                   "depths).")
+flags.DEFINE_bool("strict", False, "Refuse a folding whose estimated resources exceed the board (default: warn).")
 flags.DEFINE_string("model", None, "The QONNX model (may also follow `run` as an argument).")
 flags.DEFINE_string("input", None, "Input batch (.npy), the export's input layout, batch first.")
 flags.DEFINE_enum("mode", "python", ["python", "rtlsim"],
@@ -134,7 +135,7 @@ def build_command(model_path: str) -> int:
         fclk_mhz=FLAGS.fclk_mhz, topk=FLAGS.topk, stop_step=FLAGS.stop_step, start_step=FLAGS.start_step,
         mvau_wwidth_max=FLAGS.mvau_wwidth_max, auto_fifo_depths=FLAGS.auto_fifo_depths,
         verify_input=user_path(FLAGS.verify_input) if FLAGS.verify_input else None,
-        verify_expected=user_path(FLAGS.verify_expected) if FLAGS.verify_expected else None)
+        verify_expected=user_path(FLAGS.verify_expected) if FLAGS.verify_expected else None, strict=FLAGS.strict)
     result = build.build(cfg, log=lambda msg: print(msg, flush=True))  # checks --output_dir before any step
     print(f"wrote {FLAGS.output_dir}")
     verification = result.get("verification")
@@ -212,7 +213,7 @@ COMMANDS = {
         "it in rtlsim.",
         "build MODEL.onnx --board=B (--target_fps=N | --folding=F.json) --output_dir=DIR [flags]",
         ("board", "target_fps", "folding", "output_dir", "fclk_mhz", "start_step", "stop_step", "topk",
-         "mvau_wwidth_max", "verify_input", "verify_expected", "auto_fifo_depths"),
+         "mvau_wwidth_max", "verify_input", "verify_expected", "auto_fifo_depths", "strict"),
         "qnn2fpga build tfc_w1a1.onnx --board=pynq-z1 --target_fps=1560000 --output_dir=build_tfc"),
     "run": Command(
         run_command, "Run a batch through the whole network, the hardware part in python or rtlsim.",
