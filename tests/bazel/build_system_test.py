@@ -22,7 +22,9 @@ EDA_MNEMONICS = {"Verilate", "YosysSynth", "CppCompile", "CppLink"}
 # A model's accelerator (bazel/private/accelerator.bzl): the export, per-layer RTL,
 # Verilator models and Yosys synthesis, FIFO sizing (a Verilator build inside), the
 # stitched simulator.
-MODEL = "//models/tfc:pynq-z1"
+# The accelerator target and its tests (the tests' Verilator models and testbenches).
+MODEL = ["//models/tfc:pynq-z1", "//models/tfc:pynq-z1_rtlsim_test",
+         *(f"//models/tfc:pynq-z1_mvau_{i}_test" for i in range(4))]
 MODEL_EDA_MNEMONICS = EDA_MNEMONICS | {"LayerVectors", "QnnAccelCompile", "QnnFifoSizing", "QnnStitch"}
 
 
@@ -63,12 +65,12 @@ def _outputs(spawn: dict) -> list[str]:
 
 
 def test_model_release_remote_cache_and_incremental(tmp_path):
-    """//models/tfc:pynq-z1 (and the EDA targets) from clean checkouts at three paths:
+    """//models/tfc:pynq-z1 with its tests (and the EDA targets) from clean checkouts at three paths:
     release builds are byte-identical; a checkout built against a loopback remote cache
     filled by another takes every action, EDA ones included, from the cache; and
     changing one layer's PE in the folding config re-runs only that layer's actions
     and the accelerator-level ones downstream of it."""
-    targets = [MODEL, *EDA_TARGETS]
+    targets = [*MODEL, *EDA_TARGETS]
     release = ["--config=release", "--disk_cache="]
     with CacheServer(tmp_path / "cache") as cache:
         a = Workspace(tmp_path, "release_a")
@@ -85,7 +87,7 @@ def test_model_release_remote_cache_and_incremental(tmp_path):
         assert sorted(k for k in ha if ha[k] != hb[k]) == []
 
         c = Workspace(tmp_path, "remote_c")
-        again = c.build_spawns(*release, "--config=ci", f"--remote_cache={cache.url}", MODEL)
+        again = c.build_spawns(*release, "--config=ci", f"--remote_cache={cache.url}", *MODEL)
         eda = [s for s in again if s["mnemonic"] in MODEL_EDA_MNEMONICS]
         assert MODEL_EDA_MNEMONICS <= {s["mnemonic"] for s in eda}
         assert _misses(eda) == []
@@ -96,7 +98,7 @@ def test_model_release_remote_cache_and_incremental(tmp_path):
     assert folding["MVAU_1"]["PE"] == 4
     folding["MVAU_1"]["PE"] = 2
     config.write_text(json.dumps(folding, indent=2))
-    ran = b.build_spawns(*release, MODEL)
+    ran = b.build_spawns(*release, *MODEL)
     touched = {s["mnemonic"] + " " + o for s in ran for o in _outputs(s) if "/models/tfc/" in o}
     # Nothing of the other accelerator or of the other layers ran.
     other = re.compile(r"/models/tfc/(zcu104|pynq[-_]z1_mvau_[023])")
