@@ -45,16 +45,16 @@ def test_pip_install_gives_a_cli_that_compiles_builds_and_simulates(tmp_path):
     assert pip.returncode == 0, pip.stderr[-3000:]
     assert _tree(src) == before, "the install wrote into the source tree"
 
+    env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}  # no PYTHONPATH of this test
     site = pathlib.Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import qnn2fpga, os; "
-                                        "print(os.path.dirname(qnn2fpga.__file__))"], cwd="/", capture_output=True,
-                                       text=True, check=True).stdout.strip())
+                                        "print(os.path.dirname(qnn2fpga.__file__))"], cwd="/", env=env,
+                                       capture_output=True, text=True, check=True).stdout.strip())
     assert str(venv) in str(site)
     assert [p.name for p in site.rglob("*_test.py") if "data" not in p.relative_to(site).parts] == []
     assert (site / "data" / "boards" / "pynq-z1.json").is_file()
 
     work = tmp_path / "elsewhere"
     work.mkdir()
-    env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
 
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(["qnn2fpga", *args], cwd=work, env=env, capture_output=True, text=True)
