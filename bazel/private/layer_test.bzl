@@ -238,7 +238,7 @@ _hw_layer_resource_report = rule(
     },
 )
 
-def hw_layer_resource_report(name, only = None, tags = []):
+def hw_layer_resource_report(name, only = None):
     """`<name>.json` and `<name>.md`: the Yosys resource counts (LUT, FF, LUTRAM, SRL,
     BRAM18/36, URAM, DSP) of every hw_layer_synth (or hw_layer_test with synth_families)
     defined above this call in the package, per layer configuration and family; with
@@ -284,6 +284,5 @@ def hw_layer_resource_report(name, only = None, tags = []):
         entries = entries,
         layer_attrs = layer_attrs,
         variants = variants,
-        tags = tags,
         visibility = ["//visibility:public"],
     )

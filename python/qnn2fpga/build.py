@@ -244,11 +244,17 @@ def _carry_forward(old: pathlib.Path, work: pathlib.Path, first: int) -> None:
             shutil.copy2(src, dst)
 
 
+def _partial_prefix(out: pathlib.Path) -> str:
+    """Build directories in the making are `.<out>.partial-<pid>-<random>` beside `out`."""
+    return f".{out.name}.partial-"
+
+
 def _remove_abandoned_partials(out: pathlib.Path) -> None:
     """Removes `.<out>.partial-<pid>-*` directories whose build process is gone (a killed
     build cannot remove its own); those of a live process are another build's."""
-    for p in out.parent.glob(f".{out.name}.partial-*"):
-        pid = p.name[len(f".{out.name}.partial-"):].split("-")[0]
+    prefix = _partial_prefix(out)
+    for p in out.parent.glob(prefix + "*"):
+        pid = p.name[len(prefix):].split("-")[0]
         if pid.isdigit():
             try:
                 os.kill(int(pid), 0)
@@ -283,7 +289,7 @@ def build(cfg: BuildConfig, log: Callable[[str], None] = print) -> dict:
     try:
         with _deferred_interrupt():
             _remove_abandoned_partials(out)
-            work = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=out.parent))
+            work = pathlib.Path(tempfile.mkdtemp(prefix=f"{_partial_prefix(out)}{os.getpid()}-", dir=out.parent))
         if cfg.start_step and step_index(cfg.start_step) > 0:
             _carry_forward(out, work, step_index(cfg.start_step))
         result = _Build(cfg, board, fclk, work, log).run()
@@ -384,9 +390,7 @@ class _Build:
                  ", ".join(f"{k} {v:g}" for k, v in reports["estimate_layer_resources"]["total"].items()))
         self.result["performance"] = perf
         self.result["resources"] = reports["estimate_layer_resources"]
-        total = reports["estimate_layer_resources"]["total"]
-        over = {r: total[r] for r in estimate.RESOURCES
-                if r != "FF" and r in total and total[r] > self.board.capacity[r]}
+        over = estimate.over_capacity(reports["estimate_layer_resources"]["total"], self.board.capacity)
         if over:
             need = ", ".join(f"{r} {over[r]:g} of {self.board.capacity[r]:g}" for r in sorted(over))
             where, problem = f"board '{self.board.key}'", f"the folded design is estimated to need {need}"

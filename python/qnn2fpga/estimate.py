@@ -80,6 +80,12 @@ def total(per_layer: dict[str, dict]) -> dict:
     return {r: sum(v[r] for v in per_layer.values()) for r in RESOURCES}
 
 
+def over_capacity(total_res: dict, capacity: dict, max_utilization: float = 1.0) -> dict:
+    """The resources of `total_res` (FF aside: never the binding one) beyond
+    `max_utilization` of a board's `capacity`, with their totals."""
+    return {r: total_res[r] for r in RESOURCES if r != "FF" and total_res[r] > capacity[r] * max_utilization}
+
+
 def weighted_cost(res: dict, capacity: dict) -> float:
     """One number to minimize: every resource in LUT-equivalents, weighted by how scarce
     it is on the board (a BRAM_18K on a board with 53200 LUTs and 280 BRAMs weighs 190

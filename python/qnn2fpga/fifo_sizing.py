@@ -61,8 +61,7 @@ def size_fifos(model: ModelWrapper, workdir, frames: int = FRAMES, seed: int = 0
     for n in fifo_nodes(probe):  # the deep FIFOs are simulation-only; keep them cheap to build
         get_layer(n).set_attr("fifo_impl", "ram")
     design = rtlsim.write_design(probe, pathlib.Path(workdir) / "fifo_sizing")
-    sim = rtlsim.compile_design(design, log=(lambda m: log(m.replace("the stitched design", "the deep-FIFO "
-                                                                      "design for FIFO sizing"))) if log else None)
+    sim = rtlsim.compile_design(design, log=log, what="the deep-FIFO design for FIFO sizing")
     result = rtlsim.simulate(sim, design, design.random_frames(frames, seed), frame_interval=design.bottleneck_cycles())
     if not result.ok:
         raise errors.QnnError("FIFO sizing", f"the design with deep FIFOs did not finish: "

@@ -17,8 +17,8 @@ from onnx.external_data_helper import ExternalDataInfo, load_external_data_for_m
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 
-from qnn2fpga.transforms.base import Pass
 from qnn2fpga import errors
+from qnn2fpga.transforms.base import Pass
 
 
 @dataclass(frozen=True)

@@ -269,7 +269,7 @@ def auto_fold(model: ModelWrapper, board, target_fps: float, fclk_mhz: float | N
 
     def fits(chosen) -> dict:
         tot = estimate.total({f"{i}.{j}": x.resources for i, c in enumerate(chosen) for j, x in enumerate(c)})
-        return {r: tot[r] for r in estimate.RESOURCES if r != "FF" and tot[r] > board.capacity[r] * max_utilization}
+        return estimate.over_capacity(tot, board.capacity, max_utilization)
 
     chosen, stuck = pick(target_cycles)
     if chosen is None:

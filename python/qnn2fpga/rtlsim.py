@@ -164,8 +164,10 @@ def build_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def compile_design(design: Design, jobs: int | None = None, log=None) -> pathlib.Path:
-    """The simulator binary for `design`, built with Verilator unless cached."""
+def compile_design(design: Design, jobs: int | None = None, log=None,
+                   what: str = "the stitched design") -> pathlib.Path:
+    """The simulator binary for `design`, built with Verilator unless cached; `what` names
+    the design in the log line."""
     root = rtl_root()
     exe = _verilator()
     version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
@@ -178,7 +180,7 @@ def compile_design(design: Design, jobs: int | None = None, log=None) -> pathlib
     if binary.is_file():
         return binary
     if log:
-        log(f"compiling the stitched design with Verilator ({design.top}, {len(design.nodes)} layers)")
+        log(f"compiling {what} with Verilator ({design.top}, {len(design.nodes)} layers)")
     target.parent.mkdir(parents=True, exist_ok=True)
     work = pathlib.Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
     try:

@@ -13,9 +13,9 @@ from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.transformation.remove import RemoveIdentityOps
 
-from qnn2fpga.transforms.base import Pass
 from qnn2fpga import errors
 from qnn2fpga.graph import insert_after, new_const, new_tensor, real_inputs
+from qnn2fpga.transforms.base import Pass
 
 QUANT_OPS = ("Quant", "BipolarQuant")
 

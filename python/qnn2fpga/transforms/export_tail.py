@@ -23,10 +23,10 @@ from qonnx.transformation.fold_constants import FoldConstants
 from qonnx.transformation.general import RemoveUnusedTensors
 from qonnx.transformation.infer_shapes import InferShapes
 
-from qnn2fpga.transforms.base import Pass
 from qnn2fpga.graph import real_inputs
 from qnn2fpga.layers.base import is_hw_layer
 from qnn2fpga.report import TAIL_OPS
+from qnn2fpga.transforms.base import Pass
 
 PROBES = 8
 

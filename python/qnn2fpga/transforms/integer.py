@@ -16,8 +16,8 @@ from qonnx.custom_op.general.intquant import max_int, min_int
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
-from qnn2fpga.transforms.base import Pass
 from qnn2fpga.graph import channel_vector, insert_after, new_const, new_tensor, node_attrs
+from qnn2fpga.transforms.base import Pass
 
 # Activation quantizers wider than this are left unconverted (2**bits - 1 thresholds).
 MAX_ACTIVATION_BITS = 8

@@ -18,8 +18,8 @@ from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.transformation.insert_topk import InsertTopK
 from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
 
-from qnn2fpga.transforms.base import Pass
 from qnn2fpga.graph import bypass, const_operand, insert_after, new_const, new_tensor, node_attr, single_consumer
+from qnn2fpga.transforms.base import Pass
 
 TO_NHWC = [0, 2, 3, 1]
 TO_NCHW = [0, 3, 1, 2]

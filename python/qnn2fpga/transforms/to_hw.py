@@ -16,9 +16,9 @@ from qonnx.transformation.general import RemoveUnusedTensors, SortGraph
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
-from qnn2fpga.transforms.base import Pass
 from qnn2fpga.graph import insert_after, new_tensor, node_attr, single_consumer
 from qnn2fpga.layers.numerics import matmul_acc_range, smallest_int_datatype
+from qnn2fpga.transforms.base import Pass
 
 DOMAIN = "qnn2fpga.layers"
 
