@@ -11,10 +11,9 @@ from qonnx.transformation.general import (ConvertDivToMul, ConvertSubToAdd, Give
 from qonnx.transformation.quant_constant_folding import FoldTransposeIntoQuantInit
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
-from qonnx.transformation.remove import RemoveIdentityOps
 
 from qnn2fpga import errors
-from qnn2fpga.graph import insert_after, new_const, new_tensor, real_inputs
+from qnn2fpga.graph import bypass, const_operand, insert_after, new_const, new_tensor, node_attrs, real_inputs
 from qnn2fpga.transforms.base import Pass
 
 QUANT_OPS = ("Quant", "BipolarQuant")
@@ -104,6 +103,59 @@ class FillConvDefaults(Pass):
                 if k not in have:
                     n.attribute.append(helper.make_attribute(k, v))
         return model, False
+
+
+class RemoveIdentityOps(Pass):
+    """Removes ops that are exactly the identity: Identity, Add/Sub of 0, Mul/Div by 1
+    (a constant that does not broadcast the data to another shape), Pad by nothing,
+    Dropout without a ratio. Unlike qonnx's RemoveIdentityOps, which compares with a
+    tolerance of 1e-5, a constant must be exactly 0 or 1: a bias of 1e-6 is no identity
+    on outputs around 1e-6 (layers with small scales make such biases and batch norm
+    means), nor a multiplier of 1.000001 on outputs around 1e6."""
+
+    def apply(self, model: ModelWrapper):
+        outputs = [o.name for o in model.graph.output]
+        for node in model.graph.node:
+            if not self._is_identity(model, node):
+                continue
+            data = next((t for t in node.input if t and model.get_initializer(t) is None), None)
+            if data is None:
+                continue  # a constant: FoldConstants' business
+            if node.output[0] in outputs and (model.find_producer(data) is None or data in outputs
+                                              or len(model.find_consumers(data)) > 1):
+                continue  # the graph output needs a node to produce it (the input, or a fork)
+            if node.input[0] != data:
+                node.input[0], node.input[1] = node.input[1], node.input[0]
+            bypass(model, node)
+            return model.transform(InferShapes()), True
+        return model, False
+
+    @staticmethod
+    def _is_identity(model: ModelWrapper, node) -> bool:
+        op = node.op_type
+        if op == "Identity":
+            return True
+        if op in ("Add", "Sub", "Mul", "Div"):
+            pair = const_operand(model, node)
+            if pair is None or (op in ("Sub", "Div") and pair[0] != node.input[0]):
+                return False
+            data, c = pair
+            if model.get_tensor_shape(data) != model.get_tensor_shape(node.output[0]):
+                return False
+            return bool(np.all(c == (0 if op in ("Add", "Sub") else 1)))
+        if op == "Pad":
+            pads = node_attrs(node).get("pads")
+            pads = model.get_initializer(node.input[1]) if pads is None and len(node.input) > 1 else pads
+            return pads is not None and not np.any(np.asarray(pads))
+        if op == "Dropout":
+            if len(node.output) > 1 and node.output[1] and model.find_consumers(node.output[1]):
+                return False
+            opset = next((o.version for o in model.model.opset_import if o.domain in ("", "ai.onnx")), 1)
+            if opset < 12:
+                return node_attrs(node).get("ratio", 0.5) == 0
+            ratio = model.get_initializer(node.input[1]) if len(node.input) > 1 and node.input[1] else None
+            return len(node.input) == 1 or (ratio is not None and not np.any(ratio))
+        return False
 
 
 class NameNodes(Pass):

@@ -12,7 +12,7 @@ import numpy as np
 from onnx import helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.custom_op.general.intquant import max_int, min_int
+from qonnx.custom_op.general.intquant import max_int, min_int, resolve_rounding_mode
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
@@ -82,7 +82,55 @@ def activation_thresholds(p: dict, channels: int) -> np.ndarray:
     t = np.where(inclusive[None, :], t, np.nextafter(t, np.inf))
     if t.shape[0] not in (1, channels):
         raise ValueError("scale does not match channels")
-    return t
+    return _as_quant_computes(t, p)
+
+
+def _float32_key(x: np.ndarray) -> np.ndarray:
+    """float32 values as int64 keys in the same order (consecutive floats, consecutive keys)."""
+    i = np.asarray(x, np.float32).view(np.int32).astype(np.int64)
+    return np.where(i >= 0, i, -(i & 0x7FFFFFFF))
+
+
+def _float32_of_key(k: np.ndarray) -> np.ndarray:
+    i = np.where(k >= 0, k, (-k) | 0x80000000).astype(np.uint32)
+    return i.view(np.float32)
+
+
+def _as_quant_computes(t: np.ndarray, p: dict) -> np.ndarray:
+    """Each threshold moved to the smallest float32 input at which qonnx's Quant reaches
+    the level. Quant computes x / scale + zeropt in the precision of its operands
+    (float32 for a float32 input and scale), so near a boundary the result can round
+    onto or off a rounding tie (e.g. x = (k + 0.5) * scale with a scale that is not a
+    power of two; with a zero point, the sum's coarser float32 steps widen that band to
+    many float32 inputs): the exact boundaries would then disagree with Quant on such
+    inputs. The level is monotone in x, so a bisection over the float32 values around
+    each exact boundary (a few float32 steps of the sum, times the scale) finds the one
+    Quant uses; where the level does not change within that interval, the exact
+    boundary stays."""
+    rounding = resolve_rounding_mode(p["mode"])
+    dtype = np.result_type(np.float32, np.asarray(p["scale"]).dtype, np.asarray(p["zeropt"]).dtype)
+    scale = channel_vector(p["scale"], 2, 1).astype(dtype)[:, None]
+    zeropt = channel_vector(p["zeropt"], 2, 1).astype(dtype)[:, None]
+    bipolar = p["bits"] == 1 and p["signed"]
+    lo, hi = min_int(p["signed"], p["narrow"], p["bits"]), max_int(p["signed"], p["narrow"], p["bits"])
+    target = np.array([1.0]) if bipolar else np.arange(lo + 1, hi + 1, dtype=np.float64)
+
+    def reached(x: np.ndarray) -> np.ndarray:
+        u = x / scale + zeropt  # x is float32: the operations run in `dtype`, as in Quant
+        level = np.where(u >= 0, 1.0, -1.0) if bipolar else rounding(np.clip(u, lo, hi))
+        return level >= target[None, :]
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        magnitude = np.abs(t / scale.astype(np.float64)) + np.abs(zeropt.astype(np.float64)) + 1
+        margin = 8 * (np.spacing(magnitude.astype(np.float32)).astype(np.float64) * np.abs(scale.astype(np.float64))
+                      + np.spacing(np.abs(t).astype(np.float32)).astype(np.float64))
+        low, high = _float32_key((t - margin).astype(np.float32)), _float32_key((t + margin).astype(np.float32))
+        found = np.isfinite(t) & np.isfinite(margin) & ~reached(_float32_of_key(low)) & reached(_float32_of_key(high))
+        for _ in range(64):  # invariant: not reached at `low`, reached at `high`
+            mid = (low + high) // 2
+            r = reached(_float32_of_key(mid))
+            low, high = np.where(r, low, mid), np.where(r, mid, high)
+    return np.where(found, _float32_of_key(high).astype(np.float64), t)
 
 
 def quantized_integers(w: np.ndarray, p: dict) -> np.ndarray:

@@ -16,11 +16,11 @@ from qonnx.transformation.batchnorm_to_affine import BatchNormToAffine
 from qonnx.transformation.general import ConvertDivToMul, ConvertSubToAdd, RemoveUnusedTensors, SortGraph
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
-from qonnx.transformation.remove import RemoveIdentityOps
 
 from qnn2fpga.graph import (bypass, channel_axis_of, channel_vector, const_operand, new_const,
                             single_consumer)
 from qnn2fpga.transforms.base import Pass, loop_error, max_rounds, node_keys, touched_nodes
+from qnn2fpga.transforms.cleanup import RemoveIdentityOps
 
 
 def _linear_const(model: ModelWrapper, node):

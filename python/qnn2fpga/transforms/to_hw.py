@@ -16,7 +16,7 @@ from qonnx.transformation.general import RemoveUnusedTensors, SortGraph
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
-from qnn2fpga.graph import insert_after, new_tensor, node_attr, single_consumer
+from qnn2fpga.graph import insert_after, new_const, new_tensor, node_attr, single_consumer
 from qnn2fpga.layers.numerics import matmul_acc_range, smallest_int_datatype
 from qnn2fpga.transforms.base import Pass
 
@@ -104,6 +104,50 @@ class MultiThresholdToThresholding(Pass):
             insert_after(model, mt, [node])
             model.graph.node.remove(mt)
             return model, True
+        return model, False
+
+
+def _set_attr(node, name: str, value) -> None:
+    for a in node.attribute:
+        if a.name == name:
+            node.attribute.remove(a)
+            break
+    node.attribute.append(helper.make_attribute(name, value))
+
+
+class WidenBipolarBeforeZeroPadding(Pass):
+    """A zero-padded convolution of a BIPOLAR (-1/+1) activation pads with 0, which a
+    BIPOLAR stream cannot carry. The MultiThreshold producing the activation (through
+    max-pooling or layout changes) then emits the same -1/+1 values as INT2: thresholds
+    [always, t, t] from level -2 give -2 + 1 below t and -2 + 3 from t on. Padding, sliding
+    window and the next MVAU then run on INT2, where 0 exists."""
+
+    PASS_THROUGH = ("MaxPoolNHWC", "Transpose", "Reshape", "Flatten")
+
+    def apply(self, model: ModelWrapper):
+        bipolar = DataType["BIPOLAR"]
+        for n in model.graph.node:
+            if n.op_type != "Im2Col" or not any(node_attr(n, "pad_amount", [0])):
+                continue
+            if model.get_tensor_datatype(n.input[0]) != bipolar or bipolar.allowed(node_attr(n, "pad_value", 0)):
+                continue
+            mt = model.find_producer(n.input[0])
+            while mt is not None and mt.op_type in self.PASS_THROUGH:
+                mt = model.find_producer(mt.input[0])
+            if mt is None or mt.op_type != "MultiThreshold" or node_attr(mt, "out_dtype") != "BIPOLAR":
+                continue
+            t = model.get_initializer(mt.input[1])
+            if t is None or t.ndim != 2 or t.shape[1] != 1:
+                continue
+            xdt = model.get_tensor_datatype(mt.input[0])
+            always = xdt.min() if xdt.is_integer() else -np.inf
+            mt.input[1] = new_const(model, np.concatenate([np.full_like(t, always), t, t], axis=1)
+                                    .astype(t.dtype if xdt.is_integer() else np.float64))
+            _set_attr(mt, "out_dtype", "INT2")
+            _set_attr(mt, "out_scale", 1.0)
+            _set_attr(mt, "out_bias", -2.0)
+            model.set_tensor_datatype(mt.output[0], DataType["INT2"])
+            return model.transform(InferDataTypes()), True
         return model, False
 
 
@@ -200,13 +244,18 @@ class NameHardwareLayers(Pass):
 class ToHardwareLayers(Pass):
     """Stage 5 as one step."""
 
-    PASSES = (Im2ColToSlidingWindow, MaxPoolToStreaming, MatMulToMVAU, MultiThresholdToThresholding, TopKToLabelSelect)
+    # MVAU before the layers that may consume its output (a max-pool or thresholds right
+    # after a convolution's accumulator): each conversion reads its input datatype from
+    # the annotation, which is the accumulator's narrowed datatype only once the MVAU
+    # exists and datatypes are inferred again.
+    PASSES = (WidenBipolarBeforeZeroPadding, Im2ColToSlidingWindow, MatMulToMVAU, MaxPoolToStreaming,
+              MultiThresholdToThresholding, TopKToLabelSelect)
 
     def apply(self, model: ModelWrapper):
         import qnn2fpga.layers  # noqa: F401,PLC0415  (registers the layer ops with qonnx)
 
         for p in self.PASSES:
-            model = model.transform(p())
+            model = model.transform(p()).transform(InferDataTypes())
         for t in (SortGraph(), RemoveUnusedTensors(), NameHardwareLayers(), InferShapes(), InferDataTypes()):
             model = model.transform(t)
         # Declare the layer domain, so the compiled model passes onnx.checker (and loads
