@@ -100,6 +100,14 @@ def weighted_cost(res: dict, capacity: dict) -> float:
     return cost
 
 
+def bottlenecks(cycles: dict[str, int]) -> list[str]:
+    """Every layer at the most cycles per frame, in the order of `cycles` (graph order).
+    The first is the one a report names alone (`max_cycles_node_name`); the log and the
+    HTML report list them all."""
+    most = max(cycles.values(), default=0)
+    return [name for name, c in cycles.items() if c == most and most > 0]
+
+
 def network(model, family: str, fclk_mhz: float) -> dict:
     """The estimate reports of a hardware graph, by FINN file name (without .json):
     estimate_layer_resources, estimate_layer_cycles, estimate_network_performance,
@@ -120,7 +128,7 @@ def network(model, family: str, fclk_mhz: float) -> dict:
     for n in nodes:  # nodes are in topological order
         preds = [p for p in (model.find_direct_predecessors(n) or []) if p.name in longest]
         longest[n.name] = cycles[n.name] + max((longest[p.name] for p in preds), default=0)
-    max_node = max(cycles, key=lambda k: (cycles[k], k)) if cycles else ""
+    max_node = next(iter(bottlenecks(cycles)), "")
     max_cycles = cycles.get(max_node, 0)
     critical = max(longest.values(), default=0)
     perf = {"max_cycles": max_cycles, "max_cycles_node_name": max_node, "critical_path_cycles": critical,

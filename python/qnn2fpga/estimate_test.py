@@ -82,3 +82,18 @@ def test_network_reports_match_their_schemas_and_layers():
     assert counts["MVAU_0"]["op_mac_UINT8_INT4"] == 16 * 12 and counts["total"]["param_weight_INT4"] == 16 * 12 + 12 * 5
     res = reports["estimate_layer_resources"]
     assert res["total"]["LUT"] == res["MVAU_0"]["LUT"] + res["MVAU_1"]["LUT"]
+
+
+def test_tied_bottlenecks_are_named_in_graph_order():
+    # MVAU_0 and MVAU_2 tie: the report names the first in graph order (was the last by name).
+    assert estimate.bottlenecks({"MVAU_0": 40, "MVAU_1": 10, "MVAU_2": 40}) == ["MVAU_0", "MVAU_2"]
+    assert estimate.bottlenecks({"Thresholding_9": 40, "MVAU_0": 40}) == ["Thresholding_9", "MVAU_0"]
+    assert estimate.bottlenecks({}) == []
+    model = flow.compile_model(testing.tiny_mlp())
+    for node in model.graph.node:  # both layers at one cycle per frame
+        if node.op_type == "MVAU":
+            for a in node.attribute:
+                if a.name in ("PE", "SIMD"):
+                    a.i = {"MVAU_0": {"PE": 12, "SIMD": 16}, "MVAU_1": {"PE": 5, "SIMD": 12}}[node.name][a.name]
+    perf = estimate.network(model, "7series", 100.0)["estimate_network_performance"]
+    assert perf["max_cycles"] == 1 and perf["max_cycles_node_name"] == "MVAU_0"
