@@ -24,14 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qnn2fpga import boards, errors
+from qnn2fpga import boards, errors, report_schemas
 from qnn2fpga.estimate import SYNTH_FAMILY
 
 # Zip member timestamps: fixed, so equal specs are equal bytes.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 SPEC_JSON = "spec.json"
-REPORTS = ("estimate_layer_resources", "estimate_layer_cycles", "estimate_network_performance",
-           "op_and_param_counts")
+REPORTS = report_schemas.ESTIMATE_REPORTS
 
 
 @dataclass(frozen=True)

@@ -354,6 +354,8 @@ class _Build:
                 self.model.save(str(self.work / "intermediate_models" / f"{i + 1}_{label}.onnx"))
             if self.cfg.verify_input:
                 self.verify(stitched=last >= STEPS.index("create_stitched_ip"))
+            if last > STEPS.index("generate_estimate_reports"):
+                self.write_html_report()  # now with the inserted streams and what rtlsim measured
         finally:
             _write_json(self.work / "time_per_step.json", self.times, "time_per_step")
             (self.work / "build_dataflow.log").write_text("\n".join(self.lines) + "\n")
@@ -383,22 +385,31 @@ class _Build:
         reports = estimate.network(self.model, self.board.family, self.fclk)
         for name, obj in reports.items():
             _write_json(self.work / "report" / f"{name}.json", obj, name)
-        html_report.write(_html_data(self.cfg, self.board, self.fclk, self.model, reports), self.work / "report")
         perf = reports["estimate_network_performance"]
-        self.say(f"estimated {perf['estimated_throughput_fps']:.0f} fps (bottleneck {perf['max_cycles_node_name']}, "
-                 f"{perf['max_cycles']} cycles), total " +
-                 ", ".join(f"{k} {v:g}" for k, v in reports["estimate_layer_resources"]["total"].items()))
+        tied = estimate.bottlenecks(reports["estimate_layer_cycles"])[1:]
+        self.say(f"estimated {perf['estimated_throughput_fps']:.0f} fps (bottleneck {perf['max_cycles_node_name']}"
+                 + (f", tied with {', '.join(tied)}" if tied else "") + f", {perf['max_cycles']} cycles), total "
+                 + ", ".join(f"{k} {v:g}" for k, v in reports["estimate_layer_resources"]["total"].items()))
         self.result["performance"] = perf
         self.result["resources"] = reports["estimate_layer_resources"]
         over = estimate.over_capacity(reports["estimate_layer_resources"]["total"], self.board.capacity)
-        if over:
-            need = ", ".join(f"{r} {over[r]:g} of {self.board.capacity[r]:g}" for r in sorted(over))
-            where, problem = f"board '{self.board.key}'", f"the folded design is estimated to need {need}"
-            if self.cfg.strict:
-                raise BoardError(where, problem, "fold less (fewer PE/SIMD) or pick a larger board")
-            warning = f"{where}: {problem}; it will not fit (--strict makes this an error)"
+        if over and self.cfg.strict:
+            raise BoardError(f"board '{self.board.key}'", _over_text(over, self.board.capacity),
+                             "fold less (fewer PE/SIMD) or pick a larger board")
+        for warning in estimate_warnings(reports, self.board):
             self.result["warnings"].append(warning)
             self.say(f"warning: {warning}")
+        self.write_html_report()
+
+    def write_html_report(self) -> None:
+        """report/build_report.html from the estimate reports in DIR, the inserted FIFOs
+        and width converters, and rtlsim_performance.json once measured."""
+        report = self.work / "report"
+        reports = {name: json.loads((report / f"{name}.json").read_text()) for name in report_schemas.ESTIMATE_REPORTS}
+        measured = report / "rtlsim_performance.json"
+        rtlsim = json.loads(measured.read_text()) if measured.exists() else None
+        warnings = estimate_warnings(reports, self.board) + rtlsim_warnings(rtlsim)
+        html_report.write(_html_data(self.cfg, self.board, self.fclk, self.model, reports, rtlsim, warnings), report)
 
     def step_hw_codegen(self) -> None:
         from qnn2fpga import codegen, stitch  # noqa: PLC0415
@@ -513,12 +524,66 @@ def _rtl_template(k: int) -> str:
     return (rtlsim.rtl_root() / rtlsim.TEMPLATES[k]).read_text()
 
 
-def _html_data(cfg: BuildConfig, board, fclk: float, model, reports: dict) -> dict:
+def _over_text(over: dict, capacity: dict) -> str:
+    need = ", ".join(f"{r} {over[r]:g} of {capacity[r]:g}" for r in sorted(over))
+    return f"the folded design is estimated to need {need}"
+
+
+def estimate_warnings(reports: dict, board) -> list[str]:
+    """What makes the estimate doubtful: more than the board has, or layers whose
+    resources come from the generic (uncalibrated) model."""
+    res = reports["estimate_layer_resources"]
+    out = []
+    over = estimate.over_capacity(res["total"], board.capacity)
+    if over:
+        out.append(f"board '{board.key}': {_over_text(over, board.capacity)}; it will not fit "
+                   "(--strict makes this an error)")
+    generic = [name for name, r in res.items() if name != "total" and not r.get("calibrated", True)]
+    if generic:
+        out.append(f"{', '.join(generic)}: resources from the generic model (no Yosys calibration for "
+                   f"{'this layer type' if len(generic) == 1 else 'these layer types'}); take them as a rough guide")
+    return out
+
+
+def rtlsim_warnings(perf: dict | None) -> list[str]:
+    """A simulated design slower than its estimate (beyond 5 %)."""
+    if not perf or perf["cycles_per_frame_over_estimate"] <= 1.05:
+        return []
+    return [f"the stitched design took {perf['cycles_per_frame']:g} cycles per frame in simulation, "
+            f"{perf['cycles_per_frame_over_estimate']:g} times the estimate of its bottleneck "
+            f"{perf['estimated_bottleneck_node']}"]
+
+
+def _streams(model, family: str) -> list[dict]:
+    """The FIFOs and width converters hw_codegen inserted, with their estimated resources."""
+    from qnn2fpga import packing  # noqa: PLC0415
+    from qnn2fpga.layers.base import get_layer  # noqa: PLC0415
+
+    out = []
+    for node in model.graph.node:
+        if node.op_type not in ("StreamingFIFO", "StreamingDataWidthConverter"):
+            continue
+        layer = get_layer(node)
+        bits = packing.element_bits(layer.dataType)
+        if node.op_type == "StreamingFIFO":
+            detail = f"{layer.depth} words x {layer.PE * bits} bits"
+        else:
+            detail = f"{layer.inFold * bits} to {layer.outFold * bits} bits"
+        out.append({"name": node.name, "op": node.op_type, "detail": detail,
+                    "resources": {r: v for r, v in estimate.layer_resources(layer, family).items()
+                                  if r in estimate.RESOURCES}})
+    return out
+
+
+def _html_data(cfg: BuildConfig, board, fclk: float, model, reports: dict, rtlsim: dict | None = None,
+               warnings: list[str] = ()) -> dict:
     from qnn2fpga.layers.base import get_layer  # noqa: PLC0415
 
     res, cyc = reports["estimate_layer_resources"], reports["estimate_layer_cycles"]
     layers = []
     for node in folding.hw_nodes(model):
+        if node.name not in cyc:
+            continue  # a FIFO or width converter inserted after the estimates (see "streams")
         layer = get_layer(node)
         fold = {k: layer.attr(k) for k in layer.fold_attrs()}
         fold.update({k: layer.attr(k) for k in ("mem_mode", "ram_style") if k in layer.declared_attrs()})
@@ -527,4 +592,5 @@ def _html_data(cfg: BuildConfig, board, fclk: float, model, reports: dict) -> di
     return {"model": os.path.basename(cfg.model), "board": {"name": board.name, "part": board.part,
                                                            "capacity": dict(board.capacity)},
             "fclk_mhz": fclk, "layers": layers, "total": res["total"],
-            "performance": reports["estimate_network_performance"], "target_fps": cfg.target_fps}
+            "performance": reports["estimate_network_performance"], "target_fps": cfg.target_fps,
+            "warnings": list(warnings), "rtlsim": rtlsim, "streams": _streams(model, board.family)}

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from qnn2fpga import build, report_schemas, testing
+from qnn2fpga import build, random_graphs, report_schemas, testing
 from qnn2fpga.testing import one_error_line, qnn2fpga
 
 REPORTS = ["build_report.html", "estimate_layer_cycles.json", "estimate_layer_resources.json",
@@ -57,7 +57,10 @@ def test_build_with_target_fps_writes_finn_named_outputs(tmp_path):
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "again" / "report" / "estimate_layer_cycles.json").read_text() == \
         (out / "report" / "estimate_layer_cycles.json").read_text()
-    assert "html" in (out / "report" / "build_report.html").read_text()[:200].lower()
+    page = (out / "report" / "build_report.html").read_text()
+    assert "Measured in simulation" in page and f"{rtl['cycles_per_frame']:,} cycles per frame" in page
+    for name in rtl["fifo_depths"]:  # the inserted FIFOs, rendered after the build sized them
+        assert f"<td>{name}</td><td>StreamingFIFO</td><td>{rtl['fifo_depths'][name]} words x" in page
 
 
 def test_folding_config_warnings_are_logged(tmp_path):
@@ -283,3 +286,29 @@ def test_fixed_folding_beyond_the_board_warns_or_with_strict_fails(tmp_path):
         with pytest.raises(build.BoardError, match=r"board 'tiny': the folded design is estimated to need LUT"):
             build.build(build.BuildConfig(output_dir=str(tmp_path / "b"), strict=True, **cfg), log=lambda m: None)
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("seed, named", [
+    (2, "FMPadding 'FMPadding_0', ConvolutionInputGenerator 'ConvolutionInputGenerator_0', StreamingMaxPool "
+        "'StreamingMaxPool_0': have no RTL implementation yet"),
+    (0, "the hardware layers: are split by software nodes Reshape 'flat16'"),
+])
+def test_a_conv_net_that_cannot_be_stitched_names_why(tmp_path, seed, named):
+    # Random conv graphs: seed 2 has conv/pool layers without RTL, seed 0 a flatten left in software.
+    random_graphs.random_graph(seed)[0].save(str(tmp_path / "conv.onnx"))
+    p = qnn2fpga("build", "conv.onnx", "--board=pynq-z1", "--target_fps=1000", "--output_dir=out",
+                 "--stop_step=hw_codegen", cwd=str(tmp_path))
+    assert p.returncode == 2 and named in one_error_line(p)
+    assert "--stop_step generate_estimate_reports" in one_error_line(p)
+    assert not (tmp_path / "out").exists()
+
+
+def test_estimates_from_the_generic_model_are_flagged(tmp_path):
+    random_graphs.random_graph(2)[0].save(str(tmp_path / "conv.onnx"))  # conv/pool layers without Yosys data
+    p = qnn2fpga("build", "conv.onnx", "--board=pynq-z1", "--target_fps=1000", "--output_dir=out", ESTIMATES_ONLY,
+                 cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    assert "warning: FMPadding_0, ConvolutionInputGenerator_0, StreamingMaxPool_0: resources from the generic " \
+           "model" in p.stdout
+    page = (tmp_path / "out" / "report" / "build_report.html").read_text()
+    assert "met by the estimate, which has warnings" in page and "resources from the generic model" in page

@@ -1,9 +1,12 @@
 """The build report as one self-contained HTML page (`report/build_report.html`).
 
 `render(data)` lays out the page from the estimates: a header (model, board, clock,
-estimated throughput and latency against the target), a bar chart of cycles per layer
+estimated throughput and latency against the target), the warnings that make the
+estimate doubtful (a target "met" by an estimate with warnings says so), what the
+stitched design measured in simulation once it has run, a bar chart of cycles per layer
 with the bottleneck layer(s) highlighted, a per-layer table (folding, cycles,
-resources), and the total resources against the board's capacity. The page has no
+resources), the FIFOs and width converters inserted between the layers, and the total
+resources against the board's capacity. The page has no
 external references and no script: inline CSS and SVG only. All geometry is computed
 here; the template (`templates/build_report.html.j2`) only places numbers and text.
 Output is a pure function of `data`: no timestamps, no paths.
@@ -101,6 +104,17 @@ def _rate(fps: float) -> str:
     return f"{fps:,.0f}" if fps >= 100 else f"{fps:,.2f}"
 
 
+def _rtlsim(perf: dict | None, target: float | None, fclk_mhz: float) -> dict | None:
+    """The measured side (rtlsim_performance.json), if the build simulated the design."""
+    if not perf:
+        return None
+    cycles = perf["cycles_per_frame"]
+    fps = fclk_mhz * 1e6 / cycles if cycles else 0.0
+    return {"fps": _rate(fps), "cycles": cycles, "latency_cycles": perf["latency_cycles"],
+            "frames": perf["N"], "over_estimate": f"{perf['cycles_per_frame_over_estimate']:g}",
+            "met": None if target is None else fps >= target}
+
+
 def view(data: dict) -> dict:
     """What the template shows: `data` (see `render`) turned into text and geometry."""
     report_schemas.validate("estimate_network_performance", data["performance"])
@@ -109,6 +123,9 @@ def view(data: dict) -> dict:
     # Every layer at the maximum limits throughput (none when nothing takes a cycle).
     bottleneck = [max_cycles > 0 and layer["cycles"] == max_cycles for layer in layers]
     fps = perf["estimated_throughput_fps"]
+    streams = list(data.get("streams") or [])
+    # The board's share counts the inserted FIFOs and width converters too.
+    grand = {r: data["total"][r] + sum(st["resources"][r] for st in streams) for r in RESOURCES}
     return {
         "model": data["model"],
         "board": data["board"],
@@ -116,6 +133,10 @@ def view(data: dict) -> dict:
         "fps": _rate(fps),
         "latency": _duration(perf["estimated_latency_ns"]),
         "target": None if target is None else {"fps": _rate(target), "met": fps >= target},
+        "warnings": list(data.get("warnings") or []),
+        "rtlsim": _rtlsim(data.get("rtlsim"), target, data["fclk_mhz"]),
+        "streams": [{**st, "resources": [st["resources"][r] for r in RESOURCES]} for st in streams],
+        "with_streams": [grand[r] for r in RESOURCES],
         "bottlenecks": [layer["name"] for layer, b in zip(layers, bottleneck) if b],
         "max_cycles": max_cycles,
         "resources": RESOURCES,
@@ -136,7 +157,7 @@ def view(data: dict) -> dict:
             "height": LEGEND_H + len(layers) * ROW_H,
         },
         "resource_chart": {
-            "bars": _resource_bars(data["total"], data["board"]["capacity"]),
+            "bars": _resource_bars(grand, data["board"]["capacity"]),
             "height": len(RESOURCES) * ROW_H,
         },
         "geometry": {"label_w": LABEL_W, "bar_max": BAR_MAX, "width": LABEL_W + BAR_MAX + VALUE_W,
@@ -163,7 +184,9 @@ def render(data: dict) -> str:
     {"model": str, "board": {"name", "part", "capacity": {LUT, FF, BRAM_18K, URAM, DSP}},
      "fclk_mhz": float, "layers": [{"name", "op", "cycles", "folding": {attr: value},
      "resources": {...}}], "total": {...}, "performance": <estimate_network_performance>,
-     "target_fps": number or None}."""
+     "target_fps": number or None, and optionally "warnings": [str], "rtlsim":
+     <rtlsim_performance>, "streams": [{"name", "op", "detail"}] (FIFOs and width
+     converters)}."""
     return _environment().get_template(TEMPLATE).render(**view(data))
 
 

@@ -118,6 +118,34 @@ def test_resources_against_capacity():
     assert [n for n, (css, _, _) in bars.items() if "over" in css] == ["LUT"]
 
 
+def test_warnings_make_a_met_target_doubtful():
+    data = example()  # 25,000 fps estimated, 20,000 targeted
+    data["warnings"] = ["board 'pynq-z1': the folded design is estimated to need LUT 60000 of 53200"]
+    html = html_report.render(data)
+    assert 'class="met"' not in html and "met by the estimate, which has warnings" in html
+    assert "<li>board &#39;pynq-z1&#39;: the folded design is estimated to need LUT 60000 of 53200</li>" in html
+
+
+def test_rtlsim_results_and_inserted_streams_are_shown():
+    data = example()
+    assert "Measured in simulation" not in html_report.render(data)
+    data["rtlsim"] = {"N": 10, "cycles_per_frame": 5000, "latency_cycles": 7100, "cycles_per_frame_over_estimate": 1.25}
+    data["streams"] = [{"name": "StreamingFIFO_0", "op": "StreamingFIFO", "detail": "32 words x 8 bits",
+                        "resources": _res(40, 20, 1)}]
+    html = html_report.render(data)
+    measured = html.split("Measured in simulation")[1].split("<h2>")[0]
+    assert "20,000 frames/s (5,000 cycles per frame, 1.25 &times; the estimate)" in measured
+    assert "7,100 cycles" in measured
+    assert "in simulation <span class=\"met\">met</span>" in html  # 20,000 fps against a 20,000 target
+    streams = html.split("<h2>FIFOs and width converters</h2>")[1].split("</table>")[0]
+    assert "<td>StreamingFIFO_0</td><td>StreamingFIFO</td><td>32 words x 8 bits</td>" in streams
+    # the board's share counts the stream: 600 + 40 LUTs, 0 + 1 BRAM
+    bars = resource_bars(html)
+    assert bars["LUT"][2].startswith("640 /") and bars["BRAM_18K"][2].startswith("1 /")
+    data["target_fps"] = 21000
+    assert "in simulation <span class=\"missed\">not met</span>" in html_report.render(data)
+
+
 # --- report schemas -----------------------------------------------------------------------
 
 VALID = {

@@ -16,14 +16,14 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 SCHEMA_DIR = pathlib.Path(__file__).parent / "schemas"
-SCHEMA_NAMES = (
+# What estimate.network() returns, by report name (each a report/<name>.json).
+ESTIMATE_REPORTS = (
     "estimate_layer_resources",
     "estimate_layer_cycles",
     "estimate_network_performance",
     "op_and_param_counts",
-    "time_per_step",
-    "rtlsim_performance",
 )
+SCHEMA_NAMES = (*ESTIMATE_REPORTS, "time_per_step", "rtlsim_performance")
 _MAX_MESSAGE = 200  # the offending instance can be a whole report; keep the line short
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnn2fpga import codegen, errors
-from qnn2fpga.layers.base import get_layer, is_hw_layer
+from qnn2fpga.layers.base import HwLayer, get_layer, is_hw_layer
 
 
 @dataclass
@@ -77,12 +77,49 @@ def hw_nodes(model: ModelWrapper) -> list:
     return nodes
 
 
+NOT_STITCHABLE_FIX = ("estimates and python-mode execution work without it: build with --stop_step "
+                      "generate_estimate_reports, or run --mode python")
+
+
+def _named(nodes) -> str:
+    return ", ".join(f"{n.op_type} '{n.name}'" for n in nodes)
+
+
+def _check_stitchable(model: ModelWrapper, nodes: list) -> None:
+    """Names what keeps the hardware layers from being one design: layers without an RTL
+    implementation, or software nodes between hardware layers (ops not converted)."""
+    no_rtl = [n for n in nodes if type(get_layer(n)).rtl is HwLayer.rtl]
+    if no_rtl:
+        raise errors.UnsupportedOpError(_named(no_rtl), f"{'has' if len(no_rtl) == 1 else 'have'} no RTL "
+                                        "implementation yet, so the design cannot be stitched or simulated",
+                                        NOT_STITCHABLE_FIX)
+    # Software nodes downstream of a hardware layer and upstream of another one.
+    after, frontier = set(), [t for n in nodes for t in n.output]
+    while frontier:
+        for c in model.find_consumers(frontier.pop()) or []:
+            if not is_hw_layer(c) and c.name not in after:
+                after.add(c.name)
+                frontier.extend(c.output)
+    before, frontier = set(), [t for n in nodes for t in n.input]
+    while frontier:
+        p = model.find_producer(frontier.pop())
+        if p is not None and not is_hw_layer(p) and p.name not in before:
+            before.add(p.name)
+            frontier.extend(p.input)
+    between = [n for n in model.graph.node if n.name in after & before]
+    if between:
+        raise errors.UnsupportedOpError("the hardware layers", f"are split by software nodes {_named(between)} "
+                                        "(ops with no hardware layer yet), so they cannot be stitched into one "
+                                        "design", NOT_STITCHABLE_FIX)
+
+
 def stream_graph(model: ModelWrapper) -> tuple[list, list, list]:
     """(hardware nodes, their input streams, their output streams): stream names per
     node input/output (see the module text). Refuses a tensor read by two layers (a fork
     needs a DuplicateStreams), a layer output also read by software (only the design's
     output leaves the hardware), and a second stream into or out of the hardware."""
     nodes = hw_nodes(model)
+    _check_stitchable(model, nodes)
     names, ins, outs = {}, [], []
     for n in nodes:
         outs.append([names.setdefault(t, f"s{len(names) + 1}") for t in n.output])
