@@ -44,7 +44,7 @@ from typing import Callable
 
 import numpy as np
 
-from qnn2fpga import boards, estimate, flow, folding, html_report, report_schemas
+from qnn2fpga import boards, estimate, files, flow, folding, html_report, report_schemas
 from qnn2fpga.errors import BoardError, FoldingError, InputFileError, QnnError
 
 FOLD_STEPS = ("target_fps_parallelization", "apply_folding_config")
@@ -290,6 +290,7 @@ def build(cfg: BuildConfig, log: Callable[[str], None] = print) -> dict:
         with _deferred_interrupt():
             _remove_abandoned_partials(out)
             work = pathlib.Path(tempfile.mkdtemp(prefix=f"{_partial_prefix(out)}{os.getpid()}-", dir=out.parent))
+            work.chmod(files.umask_mode(directory=True))
         if cfg.start_step and step_index(cfg.start_step) > 0:
             _carry_forward(out, work, step_index(cfg.start_step))
         result = _Build(cfg, board, fclk, work, log).run()

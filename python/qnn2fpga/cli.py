@@ -31,13 +31,12 @@ import os
 import pathlib
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from typing import Callable
 
 from absl import app, flags
 
-from qnn2fpga import errors
+from qnn2fpga import errors, files
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output", None, "Output file: the compiled model (compile, .onnx) or the output batch (run, .npy).",
@@ -78,14 +77,7 @@ def save_atomically(model, path: str) -> None:
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
         raise errors.InputFileError(f"directory '{directory}'", "does not exist", "create it or choose another -o path")
-    fd, tmp = tempfile.mkstemp(prefix=".qnn2fpga-", suffix=".onnx", dir=directory)
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    files.replace_atomically(path, ".onnx", model.save)
 
 
 def _format_summary(rows: list[dict]) -> str:
@@ -166,14 +158,7 @@ def run_command(model_path: str | None) -> int:
     y = execute.run_model(original, x, FLAGS.mode, folding_config=user_path(FLAGS.folding) if FLAGS.folding else None,
                           target_fps=FLAGS.target_fps, board=FLAGS.board, fclk_mhz=FLAGS.fclk_mhz, topk=FLAGS.topk,
                           log=lambda msg: print(msg, file=sys.stderr, flush=True))
-    fd, tmp = tempfile.mkstemp(prefix=".qnn2fpga-", suffix=".npy", dir=os.path.dirname(out) or ".")
-    os.close(fd)
-    try:
-        np_save(tmp, y)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    files.replace_atomically(out, ".npy", lambda tmp: np_save(tmp, y))
     print(f"wrote {FLAGS.output} ({y.shape[0]} outputs, {FLAGS.mode})")
     return 0
 

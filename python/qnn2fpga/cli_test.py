@@ -8,6 +8,7 @@ import importlib.metadata
 import os
 import pathlib
 import re
+import stat
 
 import numpy as np
 import pytest
@@ -276,3 +277,20 @@ def test_read_only_output_directory_gives_one_line(tmp_path):
         assert p.stdout == ""
     finally:
         ro.chmod(0o755)
+
+
+def test_outputs_get_the_umask_modes_not_tempfile_private_ones(tmp_path):
+    testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
+    np.save(tmp_path / "x.npy", np.zeros((1, 16), dtype=np.float32))
+    old = os.umask(0o027)
+    try:
+        compiled = qnn2fpga("compile", "mlp.onnx", "-o", "hw.onnx", cwd=str(tmp_path))
+        ran = qnn2fpga("run", "mlp.onnx", "--input=x.npy", "--output=y.npy", cwd=str(tmp_path))
+        built = qnn2fpga("build", "mlp.onnx", "--board=pynq-z1", "--target_fps=1e6", "--output_dir=out",
+                         "--stop_step=generate_estimate_reports", cwd=str(tmp_path))
+    finally:
+        os.umask(old)
+    assert compiled.returncode == ran.returncode == built.returncode == 0, compiled.stderr + ran.stderr + built.stderr
+    mode = lambda p: stat.S_IMODE(os.stat(tmp_path / p).st_mode)  # noqa: E731
+    assert (mode("hw.onnx"), mode("y.npy")) == (0o640, 0o640)  # were 0600 (tempfile)
+    assert mode("out") == 0o750 and mode("out/report/build_report.html") == 0o640  # the directory was 0700
