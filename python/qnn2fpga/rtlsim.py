@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
-from qnn2fpga import errors, files, packing, stitch
+from qnn2fpga import errors, packing, stitch
+from qnn2fpga.files import umask_mode
 from qnn2fpga.layers.base import get_layer
 
 TOP = "qnn2fpga_accel"
@@ -183,7 +184,7 @@ def compile_design(design: Design, jobs: int | None = None, log=None,
         log(f"compiling {what} with Verilator ({design.top}, {len(design.nodes)} layers)")
     target.parent.mkdir(parents=True, exist_ok=True)
     work = pathlib.Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
-    work.chmod(files.umask_mode(directory=True))
+    work.chmod(umask_mode(directory=True))
     try:
         cmd = [exe, "--cc", "--exe", "--build", "-j", str(jobs or build_jobs()), "--prefix", "Vdut",
                "--top-module", design.top, "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal",
