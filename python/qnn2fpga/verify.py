@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.infer_shapes import InferShapes
 
 from qnn2fpga.graph import real_inputs
@@ -21,11 +20,14 @@ from qnn2fpga.graph import real_inputs
 ACTIVATION_NODES = ("MultiThreshold", "Thresholding")
 
 
-def full_context(model: ModelWrapper, x: np.ndarray) -> dict:
-    """Every tensor of qonnx execution of `model` on its input `x` (hardware layers included)."""
-    import qnn2fpga.layers  # noqa: F401,PLC0415  (hardware ops must be registered to execute)
+def full_context(model, x: np.ndarray) -> dict:
+    """Every tensor of qonnx execution of `model` (a ModelWrapper, or a
+    qnn2fpga.execute.Runner prepared for many inputs) on its input `x` (hardware layers
+    included)."""
+    from qnn2fpga.execute import Runner  # noqa: PLC0415
 
-    return execute_onnx(model, {real_inputs(model)[0]: x}, return_full_exec_context=True)
+    runner = model if isinstance(model, Runner) else Runner(model)
+    return runner.context({real_inputs(runner.model)[0]: x})
 
 
 def activation_levels(model: ModelWrapper, ctx: dict) -> list[np.ndarray]:
@@ -72,10 +74,13 @@ def compare(original: ModelWrapper, transformed: ModelWrapper, inputs: list[np.n
             output_fn=None) -> Comparison:
     """Runs both graphs on every input. `output_fn(ref_output, got_output) -> (rel_err, argmax_equal)`
     overrides the output comparison (e.g. when the transformed graph returns top-k indices)."""
+    from qnn2fpga.execute import Runner  # noqa: PLC0415
+
     original = original.transform(InferShapes())
     worst, argmax_ok, mismatches, counts = 0.0, True, [], (0, 0)
+    run_original, run_transformed = Runner(original), Runner(transformed)
     for x in inputs:
-        rc, gc = full_context(original, x), full_context(transformed, x)
+        rc, gc = full_context(run_original, x), full_context(run_transformed, x)
         ref = rc[original.graph.output[0].name].astype(np.float64)
         got = gc[transformed.graph.output[0].name].astype(np.float64)
         if output_fn is not None:

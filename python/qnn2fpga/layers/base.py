@@ -52,7 +52,6 @@ import numpy as np
 from onnx import AttributeProto, NodeProto, TensorProto, helper, numpy_helper
 from qonnx.core.datatype import BaseDataType, DataType
 from qonnx.custom_op.base import CustomOp
-from qonnx.util.basic import get_by_name
 
 from qnn2fpga.errors import DataTypeError, FoldingError, ModelError, UnsupportedOpError
 from qnn2fpga.layers import numerics
@@ -468,7 +467,12 @@ class HwLayer(CustomOp):
             a = self._attr_table()[name]
         except KeyError:
             raise AttributeError(f"{self.op_type} declares no attribute {name!r}") from None
-        proto = get_by_name(self.onnx_node.attribute, name)
+        # qonnx's get_by_name in one pass (it lists every name first; this is the hot path
+        # of automatic folding and the estimates)
+        found = [p for p in self.onnx_node.attribute if p.name == name]
+        if len(found) > 1:
+            raise Exception("Found multiple get_by_name matches, undefined behavior")
+        proto = found[0] if found else None
         try:
             if proto is None:
                 if a.required:
@@ -646,15 +650,19 @@ class HwLayer(CustomOp):
         for i, name in enumerate(self.onnx_node.output):
             model.set_tensor_datatype(name, self.get_output_datatype(i))
 
-    def execute_node(self, context: dict, graph) -> None:
+    def execute_node(self, context: dict, graph, checked: bool = False) -> None:
         """Python execution: checks inputs against shapes and datatypes, runs `execute`,
-        checks the results fit the output datatypes and stores them exactly."""
-        self.check_node()
+        checks the results fit the output datatypes and stores them exactly. `checked`:
+        the node and its parameter values were checked already (check_node, check_params;
+        qnn2fpga.execute.Runner does so once for many executions)."""
+        if not checked:
+            self.check_node()
         node = self.onnx_node
         n_streams = len(self.normal_input_shapes())
         streams = [np.asarray(context[t]) for t in node.input[:n_streams]]
         params = [np.asarray(context[t]) for t in node.input[n_streams:]]
-        self.check_params(params)
+        if not checked:
+            self.check_params(params)
         batch = streams[0].shape[0] if streams and streams[0].ndim else None
         for i, (name, x) in enumerate(zip(node.input, streams)):
             self._check_stream_shape(name, x.shape, self.get_normal_input_shape(i), batch)

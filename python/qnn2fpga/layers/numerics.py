@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 from qonnx.core.datatype import BaseDataType, DataType
 
+from qnn2fpga import blas
 from qnn2fpga.errors import DataTypeError, ModelError
 
 BIPOLAR = DataType["BIPOLAR"]
@@ -81,24 +82,28 @@ def exact_matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
     When MW * max|x| * max|w| < 2**53 every partial sum is an integer float64 holds
     exactly, whatever the summation order, so the fast float64 (BLAS) product is exact;
-    otherwise numpy's int64 product is used.
+    otherwise numpy's int64 product is used. BLAS runs on one thread (qnn2fpga.blas).
     """
     xi, wi = as_int64(x), as_int64(w)
     if xi.size == 0 or wi.size == 0:
         return np.matmul(xi, wi)
     bound = int(xi.shape[-1]) * int(np.abs(xi).max()) * int(np.abs(wi).max())
     if bound < 2**53:
-        return np.matmul(xi.astype(np.float64), wi.astype(np.float64)).astype(np.int64)
+        with blas.single_thread():
+            return np.matmul(xi.astype(np.float64), wi.astype(np.float64)).astype(np.int64)
     return np.matmul(xi, wi)
 
 
 def matmul_acc_range(x_dt: BaseDataType, weights: np.ndarray) -> tuple[int, int]:
     """Exact (min, max) of x @ weights over every x whose elements are of `x_dt`: per
-    output column the extreme of each product is at an end of x_dt's range."""
+    output column the extreme of each product is at an end of x_dt's range: lo_x times
+    the column's positive weights plus hi_x times its negative ones, and the reverse."""
     w = as_int64(weights)
     lo_x, hi_x = int(x_dt.min()), int(x_dt.max())
-    lo = np.minimum(w * lo_x, w * hi_x).sum(axis=0)
-    hi = np.maximum(w * lo_x, w * hi_x).sum(axis=0)
+    total, size = w.sum(axis=0), np.abs(w).sum(axis=0)
+    pos, neg = (size + total) // 2, (total - size) // 2  # sums of the positive and negative weights
+    lo = lo_x * pos + hi_x * neg
+    hi = hi_x * pos + lo_x * neg
     return int(lo.min()), int(hi.max())
 
 

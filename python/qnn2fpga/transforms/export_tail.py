@@ -40,10 +40,14 @@ PROBES = 8
 MORE_PROBES = 7  # further sets of PROBES while an output channel has only been 0
 
 
-def _contexts(model: ModelWrapper, xs: list[np.ndarray]) -> list[dict]:
+def _contexts(model, xs: list[np.ndarray]) -> list[dict]:
+    """Every tensor of qonnx execution of `model` (a ModelWrapper or a prepared
+    qnn2fpga.execute.Runner) on each probe."""
+    from qnn2fpga.execute import Runner  # noqa: PLC0415
     from qnn2fpga.verify import full_context  # noqa: PLC0415
 
-    return [full_context(model, x) for x in xs]
+    runner = model if isinstance(model, Runner) else Runner(model)
+    return [full_context(runner, x) for x in xs]
 
 
 def _channel_factor(ref: np.ndarray, hw: np.ndarray) -> np.ndarray | None:
@@ -132,9 +136,12 @@ def restore_export_tail(export: ModelWrapper, compiled: ModelWrapper) -> ModelWr
         return compiled
     if any(n.op_type == "TopK" for n in compiled.graph.node[hw[-1] + 1:]):
         return compiled  # the graph computes indices, not the export's output
+    from qnn2fpga.execute import Runner  # noqa: PLC0415
+
     hw_out = compiled.graph.node[hw[-1]].output[0]
     try:
         export = export.transform(InferShapes())
+        run_export = Runner(export)
         shape = export.get_tensor_shape(real_inputs(export)[0])
         lo, hi = _probe_range(export)
         rng = np.random.default_rng(0)
@@ -143,19 +150,20 @@ def restore_export_tail(export: ModelWrapper, compiled: ModelWrapper) -> ModelWr
             return [rng.uniform(lo, hi, size=shape).astype(np.float32) for _ in range(PROBES)]
 
         xs, check = draw(), draw()  # the check set: a second, fresh one
-        ref, got = _contexts(export, xs), _contexts(compiled, xs)
+        ref, got = _contexts(run_export, xs), _contexts(compiled, xs)
         for _ in range(MORE_PROBES):
             # An output channel the probes left at 0 determines no factor: probe further.
             seen = np.stack([g[hw_out] for g in got]).reshape(-1, got[0][hw_out].shape[-1]) != 0
             if seen.any(axis=0).all():
                 break
             more = draw()
-            xs, ref, got = xs + more, ref + _contexts(export, more), got + _contexts(compiled, more)
+            xs, ref, got = xs + more, ref + _contexts(run_export, more), got + _contexts(compiled, more)
     except Exception:  # an export qonnx cannot execute keeps the streamlined tail
         return compiled
     decided = _same_levels(export, compiled, ref, got)
     if len(decided) < len(xs) // 2:
         return compiled
+    probes = _Probes(run_export, xs, ref, check)
     ref, got = [ref[i] for i in decided], [got[i] for i in decided]
     # Candidates in graph order: the earliest match replays the most of the export (an op
     # that happened to be the identity on the probes, e.g. a Relu, is kept, not dropped).
@@ -171,7 +179,7 @@ def restore_export_tail(export: ModelWrapper, compiled: ModelWrapper) -> ModelWr
             nodes = _tail_nodes(export, t) if factor is not None else None
             if nodes:
                 model = _with_tail(compiled, hw[-1], export, t, factor, nodes, offset)
-                if model is not None and _equal_outputs(export, model, xs) and _equal_outputs(export, model, check):
+                if model is not None and probes.equal_outputs(model):
                     return model
     return compiled
 
@@ -222,12 +230,41 @@ def _same_values(ref: np.ndarray, got: np.ndarray) -> bool:
         np.array_equal(ref.transpose(0, 2, 3, 1), got)
 
 
-def _equal_outputs(export: ModelWrapper, model: ModelWrapper, xs) -> bool:
-    """Outputs bit-identical to the export's on the probes whose levels agree (at least half)."""
+class _Probes:
+    """The export's executions on both probe sets, each run once (the check set's when
+    a candidate tail first needs it) for every candidate tail."""
+
+    def __init__(self, run_export, xs: list[np.ndarray], ref: list[dict], check: list[np.ndarray]):
+        self.run_export, self.sets = run_export, [(xs, ref), (check, None)]
+
+    def equal_outputs(self, model: ModelWrapper) -> bool:
+        """`model`'s outputs bit-identical to the export's on both probe sets (see _equal_outputs)."""
+        from qnn2fpga.execute import Runner  # noqa: PLC0415
+
+        try:
+            run_model = Runner(model)
+        except Exception:  # the copied ops do not run on this graph
+            return False
+        for k, (xs, ref) in enumerate(self.sets):
+            if ref is None:
+                try:
+                    ref = _contexts(self.run_export, xs)
+                except Exception:
+                    return False
+                self.sets[k] = (xs, ref)
+            if not _equal_outputs(self.run_export.model, run_model, xs, ref):
+                return False
+        return True
+
+
+def _equal_outputs(export: ModelWrapper, run_model, xs, ref: list[dict]) -> bool:
+    """Outputs bit-identical to the export's (`ref`, its contexts on `xs`) on the probes
+    whose levels agree (at least half)."""
     try:
-        ref, got = _contexts(export, xs), _contexts(model, xs)
+        got = _contexts(run_model, xs)
     except Exception:  # the copied ops do not run on this graph
         return False
+    model = run_model.model
     decided = _same_levels(export, model, ref, got)
     return len(decided) >= len(xs) // 2 and all(
         np.array_equal(got[i][model.graph.output[0].name], ref[i][export.graph.output[0].name]) for i in decided)
