@@ -9,6 +9,7 @@ execution is exact wherever the hardware is.
 
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import numpy as np
@@ -29,9 +30,15 @@ def datatype(value: str | BaseDataType) -> BaseDataType:
     if isinstance(value, BaseDataType):
         return value
     try:
-        return DataType[str(value)]
+        return _datatype_named(str(value))
     except (KeyError, ValueError) as e:
         raise ValueError(f"unknown qonnx datatype {value!r}") from e
+
+
+@functools.lru_cache(maxsize=512)
+def _datatype_named(name: str) -> BaseDataType:
+    """DataType[name], parsed once per name (layer attributes decode it on every read)."""
+    return DataType[name]
 
 
 def smallest_int_datatype(min_value: int, max_value: int) -> BaseDataType:
