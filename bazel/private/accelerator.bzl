@@ -161,7 +161,7 @@ def _report_impl(ctx):
         args.add("--synth", "%s=%s" % (layer, report.path))
         inputs.append(report)
     _run_step(ctx, "report", args, inputs, outs, "QnnAccelReport", "Collecting the reports of %s" % ctx.attr.accelerator)
-    return [DefaultInfo(files = depset(outs))]
+    return [DefaultInfo(files = depset(outs), runfiles = ctx.runfiles(files = outs))]
 
 qnn_accelerator_report = rule(
     implementation = _report_impl,
@@ -200,6 +200,9 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
       <name>_report             <name>/report/: FINN's estimate reports, final_hw_config.json,
                                 synth_layer_resources.json
       <name>                    the report and the stitched design
+      <name>_summary            `bazel run`: the layers' folding, cycles, estimated and
+                                Yosys resources; the simulated design's throughput and
+                                its outputs checked against qonnx execution of `model`
 
     Per-layer actions read only their layer's spec, so changing one layer's folding
     rebuilds that layer, the stitched design and the reports; other layers stay cached.
@@ -286,6 +289,23 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
         layer_names = [layer for layer, _ in entry["layers"]] if entry["synth_family"] else [],
     )
     native.filegroup(name = name, srcs = [":" + name + "_report", ":" + name + "_stitched"])
+    native.py_binary(
+        name = name + "_summary",
+        srcs = ["//python/qnn2fpga:tools/accelerator_summary.py"],
+        main = "//python/qnn2fpga:tools/accelerator_summary.py",
+        args = [
+            "--board=" + board,
+            "--label=//%s:%s" % (native.package_name(), name),
+            "--inputs=%d" % rtlsim_inputs,
+            "$(rootpaths %s)" % model,
+            "$(rootpaths :%s_fifos)" % name,
+            "$(rootpath :%s_rtlsim)" % name,
+            "$(rootpaths :%s_report)" % name,
+        ],
+        data = [model, ":" + name + "_fifos", ":" + name + "_report", ":" + name + "_rtlsim",
+                "//rtl/common:rtlsim_files"],
+        deps = ["//python/qnn2fpga"],
+    )
 
 # --- the checked-in layer list -------------------------------------------------------------------
 

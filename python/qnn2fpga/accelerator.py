@@ -26,6 +26,7 @@ import numpy as np
 
 from qnn2fpga import boards, errors, report_schemas
 from qnn2fpga.estimate import SYNTH_FAMILY
+from qnn2fpga.layers.resources import yosys_units
 
 # Zip member timestamps: fixed, so equal specs are equal bytes.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -174,7 +175,8 @@ def layer_list_bzl(accelerators: dict) -> str:
 def write_report(compile_dir: pathlib.Path, fifos_dir: pathlib.Path, synth: dict, out: pathlib.Path) -> None:
     """The accelerator's report directory: the estimate reports and final_hw_config.json
     (FIFO depths included) under FINN's names, and synth_layer_resources.json: each
-    layer's out-of-context Yosys counts next to its estimate, and their totals."""
+    layer's out-of-context Yosys counts (with LUT_ALL and BRAM_18K, the estimates' units)
+    next to its estimate, and their totals."""
     out.mkdir(parents=True, exist_ok=True)
     for name in REPORTS:
         shutil.copyfile(compile_dir / "report" / f"{name}.json", out / f"{name}.json")
@@ -183,8 +185,8 @@ def write_report(compile_dir: pathlib.Path, fifos_dir: pathlib.Path, synth: dict
     layers, total = {}, {}
     for name in sorted(synth):
         report = json.loads(pathlib.Path(synth[name]).read_text())
-        layers[name] = {"family": report["family"], "synthesized": report["resources"],
-                        "estimated": estimates.get(name, {})}
-        for k, v in report["resources"].items():
+        counts = {**report["resources"], **yosys_units(report["resources"], report.get("cells", {}))}
+        layers[name] = {"family": report["family"], "synthesized": counts, "estimated": estimates.get(name, {})}
+        for k, v in counts.items():
             total[k] = total.get(k, 0) + v
     (out / "synth_layer_resources.json").write_text(json.dumps({"layers": layers, "total": total}, indent=2) + "\n")

@@ -104,3 +104,19 @@ def map_memory(mem: Memory, family: str) -> dict:
     else:  # a distributed ROM, or a ROM in logic
         out["LUT"] = rom_logic_luts(mem.depth, mem.width)
     return out
+
+
+# LUT sites per distributed-RAM primitive (the rest of RAM*X1S/D/M: by depth and ports).
+_LUTRAM_SITES = {"RAM32M": 4, "RAM64M": 4, "RAM32M16": 8, "RAM64M8": 8, "RAM32X1D": 2, "RAM64X1D": 2,
+                 "RAM128X1D": 4, "RAM256X1D": 8, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2,
+                 "RAM256X1S": 4, "RAM512X1S": 8, "RAM16X1D": 2, "RAM16X1S": 1}
+
+
+def yosys_units(resources: dict, cells: dict) -> dict:
+    """Yosys counts of a synthesized design in the estimate reports' units: LUT_ALL
+    counts every LUT site (logic, LUTs used as distributed RAM, shift registers),
+    BRAM_18K counts a 36 Kb block as two."""
+    lutram = sum(n * _LUTRAM_SITES.get(c.lstrip("\\$"), 4) for c, n in cells.items()
+                 if c.lstrip("\\$").startswith("RAM") and not c.lstrip("\\$").startswith("RAMB"))
+    return {"LUT_ALL": resources.get("LUT", 0) + resources.get("SRL", 0) + lutram,
+            "BRAM_18K": resources.get("BRAM18", 0) + 2 * resources.get("BRAM36", 0)}

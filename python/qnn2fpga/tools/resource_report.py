@@ -15,6 +15,8 @@ import json
 
 from absl import app, flags
 
+from qnn2fpga.layers.resources import yosys_units
+
 FLAGS = flags.FLAGS
 flags.DEFINE_multi_string("entry", [], "NAME,OP,FAMILY,PATH of a yosys_synth JSON")
 flags.DEFINE_multi_string("attrs", [], "NAME=JSON layer attributes")
@@ -27,18 +29,6 @@ COLUMNS = ("LUT", "FF", "LUTRAM", "SRL", "BRAM18", "BRAM36", "URAM", "DSP")
 # as distributed RAM, shift registers), BRAM_18K counts a 36 Kb block as two.
 DERIVED = ("LUT_ALL", "BRAM_18K")
 
-# LUT sites per distributed-RAM primitive (the rest of RAM*X1S/D/M: by depth and ports).
-_LUTRAM_SITES = {"RAM32M": 4, "RAM64M": 4, "RAM32M16": 8, "RAM64M8": 8, "RAM32X1D": 2, "RAM64X1D": 2,
-                 "RAM128X1D": 4, "RAM256X1D": 8, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2,
-                 "RAM256X1S": 4, "RAM512X1S": 8, "RAM16X1D": 2, "RAM16X1S": 1}
-
-
-def derived(resources: dict, cells: dict) -> dict:
-    lutram = sum(n * _LUTRAM_SITES.get(c.lstrip("\\$"), 4) for c, n in cells.items()
-                 if c.lstrip("\\$").startswith("RAM") and not c.lstrip("\\$").startswith("RAMB"))
-    return {"LUT_ALL": resources.get("LUT", 0) + resources.get("SRL", 0) + lutram,
-            "BRAM_18K": resources.get("BRAM18", 0) + 2 * resources.get("BRAM36", 0)}
-
 
 def build_report(entries, attrs, variants=None) -> dict:
     layers = {}
@@ -48,7 +38,7 @@ def build_report(entries, attrs, variants=None) -> dict:
         row = layers.setdefault(name, {"name": name, "op": op, "attrs": attrs.get(name, {}),
                                        "variant": (variants or {}).get(name, "")})
         row[family] = {k: synth["resources"].get(k, 0) for k in COLUMNS}
-        row[family].update(derived(synth["resources"], synth.get("cells", {})))
+        row[family].update(yosys_units(synth["resources"], synth.get("cells", {})))
     return {"columns": list(COLUMNS + DERIVED), "layers": [layers[n] for n in sorted(layers)]}
 
 
