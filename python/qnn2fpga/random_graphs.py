@@ -79,6 +79,22 @@ def generate(seed: int) -> RandomGraph:
     return _Builder(seed).build()
 
 
+def is_fully_connected(graph: RandomGraph) -> bool:
+    return not any(n.op_type in ("Conv", "MaxPool") for n in graph.model.graph.node)
+
+
+def fc_seeds(count: int, start: int = 0) -> list[int]:
+    """The first `count` seeds from `start` whose graph is fully connected and within the
+    documented limits (the rtlsim and resource-estimate tests take these)."""
+    seeds, seed = [], start
+    while len(seeds) < count:
+        g = generate(seed)
+        if g.within_limits and is_fully_connected(g):
+            seeds.append(seed)
+        seed += 1
+    return seeds
+
+
 # --- a float64 simulation of the layers, for calibrating scales ----------------------
 
 

@@ -48,21 +48,10 @@ PERF_FRAMES = 10
 CYCLE_SLACK = 1.05
 
 
-def is_fc(graph: random_graphs.RandomGraph) -> bool:
-    return not any(n.op_type in ("Conv", "MaxPool") for n in graph.model.graph.node)
-
-
 def fc_seeds(count: int) -> list[int]:
-    """The first `count` seeds whose graph is fully connected and within the limits."""
     if os.environ.get("RANDOM_RTLSIM_SEEDS"):
         return [int(s) for s in os.environ["RANDOM_RTLSIM_SEEDS"].split(",")]
-    seeds, seed = [], 0
-    while len(seeds) < count:
-        g = random_graphs.generate(seed)
-        if g.within_limits and is_fc(g):
-            seeds.append(seed)
-        seed += 1
-    return seeds
+    return random_graphs.fc_seeds(count)
 
 
 def _inputs(graph: random_graphs.RandomGraph) -> list[np.ndarray]:
@@ -141,7 +130,7 @@ def check_seed(seed: int, workdir: pathlib.Path) -> tuple[str | None, str]:
 def test_seed_list_is_fully_connected_and_deterministic():
     seeds = fc_seeds(GRAPHS)
     assert len(seeds) == GRAPHS and seeds == fc_seeds(GRAPHS)
-    assert all(is_fc(random_graphs.generate(s)) for s in seeds)
+    assert all(random_graphs.is_fully_connected(random_graphs.generate(s)) for s in seeds)
 
 
 def test_random_fc_graphs_in_stitched_rtlsim(tmp_path, capsys):
