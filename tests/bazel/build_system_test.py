@@ -23,7 +23,7 @@ EDA_MNEMONICS = {"Verilate", "YosysSynth", "CppCompile", "CppLink"}
 # Verilator models and Yosys synthesis, FIFO sizing (a Verilator build inside), the
 # stitched simulator.
 # The accelerator target and its tests (the tests' Verilator models and testbenches).
-MODEL = ["//models/tfc:pynq-z1", "//models/tfc:pynq-z1_rtlsim_test",
+MODEL = ["//models/tfc:pynq-z1", "//models/tfc:pynq-z1_rtlsim_test", "//models/tfc:pynq-z1_summary",
          *(f"//models/tfc:pynq-z1_mvau_{i}_test" for i in range(4))]
 MODEL_EDA_MNEMONICS = EDA_MNEMONICS | {"LayerVectors", "QnnAccelCompile", "QnnFifoSizing", "QnnStitch"}
 
@@ -91,6 +91,13 @@ def test_model_release_remote_cache_and_incremental(tmp_path):
         eda = [s for s in again if s["mnemonic"] in MODEL_EDA_MNEMONICS]
         assert MODEL_EDA_MNEMONICS <= {s["mnemonic"] for s in eda}
         assert _misses(eda) == []
+        # The README's first command in that checkout: one screen, ending with the check.
+        p = c.bazel("run", *release, "--config=ci", f"--remote_cache={cache.url}", "//models/tfc:pynq-z1_summary")
+        screen = p.stdout
+        assert "tfc_w1a1 on Pynq-Z1 (xc7z020clg400-1) at 100 MHz" in screen
+        assert re.search(r"^  MVAU_1 +MVAU +SIMD=\d+ PE=4 +128 ", screen, re.M), screen
+        assert re.search(r"^simulated: .* \(224 cycles per frame, 1\.00 x the estimate\)", screen, re.M), screen
+        assert "20 of 20 random inputs give outputs bit-identical to qonnx execution" in screen
 
     # One layer's folding changes (MVAU_1 of the PYNQ-Z1 accelerator, PE 4 -> 2).
     config = b.dir / "models/tfc/pynq-z1_folding.json"
