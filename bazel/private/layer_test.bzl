@@ -271,7 +271,11 @@ def hw_layer_resource_report(name, only = None):
     _hw_layer_test_manifest(
         name = name + "_configs",
         content = json.encode({c: {"attrs": json.decode(layer_attrs[c]), "variant": variants.get(c, ""),
-                                   "families": sorted([e.split(",")[2] for e in entries if e.split(",")[0] == c])}
+                                   "families": sorted([e.split(",")[2] for e in entries if e.split(",")[0] == c]),
+                                   # yosys_synth target per family (yosys_counts_add builds only these)
+                                   "synth": {e.split(",")[2]: "//%s%s" % (native.package_name(), s)
+                                             for e, s in zip(entries, synths) if e.split(",")[0] == c},
+                                   "op": [e.split(",")[1] for e in entries if e.split(",")[0] == c][0]}
                                for c in sorted(layer_attrs)}),
         visibility = ["//visibility:public"],
     )

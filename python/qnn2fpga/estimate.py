@@ -1,12 +1,14 @@
 """Resource and cycle estimates for hardware layers and whole dataflow graphs.
 
-Per layer: LUT and FF are linear in the layer's `resource_features()` plus `mem_lut`
-(LUTs of its memories kept in LUTs), with coefficients per device family and op type
-from the data file `estimates/resource_models.json` (fitted to the Yosys runs of the
-layer test grid by `bazel run //python/qnn2fpga:calibrate_resources`). Block RAM,
-UltraRAM and DSP counts are structural: `memories()` mapped by
-layers/resources.map_memory, and the layer's "dsp" feature. An op without a calibrated
-model uses the documented generic model and is reported with "calibrated": false.
+Per layer: the LUTs of the memories kept in LUTs (`memories()` mapped by
+layers/resources.map_memory: distributed RAM, or tables in logic) are structural and
+added as they are, like block RAM, UltraRAM and DSP counts (the layer's "dsp" feature).
+The rest of LUT, and FF, are linear in the layer's `resource_features()` (FF also in
+`mem_lut`, the memories' LUTs), with coefficients per device family and op type from the
+data file `estimates/resource_models.json` (fitted to the Yosys runs of the layer test
+grid by `bazel run //python/qnn2fpga:calibrate_resources`, which refuses a model with a
+feature no run exercises). An op without a calibrated model uses the documented generic
+model and is reported with "calibrated": false.
 
 Units are the reports': LUT counts every LUT site (logic, distributed RAM, shift
 registers), BRAM_18K counts a 36 Kb block as two.
@@ -41,20 +43,29 @@ def models(path: pathlib.Path | str = MODEL_FILE) -> dict:
     return _load(str(path))
 
 
-def _apply(coefs: dict, feats: dict) -> float:
+# Features a resource's fitted model does not use: the DSP count is structural, and so
+# are the memories' LUTs (`mem_lut`), which the LUT estimate adds with coefficient 1.
+NOT_FITTED = {"LUT": ("dsp", "mem_lut"), "FF": ("dsp",)}
+
+
+def _apply(coefs: dict, feats: dict, resource: str) -> float:
     default = coefs.get("*", 0.0)
-    return sum(coefs.get(name, default) * value for name, value in feats.items() if name != "dsp")
+    return sum(coefs.get(name, default) * value for name, value in feats.items()
+               if name not in NOT_FITTED[resource])
 
 
 def layer_features(layer, family: str) -> tuple[dict, dict]:
-    """The layer's features plus `mem_lut`, and its memories' primitives
-    {"BRAM_18K", "URAM", "LUT"} on `family` (the model's inputs, also for calibration)."""
+    """The layer's features (plus `mem_lut`, its memories' LUTs, when it has memories) and
+    its memories' primitives {"BRAM_18K", "URAM", "LUT"} on `family` (the model's inputs,
+    also for calibration)."""
     feats = dict(layer.resource_features())
     totals = {"BRAM_18K": 0, "URAM": 0, "LUT": 0}
-    for mem in layer.memories():
+    mems = layer.memories()
+    for mem in mems:
         for key, n in map_memory(mem, family).items():
             totals[key] += n
-    feats["mem_lut"] = totals["LUT"]
+    if mems:
+        feats["mem_lut"] = totals["LUT"]
     return feats, totals
 
 
@@ -70,8 +81,9 @@ def layer_resources(layer, family: str, model_data: dict | None = None) -> dict:
     if not any(v for k, v in feats.items() if k != "one"):  # e.g. an equal-width converter: wires
         lut = ff = 0.0
     else:
-        lut, ff = _apply(model["LUT"], feats), _apply(model["FF"], feats)
-    return {"LUT": int(math.ceil(max(0.0, lut))), "FF": int(math.ceil(max(0.0, ff))),
+        lut, ff = _apply(model["LUT"], feats, "LUT"), _apply(model["FF"], feats, "FF")
+    # memory LUTs are structural: never scaled by a fitted coefficient (which could be zero)
+    return {"LUT": int(math.ceil(max(0.0, lut))) + totals["LUT"], "FF": int(math.ceil(max(0.0, ff))),
             "BRAM_18K": totals["BRAM_18K"], "URAM": totals["URAM"], "DSP": int(feats.get("dsp", 0)),
             "calibrated": calibrated}
 

@@ -97,3 +97,67 @@ def test_tied_bottlenecks_are_named_in_graph_order():
                     a.i = {"MVAU_0": {"PE": 12, "SIMD": 16}, "MVAU_1": {"PE": 5, "SIMD": 12}}[node.name][a.name]
     perf = estimate.network(model, "7series", 100.0)["estimate_network_performance"]
     assert perf["max_cycles"] == 1 and perf["max_cycles_node_name"] == "MVAU_0"
+
+
+def lfc_w1a2_layer(**kw):
+    """LFC-w1a2's middle layer as automatic folding builds it at 50,000 fps on Pynq-Z1."""
+    attrs = dict(MW=1024, MH=1024, SIMD=128, PE=8, inputDataType="INT2", weightDataType="BIPOLAR",
+                 outputDataType="INT2", accDataType="INT12", ActVal=-2, mem_mode="internal_embedded",
+                 ram_style="distributed")
+    return mvau(**{**attrs, **kw})
+
+
+@pytest.mark.parametrize("family", ["7series", "ultrascale_plus"])
+def test_memory_luts_are_structural_not_fitted(family):
+    """The LUTs of memories kept in LUTs are added as they are: a fitted model without a
+    memory term (as bipolar-weight MVAUs had) cannot make them vanish."""
+    layer = lfc_w1a2_layer()
+    _, mem = estimate.layer_features(layer, family)
+    assert mem["LUT"] > 20000  # 1 Mbit of weights as tables in logic
+    assert estimate.layer_resources(layer, family)["LUT"] >= mem["LUT"]
+    empty = {"families": {family: {"MVAU/bipolar": {"LUT": {}, "FF": {}}}}}
+    assert estimate.layer_resources(layer, family, empty)["LUT"] == mem["LUT"]
+    # in block RAM they cost no LUTs of memory
+    block = lfc_w1a2_layer(ram_style="block")
+    assert estimate.layer_features(block, family)[1]["LUT"] < mem["LUT"] / 10  # the thresholds' table
+
+
+def _report(rows):
+    """A Yosys counts report of MVAU configurations {name: (attrs, LUT_ALL)}."""
+    return {"layers": [{"name": name, "op": "MVAU", "attrs": attrs, "variant": "",
+                        "xc7": {"LUT_ALL": lut, "FF": lut // 2, "BRAM_18K": 0, "URAM": 0, "DSP": 0}}
+                       for name, (attrs, lut) in rows.items()]}
+
+
+BIPW = dict(MW=64, MH=32, inputDataType="INT2", weightDataType="BIPOLAR", outputDataType="INT2",
+            accDataType="INT8", ActVal=-2, mem_mode="internal_decoupled", ram_style="distributed")
+
+
+def test_calibration_refuses_a_feature_without_samples():
+    """No run with runtime-writable weights: the AXI-lite path's coefficient would be a
+    silent zero, so calibration refuses, naming the op class, family and feature."""
+    from qnn2fpga.tools import calibrate_resources  # noqa: PLC0415
+
+    rows = {f"b{s}": ({**BIPW, "SIMD": s, "PE": 4}, 100 + 40 * s) for s in (1, 2, 4, 8)}
+    with pytest.raises(Exception, match=r"MVAU/bipolar on 7series: feature\(s\) axilite_bits are zero"):
+        calibrate_resources.calibrate([_report(rows)])
+    rows["rw"] = ({**BIPW, "SIMD": 4, "PE": 4, "runtime_writeable_weights": 1}, 400)
+    model = calibrate_resources.calibrate([_report(rows)])
+    assert "MVAU/bipolar" in model["families"]["7series"]
+
+
+def test_calibration_fits_logic_beside_the_structural_memory_luts():
+    """Yosys counts that are logic plus exactly the mapped memory LUTs give a model whose
+    estimates reproduce them: the fit sees the count minus mem_lut."""
+    from qnn2fpga.tools import calibrate_resources  # noqa: PLC0415
+
+    rows = {}
+    for s, p, rw in ((1, 1, 0), (2, 4, 0), (4, 4, 0), (8, 2, 0), (8, 8, 0), (4, 2, 1), (16, 4, 0)):
+        attrs = {**BIPW, "SIMD": s, "PE": p, "runtime_writeable_weights": rw}
+        layer = calibrate_resources.layer_from_attrs("MVAU", attrs)
+        feats, mem = estimate.layer_features(layer, "7series")
+        logic = 50 + 3 * feats["sign_bits"] + 2 * feats["cmp_bits"] + 5 * feats["axilite_bits"]
+        rows[f"c{s}_{p}_{rw}"] = (attrs, logic + mem["LUT"])
+    model = calibrate_resources.calibrate([_report(rows)])
+    assert "mem_lut" not in model["families"]["7series"]["MVAU/bipolar"]["LUT"]
+    assert model["accuracy"]["7series"]["MVAU"]["LUT"]["worst"] < 0.02

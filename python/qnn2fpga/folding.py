@@ -157,17 +157,23 @@ class FoldResult:
         return estimate.total({n: c.resources for n, c in self.choices.items()})
 
 
-def _options(layer) -> list[dict]:
-    """Every legal assignment of the layer's free fold and memory attributes."""
-    declared = layer.declared_attrs()
-    axes = {}
-    if not layer.folded_by_neighbours:
-        for name, fold in layer.fold_attrs().items():
-            axes[name] = numerics.divisors(layer.attr(fold.divides))
+def memory_axes(layer) -> dict[str, list[str]]:
+    """The memory attributes automatic folding chooses for the layer, with their values."""
+    declared, axes = layer.declared_attrs(), {}
     if "mem_mode" in declared and layer.attr("mem_mode") != "external":
         axes["mem_mode"] = ["internal_embedded", "internal_decoupled"]
     if "ram_style" in declared and layer.memories() and layer.attr("ram_style") != "ultra":
         axes["ram_style"] = ["distributed", "block"]
+    return axes
+
+
+def _options(layer) -> list[dict]:
+    """Every legal assignment of the layer's free fold and memory attributes."""
+    axes = {}
+    if not layer.folded_by_neighbours:
+        for name, fold in layer.fold_attrs().items():
+            axes[name] = numerics.divisors(layer.attr(fold.divides))
+    axes.update(memory_axes(layer))
     names = list(axes)
     return [dict(zip(names, values)) for values in itertools.product(*(axes[n] for n in names))]
 

@@ -150,3 +150,44 @@ def test_fold_ties_keep_a_sliding_window_at_its_consumers_fold():
         s, p = layer(model, "SWG_0"), layer(model, "Pool_0")
         assert s.SIMD == p.PE
         assert max(s.cycles(), p.cycles()) <= 100e6 // fps
+
+
+def lfc_w1a2_shaped():
+    """The hardware layers of LFC-w1a2: 784 -> 1024 -> 1024 -> 1024 -> 10, bipolar
+    weights, INT2 activations (2.9 Mbit of weights)."""
+    import numpy as np  # noqa: PLC0415
+
+    from qnn2fpga.layers import MVAU  # noqa: PLC0415
+
+    sizes, nodes, inits, dtypes = [784, 1024, 1024, 1024, 10], [], {}, {"x": "INT2"}
+    rng = np.random.default_rng(0)
+    for i, (mw, mh) in enumerate(zip(sizes, sizes[1:])):
+        last = i == len(sizes) - 2
+        inits[f"w{i}"] = rng.choice([-1.0, 1.0], size=(mw, mh))
+        dtypes[f"w{i}"] = "BIPOLAR"
+        ins = [f"a{i}", f"w{i}"]
+        if not last:
+            inits[f"t{i}"] = np.sort(rng.integers(-mw, mw, size=(mh, 3)), axis=1)
+            ins.append(f"t{i}")
+        nodes.append(MVAU.make_node(
+            ins, ["y" if last else f"a{i + 1}"], name=f"MVAU_{i}", MW=mw, MH=mh, SIMD=1, PE=1,
+            inputDataType="INT2", weightDataType="BIPOLAR", accDataType="INT13",
+            outputDataType="INT13" if last else "INT2", noActivation=int(last), ActVal=0 if last else -2,
+            numInputVectors=[1]))
+    nodes[0].input[0] = "x"
+    return testing.make_model(nodes, ("x", [1, 784]), ("y", [1, 10]), inits, dtypes=dtypes)
+
+
+def test_auto_fold_counts_the_luts_of_weights_kept_in_luts():
+    """Memory LUTs are structural: LFC-w1a2 at 50,000 fps on Pynq-Z1 may keep its 2.9 Mbit
+    of weights in LUTs only if the estimate counts them (they were a fitted coefficient
+    that had no samples for bipolar weights, so zero: 2,909 LUT for > 50,000 of memory)."""
+    model, res = folding.auto_fold(lfc_w1a2_shaped(), PYNQ, 50000)
+    for node in model.graph.node:
+        lay = get_layer(node)
+        _, mem = estimate.layer_features(lay, "7series")
+        est = estimate.layer_resources(lay, "7series")
+        assert est["LUT"] >= mem["LUT"], (node.name, est, mem)
+    assert not estimate.over_capacity(res.total(), PYNQ.capacity)
+    assert res.total()["LUT"] >= sum(estimate.layer_features(get_layer(n), "7series")[1]["LUT"]
+                                     for n in model.graph.node)

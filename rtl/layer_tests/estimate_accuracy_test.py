@@ -1,16 +1,22 @@
 """The resource models (python/qnn2fpga/estimates/resource_models.json) against Yosys:
 the checked-in models are what calibration fits to this grid's runs (else: regenerate
 with `bazel run //python/qnn2fpga:calibrate_resources`), and per layer type and family
-the median LUT error is at most 15 %, block RAM estimates within 15 % as well.
+the median LUT error is at most 15 %, block RAM estimates within 15 % as well; and every
+calibration cell (resource class x weight kind x mem_mode x memory placement, see
+calibrate_resources.cell) that the example networks' layers use under automatic folding
+has Yosys runs at those networks' sizes.
 The accuracy table is written to the test's undeclared outputs (accuracy.md)."""
 
+import itertools
 import json
 import os
 import pathlib
 
 import pytest
+from qonnx.core.modelwrapper import ModelWrapper
 
-from qnn2fpga import estimate
+from qnn2fpga import estimate, folding
+from qnn2fpga.layers.base import get_layer, is_hw_layer
 from qnn2fpga.tools import calibrate_resources
 
 ROOT = pathlib.Path(os.environ.get("TEST_SRCDIR", "")) / os.environ.get("TEST_WORKSPACE", "")
@@ -55,3 +61,54 @@ def test_median_lut_error_per_layer_type(fitted):
     for family in ("7series", "ultrascale_plus"):
         assert {row["op"] for row in REPORT["layers"]} <= set(fitted["accuracy"][family])
         assert {m.split("/")[0] for m in fitted["families"][family]} == set(fitted["accuracy"][family])
+
+
+# A cell's runs must include one at least this large (weights, MW x MH), beyond the
+# 16 x 8 simulation grid: the example networks' layers are 27 x 64 to 1024 x 1024.
+MIN_SAMPLE_WEIGHTS = 1024
+
+
+def _sampled_cells() -> dict:
+    """{cell: largest MW x MH among its Yosys runs}."""
+    out: dict = {}
+    for row in REPORT["layers"]:
+        if row.get("variant"):
+            continue
+        layer = calibrate_resources.layer_from_attrs(row["op"], row["attrs"])
+        size = row["attrs"].get("MW", 0) * row["attrs"].get("MH", 0)
+        for synth_family, family in estimate.SYNTH_FAMILY.items():
+            if synth_family in row:
+                c = (family, *calibrate_resources.cell(layer, family))
+                out[c] = max(out.get(c, 0), size)
+    return out
+
+
+def _example_cells() -> dict:
+    """{(family, cell): [example layers]} over the compiled example networks, every
+    memory mode and style automatic folding may choose, on both device families."""
+    calibrated = {row["op"] for row in REPORT["layers"]}
+    out: dict = {}
+    paths = sorted((ROOT / "models").glob("*/*_hw.onnx"))
+    assert len(paths) >= 12, f"example networks missing from the test's data: {paths}"
+    for path in paths:
+        for node in ModelWrapper(str(path)).graph.node:
+            if not is_hw_layer(node) or node.op_type not in calibrated:
+                continue  # ops without Yosys data use the generic model, marked uncalibrated
+            layer = get_layer(node)
+            axes = folding.memory_axes(layer)
+            for values in itertools.product(*axes.values()):
+                for name, value in zip(axes, values):
+                    layer.set_attr(name, value)
+                for family in estimate.SYNTH_FAMILY.values():
+                    out.setdefault((family, *calibrate_resources.cell(layer, family)), []).append(
+                        f"{path.stem}:{node.name}")
+    return out
+
+
+def test_every_cell_of_the_example_networks_has_yosys_runs_at_their_sizes():
+    sampled, used = _sampled_cells(), _example_cells()
+    missing = [f"{c} (used by {', '.join(sorted(set(v))[:3])}): "
+               + ("no Yosys run" if c not in sampled else f"largest run {sampled[c]} weights < {MIN_SAMPLE_WEIGHTS}")
+               for c, v in sorted(used.items()) if sampled.get(c, 0) < MIN_SAMPLE_WEIGHTS]
+    assert not missing, ("calibration cells (family, class, weight kind, mem_mode, memory) without "
+                         "Yosys runs; add configurations to rtl/layer_tests/BUILD.bazel:\n" + "\n".join(missing))

@@ -152,14 +152,17 @@ class MVAU(HwLayer):
         # The lane sums are adder chains (Yosys builds `sum += term` as such): each lane adds
         # a term into a sum as wide as its result, log2(SIMD) bits over the term.
         tree = math.ceil(math.log2(self.SIMD + 1))
+        # Only the product kind this layer builds has features (a feature of another kind
+        # would be zero in every calibration sample of this class, which calibration refuses).
+        if xnor:
+            kind = {"xnor_lanes": lanes, "xnor_sum_bits": lanes * tree}
+        else:
+            kind = {"sign_bits": lanes * p_bits} if sign else {"booth_bits": lanes * digits * p_bits} if booth else {}
+            kind["sum_bits"] = lanes * (p_bits + tree)
         return {
             "one": 1,
             "lanes": lanes,
-            "xnor_lanes": lanes if xnor else 0,
-            "xnor_sum_bits": lanes * tree if xnor else 0,
-            "sign_bits": lanes * p_bits if sign else 0,
-            "booth_bits": lanes * digits * p_bits if booth else 0,
-            "sum_bits": 0 if xnor else lanes * (p_bits + tree),
+            **kind,
             # accumulators (they reduce to the dot product when one word makes the vector)
             "acc_bits": self.PE * acc_bits if self.MW > self.SIMD else 0,
             "cmp_bits": self.PE * self.n_thresholds() * (acc_bits + 1),

@@ -4,9 +4,9 @@ size features its LUT/FF models are linear in.
 A layer declares `memories()` (depth x width words, style, ROM or RAM) and
 `resource_features()` (named sizes such as lane or comparator bits). `map_memory` turns
 a memory into primitives the way the open flow does (Yosys 0.23 for xc7/xcup, honouring
-ram_style), so block RAM, UltraRAM and DSP counts are structural, not fitted; LUTs of
-memories kept in LUTs become the feature `mem_lut`, and qnn2fpga/estimate.py applies
-the calibrated per-family coefficients (python/qnn2fpga/estimates/resource_models.json).
+ram_style), so block RAM, UltraRAM and DSP counts are structural, not fitted, and so are
+the LUTs of memories kept in LUTs (`mem_lut`): qnn2fpga/estimate.py adds them to the
+calibrated per-family logic model (python/qnn2fpga/estimates/resource_models.json).
 """
 
 from __future__ import annotations

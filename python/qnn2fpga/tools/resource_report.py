@@ -21,8 +21,8 @@ FLAGS = flags.FLAGS
 flags.DEFINE_multi_string("entry", [], "NAME,OP,FAMILY,PATH of a yosys_synth JSON")
 flags.DEFINE_multi_string("attrs", [], "NAME=JSON layer attributes")
 flags.DEFINE_multi_string("variant", [], "NAME=parameter variant of that configuration (e.g. shared_thresholds)")
-flags.DEFINE_string("json", None, "output: report JSON", required=True)
-flags.DEFINE_string("markdown", None, "output: report as Markdown tables", required=True)
+flags.DEFINE_string("json", None, "output: report JSON")
+flags.DEFINE_string("markdown", None, "output: report as Markdown tables")
 
 COLUMNS = ("LUT", "FF", "LUTRAM", "SRL", "BRAM18", "BRAM36", "URAM", "DSP")
 # Derived, in the estimate reports' units: LUT_ALL counts every LUT site (logic, LUTs used
@@ -76,4 +76,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    flags.mark_flags_as_required(["json", "markdown"])  # not when imported (yosys_counts_add)
     app.run(main)
