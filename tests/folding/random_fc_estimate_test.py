@@ -6,12 +6,13 @@ pynq-z1 (7-series, Yosys xc7) and zcu104 (UltraScale+, xcup), each for a cycle b
 of its unfolded bottleneck divided by 1, 4 or 16 (by seed and board). From all their
 hardware layers a sample of SAMPLE layers is drawn to cover every datatype mix the
 networks hold: weights (bipolar, signed or unsigned integers), input activations
-(bipolar, binary, signed, unsigned; every width 1-8), thresholds (and their output
-kinds) or the raw accumulator, SIMD and PE each 1 or more, both families, every memory mode and style the folder
-chose; greedily, each pick the layer adding most that is not covered yet per unit of
-synthesis cost), in seed order. At these sizes the folder keeps every memory in LUTs, so
-one MVAU per network and board is also drawn with its weights in block RAM (ram_style
-"block", as a folding config sets it).
+(bipolar, binary, signed, unsigned; every width 1-8), thresholds (and their output kinds)
+or the raw accumulator, SIMD and PE each 1 or more, both families, every memory mode and
+style; greedily, each pick the layer adding the most not yet covered per unit of
+synthesis cost (Candidate.cost), in seed order. Layers over MAX_COST (hundreds of wide
+threshold comparators: minutes of Yosys each) are left out of the draw. At these sizes
+the folder keeps every memory in LUTs, so one MVAU per network and board is also drawn
+with its weights in block RAM (ram_style "block", as a folding config sets it).
 
 Each sampled layer is synthesized out of context the way the per-layer synthesis
 targets do it (hw_layer_synth, qnn_accelerator's <layer>_synth): the generated wrapper
