@@ -39,7 +39,8 @@ def _load(path: str) -> dict:
 
 
 def models(path: pathlib.Path | str = MODEL_FILE) -> dict:
-    """The resource model data: {"families": {family: {op: {"LUT": {feature: coef}, "FF": ...}}}}."""
+    """The resource model data: {"families": {family: {op: {"LUT": {feature: coef}, "FF": ...,
+    "features": [the features its Yosys runs exercised]}}}}."""
     return _load(str(path))
 
 
@@ -78,10 +79,14 @@ def layer_resources(layer, family: str, model_data: dict | None = None) -> dict:
     model = data.get(layer.resource_class()) or data.get(layer.op_type)
     calibrated = model is not None
     model = model or GENERIC_MODEL
+    # Features the model was fitted without (no Yosys run had them): the generic model's
+    # cost, not a silent zero, and the estimate is marked uncalibrated.
+    unfitted = {k: v for k, v in feats.items() if v and k != "dsp" and k not in model.get("features", feats)}
+    calibrated = calibrated and not unfitted
     if not any(v for k, v in feats.items() if k != "one"):  # e.g. an equal-width converter: wires
         lut = ff = 0.0
     else:
-        lut, ff = _apply(model["LUT"], feats, "LUT"), _apply(model["FF"], feats, "FF")
+        lut, ff = (_apply(model[r], feats, r) + _apply(GENERIC_MODEL[r], unfitted, r) for r in ("LUT", "FF"))
     # memory LUTs are structural: never scaled by a fitted coefficient (which could be zero)
     return {"LUT": int(math.ceil(max(0.0, lut))) + totals["LUT"], "FF": int(math.ceil(max(0.0, ff))),
             "BRAM_18K": totals["BRAM_18K"], "URAM": totals["URAM"], "DSP": int(feats.get("dsp", 0)),

@@ -161,3 +161,16 @@ def test_calibration_fits_logic_beside_the_structural_memory_luts():
     model = calibrate_resources.calibrate([_report(rows)])
     assert "mem_lut" not in model["families"]["7series"]["MVAU/bipolar"]["LUT"]
     assert model["accuracy"]["7series"]["MVAU"]["LUT"]["worst"] < 0.02
+
+
+def test_a_feature_the_model_was_not_fitted_on_costs_and_is_marked():
+    """A layer with a feature no calibration run had (here: runtime-writable weights) is
+    not estimated with a silent zero for it: generic cost, "calibrated": false."""
+    layer = mvau(**{**BIPW, "SIMD": 4, "PE": 4, "runtime_writeable_weights": 1})
+    feats, _ = estimate.layer_features(layer, "7series")
+    fitted = {"LUT": {"one": 10.0}, "FF": {"one": 5.0}, "features": sorted(set(feats) - {"axilite_bits", "dsp"})}
+    res = estimate.layer_resources(layer, "7series", {"families": {"7series": {"MVAU/bipolar": fitted}}})
+    assert not res["calibrated"]
+    assert res["LUT"] == 10 + feats["axilite_bits"] + feats["mem_lut"]
+    both = {**fitted, "features": fitted["features"] + ["axilite_bits"]}
+    assert estimate.layer_resources(layer, "7series", {"families": {"7series": {"MVAU/bipolar": both}}})["calibrated"]

@@ -159,6 +159,9 @@ class MVAU(HwLayer):
         else:
             kind = {"sign_bits": lanes * p_bits} if sign else {"booth_bits": lanes * digits * p_bits} if booth else {}
             kind["sum_bits"] = lanes * (p_bits + tree)
+        if self.mem_mode != "external" and not self.runtime_writeable_weights and self.calc_wmem() == 1:
+            # one weight word: the weights are constants and Yosys folds them into the products
+            kind = {"const_" + k: v for k, v in kind.items()}
         return {
             "one": 1,
             "lanes": lanes,

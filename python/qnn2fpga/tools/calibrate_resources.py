@@ -150,8 +150,10 @@ def calibrate(reports: list[dict]) -> dict:
              "families": {}, "accuracy": {}}
     for (cls, op, family), rows in sorted(data.items()):
         where = f"{cls} on {family}"
-        model["families"].setdefault(family, {})[cls] = {"LUT": fit(rows, "LUT", where),
-                                                         "FF": fit(rows, "FF", where)}
+        model["families"].setdefault(family, {})[cls] = {
+            "LUT": fit(rows, "LUT", where), "FF": fit(rows, "FF", where),
+            # what the runs exercised: a layer with another feature is estimated as uncalibrated
+            "features": sorted({k for _, _, f, _ in rows for k in f} - {"dsp"})}
     by_op: dict = {}
     for (cls, op, family), rows in sorted(data.items()):
         by_op.setdefault((op, family), []).extend(rows)
