@@ -51,6 +51,8 @@ FOLD_STEPS = ("target_fps_parallelization", "apply_folding_config")
 HW_STEPS = ("hw_codegen", "set_fifo_depths", "create_stitched_ip", "measure_rtlsim_performance")
 STEPS = (*flow.STEP_NAMES, "fold", "generate_estimate_reports", *HW_STEPS)
 RTLSIM_FRAMES = 10
+# The layers hw_codegen inserts between the folded ones.
+STREAM_OPS = ("StreamingFIFO", "StreamingDataWidthConverter")
 
 
 @dataclass(frozen=True)
@@ -419,7 +421,7 @@ class _Build:
         template = _rtl_template(0)
         for node in stitch.hw_chain(self.model):
             codegen.generate(get_layer(node), stitch.layer_params(self.model, node), "check", template, "")
-        n = sum(1 for x in self.model.graph.node if x.op_type in ("StreamingFIFO", "StreamingDataWidthConverter"))
+        n = sum(1 for x in self.model.graph.node if x.op_type in STREAM_OPS)
         self.say(f"  {n} FIFOs and width converters inserted")
 
     def step_set_fifo_depths(self) -> None:
@@ -562,7 +564,7 @@ def _streams(model, family: str) -> list[dict]:
 
     out = []
     for node in model.graph.node:
-        if node.op_type not in ("StreamingFIFO", "StreamingDataWidthConverter"):
+        if node.op_type not in STREAM_OPS:
             continue
         layer = get_layer(node)
         bits = packing.element_bits(layer.dataType)

@@ -97,9 +97,11 @@ class Design:
 
     def bottleneck(self) -> tuple[str, int]:
         """The slowest layer's node name and estimated cycles per frame."""
-        cycles = [layer.cycles() for layer in self.stitched.layers]
-        k = max(range(len(cycles)), key=cycles.__getitem__)
-        return self.nodes[k], cycles[k]
+        from qnn2fpga import estimate  # noqa: PLC0415
+
+        cycles = {node: layer.cycles() for node, layer in zip(self.nodes, self.stitched.layers)}
+        node = estimate.bottlenecks(cycles)[0]
+        return node, cycles[node]
 
     def bottleneck_cycles(self) -> int:
         return self.bottleneck()[1]
