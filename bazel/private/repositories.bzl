@@ -86,7 +86,7 @@ def _eda_tools_impl(rctx):
         "fingerprint.h",
         "// Host EDA tool fingerprint; a tool upgrade changes this file and invalidates\n" +
         "// every action that includes it.\n" +
-        "\n".join(["// " + l for l in lines]) + "\n",
+        "\n".join(["// " + line for line in lines]) + "\n",
         executable = False,
     )
 
@@ -169,9 +169,10 @@ def _npm_tool_impl(rctx):
     npm = rctx.which("npm")
     if npm == None:
         fail("qnn2fpga: npm not found on PATH; install it with 'apt-get install -y npm'")
-    arch = {"amd64": "amd64", "x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(rctx.os.arch)
+    machine = _run(rctx, ["uname", "-m"], "uname -m").strip()
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(machine)
     if arch == None:
-        fail("qnn2fpga: %s ships no linux binary for %s" % (rctx.attr.package, rctx.os.arch))
+        fail("qnn2fpga: %s ships no linux binary for %s" % (rctx.attr.package, machine))
     dest = "%s/npm/%s-%s" % (
         _cache_root(rctx),
         rctx.attr.package.replace("@", "").replace("/", "+"),
