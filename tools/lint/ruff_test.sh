@@ -7,4 +7,4 @@ venv="$(cat "$TEST_SRCDIR/qnn_lint_python/venv_path.txt")"
 cd "$root"
 "$venv/bin/ruff" --version
 # --no-cache: no .ruff_cache in the source tree.
-exec "$venv/bin/ruff" check --no-cache --output-format=full python models bench tests tools bazel rtl
+exec "$venv/bin/ruff" check --no-cache --output-format=full .
