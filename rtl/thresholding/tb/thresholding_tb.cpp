@@ -111,8 +111,8 @@ std::string run(const Config& c, const tb::Traffic& traffic, uint64_t seed, bool
   tb::Rng rng(seed);
   auto t = random_thresholds(c, rng);
   const auto words = threshold_words(c, t, replicate);
-  if (c.writeable) tb::write_hex_words(c.file, std::vector<tb::Bits>(words.size(), tb::zero_bits(mem_width(c))), mem_width(c));
-  else tb::write_hex_words(c.file, words, mem_width(c));
+  const std::vector<tb::Bits> zeros(words.size(), tb::zero_bits(mem_width(c)));
+  tb::write_hex_words(c.file, c.writeable ? zeros : words, mem_width(c));
   const int per_frame = c.vectors * c.folds();
   const int frames = std::max(2, (600 + per_frame - 1) / per_frame);
   std::vector<tb::Bits> in, want;
