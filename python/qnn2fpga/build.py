@@ -54,7 +54,7 @@ from typing import Callable
 import numpy as np
 
 from qnn2fpga import boards, estimate, execute, files, flow, folding, html_report, packing, report_schemas, steps
-from qnn2fpga.errors import BoardError, InputFileError  # noqa: F401 (BoardError: what --strict raises)
+from qnn2fpga.errors import BoardError, FoldingError, InputFileError  # noqa: F401 (BoardError: what --strict raises)
 from qnn2fpga.layers.base import get_layer
 from qnn2fpga.steps import STREAM_OPS, estimate_warnings, load_folding
 
@@ -102,8 +102,6 @@ def check_config(cfg: BuildConfig) -> None:
         load_folding(cfg.folding_config)
     if not os.path.isfile(cfg.model):
         raise InputFileError(f"file '{cfg.model}'", "does not exist", "check the model path")
-
-
 
 
 def load_npy(path: str, flag: str) -> np.ndarray:

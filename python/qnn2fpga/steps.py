@@ -23,14 +23,15 @@ import pathlib
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.general import GiveReadableTensorNames
 
-from qnn2fpga import boards, codegen, estimate, execute, fifo_sizing, flow, folding, report, report_schemas, rtlsim, stitch
+from qnn2fpga import boards, codegen, estimate, execute, fifo_sizing, flow
+from qnn2fpga import folding, report, report_schemas, rtlsim, stitch
 from qnn2fpga.errors import BoardError, FoldingError, InputFileError, QnnError
 from qnn2fpga.layers.base import get_layer
 from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
