@@ -267,7 +267,7 @@ class _Build:
         self.times: dict = {}
         self.lines: list[str] = []
         self.verification = None
-        self.steps = steps.StepConfig(
+        self.step_cfg = steps.StepConfig(
             board=board, target_fps=cfg.target_fps, folding_config=cfg.folding_config, fclk_mhz=fclk, topk=cfg.topk,
             mvau_wwidth_max=cfg.mvau_wwidth_max, auto_fifo_depths=cfg.auto_fifo_depths, strict=cfg.strict,
             out_dir=work, log=self.say, progress=lambda m: self.say("  " + m), warn=lambda w: self.say(f"warning: {w}"))
@@ -286,7 +286,7 @@ class _Build:
     def run(self) -> dict:
         first = steps.index(self.cfg.start_step) if self.cfg.start_step else 0
         last = steps.index(self.cfg.stop_step) if self.cfg.stop_step else len(steps.STEPS) - 1
-        state = self.steps.state
+        state = self.step_cfg.state
         if first == 0:
             self.model = flow.load_model(self.cfg.model)
         else:
@@ -298,10 +298,10 @@ class _Build:
         try:
             for i in range(first, last + 1):
                 name, step = steps.STEPS[i]
-                label = steps.label(name, self.steps)
+                label = steps.label(name, self.step_cfg)
                 self.say(f"step {i + 1}/{len(steps.STEPS)}: {label}")
                 t0 = time.perf_counter()
-                self.model = step(self.model, self.steps)
+                self.model = step(self.model, self.step_cfg)
                 if name == "generate_estimate_reports":
                     self.write_html_report()
                 self.times[label] = round(time.perf_counter() - t0, 3)
@@ -337,7 +337,7 @@ class _Build:
                                 f"--verify_input file '{cfg.verify_input}'")
         expected = load_npy(cfg.verify_expected, "--verify_expected")
         mode = "rtlsim" if stitched else "python"
-        design, sim = steps.simulator(self.model, self.steps) if stitched else (None, None)
+        design, sim = steps.simulator(self.model, self.step_cfg) if stitched else (None, None)
         y = execute.execute(self.model, x, mode, design, sim)
         ok = y.shape == expected.shape and match(y, expected)
         (self.work / "verification_output").mkdir(exist_ok=True)
