@@ -563,7 +563,8 @@ class ChannelStreams:
     """Mixin (listed before HwLayer) for layers whose streams are all (*numInputVectors,
     NumChannels) tensors with PE elements per word: `n_inputs` streamed inputs and
     `n_outputs` outputs. Defines the shape and fold hooks, and `cycles` as one word per
-    cycle on every stream; the layer declares NumChannels, PE and numInputVectors."""
+    cycle on every stream; the layer declares NumChannels, PE and numInputVectors (a layer
+    with other folds, such as the width converter, overrides the fold hooks and cycles)."""
 
     n_inputs: ClassVar[int] = 1
     n_outputs: ClassVar[int] = 1
