@@ -19,7 +19,8 @@ def compiled(tmp_path_factory):
     testing.tiny_mlp().save(str(model))
     out = tmp / "pynq-z1" / "compile"
     layers = accelerator.compile_for_board(str(model), "pynq-z1", out, target_fps=100000,
-                                           declared=[("MVAU_0", "MVAU"), ("MVAU_9", "MVAU"), ("MVAU_1", "Thresholding")],
+                                           declared=[("MVAU_0", "MVAU"), ("MVAU_9", "MVAU"),
+                                                     ("MVAU_1", "Thresholding")],
                                            update_hint="run `bazel run //x:hw_layers_update`")
     return out, layers
 
@@ -74,7 +75,8 @@ def test_unreadable_spec_is_a_typed_error(tmp_path):
 def test_layer_list_is_sorted_starlark():
     text = accelerator.layer_list_bzl({
         "zcu104": {"board": "zcu104", "synth_family": "xcup", "layers": [["MVAU_0", "MVAU"]]},
-        "pynq-z1": {"board": "pynq-z1", "synth_family": "xc7", "layers": [["MVAU_0", "MVAU"], ["LabelSelect_0", "LabelSelect"]]},
+        "pynq-z1": {"board": "pynq-z1", "synth_family": "xc7",
+                    "layers": [["MVAU_0", "MVAU"], ["LabelSelect_0", "LabelSelect"]]},
     })
     scope = {}
     exec(text, scope)  # Starlark's dict/list/tuple literals are Python's
