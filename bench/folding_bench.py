@@ -23,7 +23,7 @@ import time
 
 from qnn2fpga import boards, estimate, flow, folding
 from qnn2fpga.layers import numerics
-from qnn2fpga.layers.base import get_layer
+from qnn2fpga.layers.registry import get_layer
 
 CASES = [  # (model file, board, target fps)
     ("models/tfc/tfc_w1a1.onnx", "pynq-z1", 100_000),

@@ -76,6 +76,20 @@ def test_folding_config_warnings_are_logged(tmp_path):
     assert cycles["MVAU_0"] == 16 * 12 // 4
 
 
+def test_folding_config_values_without_a_backend_are_refused_in_the_log(tmp_path):
+    testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
+    (tmp_path / "f.json").write_text(json.dumps({"MVAU_0": {"PE": 4, "resType": "dsp"},
+                                                 "MVAU_1": {"preferred_impl_style": "hls"}}))
+    p = qnn2fpga("build", "mlp.onnx", "--board=zcu104", "--folding=f.json", "--output_dir=out", ESTIMATES_ONLY,
+                 cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    log = (tmp_path / "out" / "build_dataflow.log").read_text()
+    for line in ("warning: ignored configuration: MVAU node 'MVAU_0': resType='dsp' is not implemented",
+                 "warning: ignored configuration: MVAU node 'MVAU_1': preferred_impl_style='hls' is not implemented"):
+        assert line in p.stdout and line[len("warning: "):] in log
+    final = json.loads((tmp_path / "out" / "final_hw_config.json").read_text())
+    assert final["MVAU_0"]["resType"] == "auto" and final["MVAU_1"]["preferred_impl_style"] == ""
+
 def test_bad_input_gives_one_line_and_keeps_the_previous_build(tmp_path):
     testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
     ok = qnn2fpga("build", "mlp.onnx", "--board=pynq-z1", "--target_fps=1e6", "--output_dir=out", ESTIMATES_ONLY,

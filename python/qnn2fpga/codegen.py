@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import jinja2
 
 from qnn2fpga import errors, packing
-from qnn2fpga.layers.base import HwLayer, RtlInstance
+from qnn2fpga.layers.base import HwLayer
+from qnn2fpga.layers.rtl import RtlInstance
 
 TEMPLATE = "rtl/common/layer_wrapper.sv.j2"
 # The AXI4-lite slave port of a runtime-writable memory (rtl/common/axil_mem_write.sv).

@@ -129,7 +129,7 @@ def network(model, family: str, fclk_mhz: float) -> dict:
     """The estimate reports of a hardware graph, by FINN file name (without .json):
     estimate_layer_resources, estimate_layer_cycles, estimate_network_performance,
     op_and_param_counts."""
-    from qnn2fpga.layers.base import get_layer, is_hw_layer  # noqa: PLC0415
+    from qnn2fpga.layers.registry import get_layer, is_hw_layer  # noqa: PLC0415
 
     nodes = [n for n in model.graph.node if is_hw_layer(n)]
     layers = {n.name: get_layer(n) for n in nodes}

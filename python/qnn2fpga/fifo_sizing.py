@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnn2fpga import errors, rtlsim
-from qnn2fpga.layers.base import get_layer
+from qnn2fpga.layers.registry import get_layer
 
 FRAMES = 4
 MIN_DEPTH = 2

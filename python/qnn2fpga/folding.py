@@ -9,7 +9,9 @@ Folding config (FINN's format):
 
 `apply_config` sets every attribute the node declares, checks the result (typed errors
 name the node and the constraint) and reports what matched nothing: node names not in
-the graph and attributes a node does not have. `hw_config` writes the same format back
+the graph and attributes a node does not have. A value the layer accepts but no backend
+implements yet (its attribute's `not_implemented`, e.g. resType "dsp" or
+preferred_impl_style "hls") is not applied and is reported with the reason. `hw_config` writes the same format back
 (final_hw_config.json).
 
 `auto_fold` picks, per layer, the configuration with the least board-weighted resource
@@ -31,7 +33,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qnn2fpga import estimate
 from qnn2fpga.errors import BoardError, FoldingError, InputFileError, QnnError
 from qnn2fpga.layers import numerics
-from qnn2fpga.layers.base import get_layer, is_hw_layer
+from qnn2fpga.layers.registry import get_layer, is_hw_layer
 
 # Attributes a folding config may set (FINN's vocabulary); a node takes those it declares.
 CONFIG_ATTRS = ("PE", "SIMD", "ram_style", "mem_mode", "resType", "runtime_writeable_weights",
@@ -49,11 +51,15 @@ class ConfigReport:
     unknown_nodes: list = field(default_factory=list)
     unused_attrs: list = field(default_factory=list)  # (node, attr)
     unused_defaults: list = field(default_factory=list)
+    # (where, attr, value, reason): values a layer accepts but no backend implements yet
+    not_implemented: list = field(default_factory=list)
 
     def warnings(self) -> list[str]:
         out = [f"unused configuration: node '{n}' is not in the graph" for n in self.unknown_nodes]
         out += [f"unused configuration: node '{n}' has no attribute '{a}'" for n, a in self.unused_attrs]
         out += [f"unused configuration: default '{a}' matched no node" for a in self.unused_defaults]
+        out += [f"ignored configuration: {where}: {a}={v!r} is not implemented and was not applied: {why}"
+                for where, a, v, why in self.not_implemented]
         return out
 
 
@@ -71,6 +77,17 @@ def _set(layer, attr: str, value) -> None:
         layer.set_attr(attr, value)
     except QnnError as e:
         raise FoldingError(layer.where, e.problem, e.fix) from None
+
+
+def _apply(layer, attr: str, value, report: ConfigReport) -> None:
+    """Sets a declared attribute from the config, unless the value is one no backend
+    implements yet: that is reported instead (the attribute keeps its value)."""
+    why = layer.declared_attrs()[attr].unimplemented_reason(value)
+    if why is not None:
+        report.not_implemented.append((layer.where, attr, value, why))
+        return
+    _set(layer, attr, value)
+    report.applied.setdefault(layer.onnx_node.name, {})[attr] = value
 
 
 def apply_config(model: ModelWrapper, config: dict, where: str = "folding config") -> tuple[ModelWrapper, ConfigReport]:
@@ -92,8 +109,7 @@ def apply_config(model: ModelWrapper, config: dict, where: str = "folding config
         for node in nodes.values():
             layer = get_layer(node)
             if (ops is None or node.op_type in ops) and attr in layer.declared_attrs():
-                _set(layer, attr, value)
-                report.applied.setdefault(node.name, {})[attr] = value
+                _apply(layer, attr, value, report)
                 used = True
         if not used:
             report.unused_defaults.append(attr)
@@ -110,8 +126,7 @@ def apply_config(model: ModelWrapper, config: dict, where: str = "folding config
             if attr not in layer.declared_attrs():
                 report.unused_attrs.append((name, attr))
                 continue
-            _set(layer, attr, value)
-            report.applied.setdefault(name, {})[attr] = value
+            _apply(layer, attr, value, report)
     for node in nodes.values():
         _check_layer(get_layer(node))
     return model, report

@@ -9,7 +9,7 @@ import pytest
 from qnn2fpga import boards, estimate, flow, folding, testing
 from qnn2fpga.errors import BoardError, FoldingError, InputFileError
 from qnn2fpga.layers import ConvolutionInputGenerator, StreamingMaxPool
-from qnn2fpga.layers.base import get_layer
+from qnn2fpga.layers.registry import get_layer
 
 PYNQ = boards.load_board("pynq-z1")
 
@@ -69,6 +69,39 @@ def test_hw_config_round_trips():
     assert cfg["MVAU_0"]["PE"] == 3 and cfg["MVAU_0"]["ram_style"] == "block" and "Defaults" in cfg
     again, rep = folding.apply_config(tiny(), cfg)
     assert folding.hw_config(again) == cfg and rep.warnings() == []
+
+
+def test_values_no_backend_implements_are_refused_with_a_warning_naming_attribute_and_layer():
+    model, rep = folding.apply_config(tiny(), {
+        "Defaults": {"preferred_impl_style": ["hls", "all"]},
+        "MVAU_0": {"PE": 4, "resType": "dsp"}, "MVAU_1": {"resType": "lut"}})
+    a, b = layer(model, "MVAU_0"), layer(model, "MVAU_1")
+    # not applied: the layers keep what the RTL builds
+    assert (a.PE, a.resType, a.preferred_impl_style, b.resType) == (4, "auto", "", "auto")
+    assert rep.applied == {"MVAU_0": {"PE": 4}}
+    warnings = rep.warnings()
+    assert len(warnings) == 4, warnings
+    for node, attr, value in (("MVAU_0", "resType", "dsp"), ("MVAU_1", "resType", "lut"),
+                              ("MVAU_0", "preferred_impl_style", "hls"), ("MVAU_1", "preferred_impl_style", "hls")):
+        line = next(w for w in warnings if f"'{node}'" in w and f"{attr}='{value}'" in w)
+        assert line.startswith(f"ignored configuration: MVAU node '{node}': {attr}='{value}' is not implemented "
+                               "and was not applied: "), line
+    res = next(w for w in warnings if "resType='dsp'" in w)
+    assert "keeps resType='auto'" in res and "'lut' and 'dsp'" in res
+    hls = next(w for w in warnings if "preferred_impl_style" in w)
+    assert "no HLS backend" in hls and "'hls'" in hls
+
+
+def test_values_the_backend_implements_apply_without_warnings():
+    model, rep = folding.apply_config(tiny(), {"Defaults": {"preferred_impl_style": ["rtl", "all"]},
+                                               "MVAU_0": {"resType": "auto"}})
+    assert layer(model, "MVAU_0").preferred_impl_style == "rtl" and layer(model, "MVAU_0").resType == "auto"
+    assert rep.warnings() == []
+
+
+def test_an_unknown_value_of_a_partly_implemented_attribute_is_still_an_error():
+    with pytest.raises(FoldingError, match="resType='DSP' is not one of"):
+        folding.apply_config(tiny(), {"MVAU_0": {"resType": "DSP"}})
 
 
 def _all_choices(model, name, target):

@@ -37,7 +37,7 @@ from qonnx.core.onnx_exec import execute_onnx
 
 from qnn2fpga import boards, execute, fifo_sizing, flow, folding, random_graphs, rtlsim
 from qnn2fpga import random_graphs_test as rgt
-from qnn2fpga.layers.base import get_layer, is_hw_layer
+from qnn2fpga.layers.registry import get_layer, is_hw_layer
 from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
 
 GRAPHS = int(os.environ.get("RANDOM_RTLSIM_GRAPHS", "20"))

@@ -22,7 +22,8 @@ import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnn2fpga import codegen, errors
-from qnn2fpga.layers.base import HwLayer, get_layer, is_hw_layer
+from qnn2fpga.layers.base import HwLayer
+from qnn2fpga.layers.registry import get_layer, is_hw_layer
 
 
 @dataclass

@@ -2,9 +2,10 @@
 
 The integer levels of every activation quantizer in the original graph must equal,
 value for value, the integer outputs of the corresponding thresholding node (the k-th
-activation quantizer corresponds to the k-th MultiThreshold / Thresholding / MVAU with
-fused thresholds, in topological order); the final outputs must agree to 1e-5
-relative and give the same argmax.
+activation quantizer corresponds to the k-th MultiThreshold, or hardware layer whose
+`emits_activation_levels()` is true (Thresholding, MVAU with fused thresholds), in
+topological order); the final outputs must agree to 1e-5 relative and give the same
+argmax.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.infer_shapes import InferShapes
 
 from qnn2fpga.graph import real_inputs
-
-ACTIVATION_NODES = ("MultiThreshold", "Thresholding")
+from qnn2fpga.layers.registry import get_layer, is_hw_layer
 
 
 def full_context(model, x: np.ndarray) -> dict:
@@ -32,7 +32,8 @@ def full_context(model, x: np.ndarray) -> dict:
 
 def activation_levels(model: ModelWrapper, ctx: dict) -> list[np.ndarray]:
     """Integer levels of every activation quantizer, in topological order: computed from
-    the output of a Quant/BipolarQuant node, or read from a thresholding node."""
+    the output of a Quant/BipolarQuant node, or read from a MultiThreshold node or a
+    hardware layer that emits activation levels."""
     levels = []
     for n in model.graph.node:
         if n.op_type in ("Quant", "BipolarQuant") and model.get_initializer(n.input[0]) is None:
@@ -42,8 +43,7 @@ def activation_levels(model: ModelWrapper, ctx: dict) -> list[np.ndarray]:
             else:
                 scale, zeropt = (ctx[t].astype(np.float64) for t in n.input[1:3])
                 levels.append(np.round(out / scale + zeropt))
-        elif n.op_type in ACTIVATION_NODES or (
-                n.op_type == "MVAU" and any(a.name == "noActivation" and a.i == 0 for a in n.attribute)):
+        elif n.op_type == "MultiThreshold" or (is_hw_layer(n) and get_layer(n).emits_activation_levels()):
             levels.append(ctx[n.output[0]].astype(np.float64))
     return levels
 

@@ -16,7 +16,7 @@ import pytest
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnn2fpga import estimate, folding
-from qnn2fpga.layers.base import get_layer, is_hw_layer
+from qnn2fpga.layers.registry import get_layer, is_hw_layer
 from qnn2fpga.tools import calibrate_resources
 
 ROOT = pathlib.Path(os.environ.get("TEST_SRCDIR", "")) / os.environ.get("TEST_WORKSPACE", "")

@@ -45,7 +45,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from qnn2fpga import boards, codegen, estimate, flow, folding, random_graphs, rtlsim, stitch
 from qnn2fpga.layers import numerics
-from qnn2fpga.layers.base import get_layer, is_hw_layer
+from qnn2fpga.layers.registry import get_layer, is_hw_layer
 from qnn2fpga.layers.resources import yosys_units
 
 NETWORKS = int(os.environ.get("RANDOM_FC_NETWORKS", "40"))

@@ -14,7 +14,7 @@ import pathlib
 import pytest
 
 from qnn2fpga import boards, estimate, flow, folding
-from qnn2fpga.layers.base import get_layer
+from qnn2fpga.layers.registry import get_layer
 
 ROOT = pathlib.Path(os.environ.get("TEST_SRCDIR", "")) / os.environ.get("TEST_WORKSPACE", "")
 FINN_LUT, FINN_BRAM18 = 8551, 26

@@ -6,7 +6,9 @@ imports the domain as a module and finds the op class in its `custom_op` dict).
 
 Adding a layer = one module `layers/<snake_name>.py` whose class is decorated with
 `@register_layer("Name")` (plus its tests); it is imported here automatically. Every
-module of this package is a layer module except the helpers in `_HELPERS` and tests.
+module of this package is a layer module except tests and the helpers in `_HELPERS`:
+`attrs` (attribute descriptors), `registry`, `base` (HwLayer and the ChannelStreams
+mixin), `rtl` (RTL backend vocabulary), `numerics`, `resources` and `testing`.
 """
 
 from __future__ import annotations
@@ -14,25 +16,22 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from qnn2fpga.layers.base import (
-    DOMAIN,
-    LAYERS,
+from qnn2fpga.layers.attrs import (
     Attr,
+    AttrProblem,
     DTypeAttr,
     DTypesAttr,
-    Example,
     FoldAttr,
-    HwLayer,
     IntAttr,
     IntsAttr,
     StrAttr,
-    get_layer,
-    is_hw_layer,
-    register_layer,
 )
+from qnn2fpga.layers.base import ChannelStreams, Example, HwLayer
 from qnn2fpga.layers.numerics import smallest_int_datatype
+from qnn2fpga.layers.registry import DOMAIN, LAYERS, get_layer, is_hw_layer, register_layer
+from qnn2fpga.layers.rtl import MEM_MODES, RAM_STYLES, RtlInstance, axilite_tie_offs
 
-_HELPERS = frozenset({"base", "numerics", "resources", "testing", "conftest"})
+_HELPERS = frozenset({"attrs", "base", "numerics", "registry", "resources", "rtl", "testing", "conftest"})
 
 
 def layer_module_names() -> list[str]:
@@ -51,8 +50,9 @@ for _name in layer_module_names():
 custom_op = LAYERS
 
 __all__ = [
-    "DOMAIN", "LAYERS", "Attr", "DTypeAttr", "DTypesAttr", "Example", "FoldAttr", "HwLayer", "IntAttr",
-    "IntsAttr", "StrAttr", "custom_op", "get_layer", "is_hw_layer", "layer_module_names", "register_layer",
+    "DOMAIN", "LAYERS", "MEM_MODES", "RAM_STYLES", "Attr", "AttrProblem", "ChannelStreams", "DTypeAttr",
+    "DTypesAttr", "Example", "FoldAttr", "HwLayer", "IntAttr", "IntsAttr", "RtlInstance", "StrAttr",
+    "axilite_tie_offs", "custom_op", "get_layer", "is_hw_layer", "layer_module_names", "register_layer",
     "smallest_int_datatype", *sorted(LAYERS),
 ]
 for _op, _cls in LAYERS.items():

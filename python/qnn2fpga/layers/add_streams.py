@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import math
-
 from qnn2fpga.errors import DataTypeError
 from qnn2fpga.layers import numerics
-from qnn2fpga.layers.base import (
-    DTypesAttr,
-    Example,
-    FoldAttr,
-    HwLayer,
-    IntAttr,
-    IntsAttr,
-    RtlInstance,
-    check_vectors_and_channels,
-    register_layer,
-)
+from qnn2fpga.layers.attrs import DTypesAttr, FoldAttr, IntAttr, IntsAttr
+from qnn2fpga.layers.base import ChannelStreams, Example, HwLayer, check_vectors_and_channels
+from qnn2fpga.layers.registry import register_layer
+from qnn2fpga.layers.rtl import RtlInstance
 
 
 @register_layer("AddStreams")
-class AddStreams(HwLayer):
+class AddStreams(ChannelStreams, HwLayer):
     """a + b for two inputs of shape (*numInputVectors, NumChannels). The output datatype
     is the smallest integer type holding every sum (not an attribute). PE channels per
     cycle on both inputs and the output."""
@@ -30,12 +21,7 @@ class AddStreams(HwLayer):
     inputDataTypes = DTypesAttr(length=2, doc="[datatype of a, datatype of b]")
     numInputVectors = IntsAttr([1], doc="leading dimensions, e.g. [1, H, W]")
 
-    def normal_input_shapes(self):
-        shape = (*self.numInputVectors, self.NumChannels)
-        return [shape, shape]
-
-    def normal_output_shapes(self):
-        return [(*self.numInputVectors, self.NumChannels)]
+    n_inputs = 2
 
     def input_datatypes(self):
         return list(self.inputDataTypes)
@@ -43,15 +29,6 @@ class AddStreams(HwLayer):
     def output_datatypes(self):
         a, b = self.inputDataTypes
         return [numerics.smallest_int_datatype(a.min() + b.min(), a.max() + b.max())]
-
-    def input_folds(self):
-        return [self.PE, self.PE]
-
-    def output_folds(self):
-        return [self.PE]
-
-    def random_params(self, rng):
-        return []
 
     def rtl(self, params):
         """rtl/streams/add_streams.sv: one registered output word (latency 1)."""
@@ -74,10 +51,6 @@ class AddStreams(HwLayer):
         out = self.PE * packing.element_bits(self.output_datatypes()[0])
         ins = sum(self.PE * packing.element_bits(d) for d in self.inputDataTypes)
         return {"one": 1, "stream_bits": ins + out, "add_bits": out, "dsp": 0}
-
-    def cycles(self) -> int:
-        """prod(numInputVectors) * NumChannels / PE: one word from each input per cycle."""
-        return math.prod(self.numInputVectors) * (self.NumChannels // self.PE)
 
     def check_layer(self) -> None:
         check_vectors_and_channels(self)

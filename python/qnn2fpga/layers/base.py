@@ -1,4 +1,4 @@
-"""The typed hardware-layer base class and the layer registry.
+"""The typed hardware-layer base class.
 
 A hardware layer is a qonnx custom op in the `qnn2fpga.layers` domain. Its module
 declares typed node attributes as class-level `Attr` descriptors and defines the hooks
@@ -26,9 +26,19 @@ Every hook is abstract; `register_layer` refuses (at import) a class that leaves
 so nothing is estimated as a silent 0. Optional hooks: `param_names()` (parameter inputs),
 `check_layer()` (attribute consistency), `check_params(params)` (parameter values),
 `memories()` (parameter memories for resource estimates), `weight_stream_width()` and
-`fold_ties()` (constraints for automatic folding). Node inputs are the streamed inputs first, then
+`fold_ties()` (constraints for automatic folding), `rtl(params)` (the RTL backend,
+qnn2fpga.layers.rtl), `random_params(rng, variant)` (parameters for generated hardware
+tests) and `emits_activation_levels()` (outputs compared with the source network's
+activation quantizers by qnn2fpga.verify). Node inputs are the streamed inputs first, then
 the parameter inputs named by `param_names()` (weights, thresholds, ...), which are
 initializers (or, for external memory modes, streamed by the host at run time).
+
+Layers whose streams are all (*numInputVectors, NumChannels) tensors, PE elements per
+word, take their shape, fold and cycle hooks from the `ChannelStreams` mixin.
+
+The attribute descriptors live in qnn2fpga.layers.attrs, the registry (`register_layer`,
+`get_layer`, ...) in qnn2fpga.layers.registry, the RTL backend vocabulary
+(`RtlInstance`, ...) in qnn2fpga.layers.rtl; all are importable from qnn2fpga.layers.
 
 Shapes are channels last: (N, H, W, C) images, (N, C) vectors, (*numInputVectors, C) in
 general. A stream's folded shape splits the innermost axis into (C / fold, fold), where
@@ -42,230 +52,43 @@ on the raw ONNX values (datatypes as names).
 
 from __future__ import annotations
 
-import inspect
+import importlib
 import math
 from abc import abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 import numpy as np
 from onnx import AttributeProto, NodeProto, TensorProto, helper, numpy_helper
 from qonnx.core.datatype import BaseDataType, DataType
 from qonnx.custom_op.base import CustomOp
 
-from qnn2fpga.errors import DataTypeError, FoldingError, ModelError, UnsupportedOpError
+from qnn2fpga.errors import DataTypeError, FoldingError, ModelError
 from qnn2fpga.layers import numerics
+from qnn2fpga.layers.attrs import Attr, AttrProblem, FoldAttr, IntsAttr, StrAttr
+from qnn2fpga.layers.registry import DOMAIN
 from qnn2fpga.layers.resources import Memory
 
-DOMAIN = "qnn2fpga.layers"
+if TYPE_CHECKING:
+    from qnn2fpga.layers.rtl import RtlInstance
 
-# op type -> layer class; filled by @register_layer. qonnx finds it as the domain
-# module's `custom_op` dict (see qnn2fpga/layers/__init__.py).
-LAYERS: dict[str, type["HwLayer"]] = {}
+# Names this module held before the attribute descriptors, the registry and the RTL
+# backend vocabulary moved to their own modules; still importable from here.
+_MOVED = {
+    **dict.fromkeys(("REQUIRED", "Attr", "AttrProblem", "DTypeAttr", "DTypesAttr", "FoldAttr", "IntAttr",
+                     "IntsAttr", "StrAttr"), "attrs"),
+    **dict.fromkeys(("DOMAIN", "LAYERS", "get_layer", "is_hw_layer", "register_layer"), "registry"),
+    **dict.fromkeys(("MEM_MODES", "RAM_STYLES", "RtlInstance", "axilite_tie_offs"), "rtl"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        return getattr(importlib.import_module(f"qnn2fpga.layers.{_MOVED[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 Shape = tuple[int, ...]
-
-# Shared attribute vocabularies (FINN's names and values).
-MEM_MODES = ("internal_decoupled", "internal_embedded", "external")
-RAM_STYLES = ("auto", "block", "distributed", "ultra")
-
-
-class _Required:
-    def __repr__(self) -> str:
-        return "REQUIRED"
-
-
-REQUIRED: Any = _Required()
-
-
-class AttrProblem(ValueError):
-    """A malformed attribute value; the layer turns it into a typed error naming the node."""
-
-    def __init__(self, problem: str, fix: str, error: type = ModelError):
-        super().__init__(problem)
-        self.problem, self.fix, self.error = problem, fix, error
-
-
-# --- typed attribute declarations -------------------------------------------------------
-
-
-class Attr:
-    """A declared node attribute: ONNX type, default (REQUIRED if none), allowed values and
-    a doc string. Used as a class attribute of a layer; reading it on a layer instance
-    gives the typed value, assigning it writes the ONNX attribute."""
-
-    onnx_type: ClassVar[int]
-    kind: ClassVar[str]  # the AttributeProto field qonnx reads: i, ints, s, strings
-    placeholder: ClassVar[Any]  # qonnx's "default" for a required attribute
-
-    def __init__(self, default: Any = REQUIRED, *, allowed: Iterable | None = None, doc: str = ""):
-        self.default = default
-        self.allowed = frozenset(allowed) if allowed is not None else None
-        self.doc = doc
-        self.name = ""
-
-    @property
-    def required(self) -> bool:
-        return self.default is REQUIRED
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, layer: "HwLayer | None", owner: type | None = None) -> Any:
-        return self if layer is None else layer.attr(self.name)
-
-    def __set__(self, layer: "HwLayer", value: Any) -> None:
-        layer.set_attr(self.name, value)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name}, default={self.default!r})"
-
-    # raw ONNX value <-> typed value
-    def decode(self, raw: Any) -> Any:
-        value = self._decode(raw)
-        if self.allowed is not None and value not in self.allowed:
-            raise AttrProblem(f"{self.name}={value!r} is not one of {sorted(self.allowed)}",
-                              f"set {self.name} to one of {sorted(self.allowed)}")
-        return value
-
-    def _decode(self, raw: Any) -> Any:
-        return raw
-
-    def encode(self, value: Any) -> Any:
-        return value
-
-    def qonnx_def(self) -> tuple:
-        """The (dtype, required, default[, allowed]) tuple of qonnx's get_nodeattr_types."""
-        default = self.placeholder if self.required else self.encode(self.default)
-        if self.allowed is not None:
-            return (self.kind, self.required, default, set(self.allowed))
-        return (self.kind, self.required, default)
-
-
-def _is_int(value: Any) -> bool:
-    """An int, or an integer-valued number (numpy scalars, 4.0); never a bool or string."""
-    if isinstance(value, (bool, str, bytes)):
-        return False
-    try:
-        return int(value) == value
-    except (TypeError, ValueError, OverflowError):
-        return False
-
-
-class IntAttr(Attr):
-    """An integer attribute."""
-
-    onnx_type, kind, placeholder = AttributeProto.INT, "i", 0
-
-    def _decode(self, raw: Any) -> int:
-        return int(raw)
-
-    def encode(self, value: Any) -> int:
-        if not _is_int(value):
-            raise AttrProblem(f"{self.name}={value!r} is not an integer", f"set {self.name} to an integer")
-        return int(value)
-
-
-class FoldAttr(IntAttr):
-    """A folding factor (PE or SIMD): elements processed per cycle. Default 1; it must
-    divide the integer attribute named by `divides` (checked by HwLayer.check_folding)."""
-
-    def __init__(self, divides: str, *, doc: str = ""):
-        super().__init__(1, doc=doc or f"folding factor; must divide {divides}")
-        self.divides = divides
-
-
-class IntsAttr(Attr):
-    """A list-of-integers attribute, optionally of fixed length."""
-
-    onnx_type, kind, placeholder = AttributeProto.INTS, "ints", []
-
-    def __init__(self, default: Any = REQUIRED, *, length: int | None = None, doc: str = ""):
-        super().__init__(default, doc=doc)
-        self.length = length
-
-    def _decode(self, raw: Any) -> list[int]:
-        value = [int(v) for v in raw]
-        if self.length is not None and len(value) != self.length:
-            raise AttrProblem(f"{self.name}={value} has {len(value)} entries, expected {self.length}",
-                              f"give {self.name} exactly {self.length} integers ({self.doc})")
-        return value
-
-    def encode(self, value: Any) -> list[int]:
-        if isinstance(value, (str, bytes)) or not all(_is_int(v) for v in value):
-            raise AttrProblem(f"{self.name}={value!r} is not a list of integers",
-                              f"set {self.name} to a list of integers ({self.doc})")
-        return [int(v) for v in value]
-
-
-class StrAttr(Attr):
-    """A string attribute (usually with a set of allowed values)."""
-
-    onnx_type, kind, placeholder = AttributeProto.STRING, "s", ""
-
-    def _decode(self, raw: Any) -> str:
-        return raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-
-    def encode(self, value: Any) -> str:
-        return str(value)
-
-
-def _decode_dtype(attr: Attr, name: str) -> BaseDataType:
-    try:
-        dt = numerics.datatype(name)
-    except ValueError:
-        raise AttrProblem(f"{attr.name}={name!r} is not a qonnx datatype",
-                          f"set {attr.name} to a datatype name such as INT4, UINT8 or BIPOLAR",
-                          DataTypeError) from None
-    if not numerics.is_integer_datatype(dt):
-        raise AttrProblem(f"{attr.name}={name} is not an integer datatype; hardware layers stream integers",
-                          "quantize this tensor to INTn, UINTn or BIPOLAR before converting to hardware",
-                          DataTypeError)
-    return dt
-
-
-def _encode_dtype(value: Any) -> str:
-    return value.name if isinstance(value, BaseDataType) else str(value)
-
-
-class DTypeAttr(Attr):
-    """A qonnx integer DataType, stored as its name. `optional=True` allows "" (unset),
-    read as None, for layers that derive the datatype when it is not given."""
-
-    onnx_type, kind, placeholder = AttributeProto.STRING, "s", ""
-
-    def __init__(self, default: Any = REQUIRED, *, optional: bool = False, doc: str = ""):
-        super().__init__("" if optional and default is REQUIRED else default, doc=doc)
-        self.optional = optional
-
-    def _decode(self, raw: Any) -> BaseDataType | None:
-        name = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-        if name == "" and self.optional:
-            return None
-        return _decode_dtype(self, name)
-
-    def encode(self, value: Any) -> str:
-        return "" if value is None else _encode_dtype(value)
-
-
-class DTypesAttr(Attr):
-    """A list of qonnx integer DataTypes, stored as names, optionally of fixed length."""
-
-    onnx_type, kind, placeholder = AttributeProto.STRINGS, "strings", []
-
-    def __init__(self, default: Any = REQUIRED, *, length: int | None = None, doc: str = ""):
-        super().__init__(default, doc=doc)
-        self.length = length
-
-    def _decode(self, raw: Any) -> list[BaseDataType]:
-        names = [r.decode("utf-8") if isinstance(r, bytes) else str(r) for r in raw]
-        if self.length is not None and len(names) != self.length:
-            raise AttrProblem(f"{self.name}={names} has {len(names)} entries, expected {self.length}",
-                              f"give {self.name} exactly {self.length} datatype names", DataTypeError)
-        return [_decode_dtype(self, n) for n in names]
-
-    def encode(self, value: Any) -> list[str]:
-        return [_encode_dtype(v) for v in value]
 
 
 # --- conformance examples ----------------------------------------------------------------
@@ -285,40 +108,6 @@ class Example:
 # --- the base class ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RtlInstance:
-    """A hand-written RTL module bound to one layer: `module` from the Bazel
-    verilog_library `library`, top-level `params`, and `memories` (parameter name ->
-    (words, word width)) written to $readmemh files whose paths fill those parameters.
-    `latency`: cycles beyond `cycles()` the module may take for a frame (pipeline fill).
-    `unused_outputs`: extra output ports (name -> width) the wrapper leaves unconnected;
-    `tied_inputs`: extra input ports (name -> Verilog constant) the wrapper ties off.
-    `weight_stream`: (words of one frame, width) when the module takes its parameters on
-    a second AXI stream `s_axis_w` (mem_mode "external"): the wrapper exposes that port
-    and the testbench streams these words. `axilite`: (memory parameter name, address
-    bits) when that memory is writable at run time through the AXI-lite port
-    `s_axilite_*` (packing.axilite_writes gives the writes of its words)."""
-
-    module: str
-    library: str
-    params: dict
-    memories: dict = field(default_factory=dict)
-    latency: int = 0
-    unused_outputs: dict = field(default_factory=dict)
-    tied_inputs: dict = field(default_factory=dict)
-    weight_stream: tuple | None = None
-    axilite: tuple | None = None
-
-
-def axilite_tie_offs() -> dict:
-    """RtlInstance fields that leave a module's AXI-lite port idle (not runtime-writable)."""
-    tied = dict(awvalid="1'b0", wvalid="1'b0", arvalid="1'b0", awaddr="'0", araddr="'0", wdata="'0",
-                wstrb="'0", bready="1'b1", rready="1'b1")
-    unused = dict(awready=1, wready=1, bresp=2, bvalid=1, arready=1, rdata=32, rresp=2, rvalid=1)
-    return dict(tied_inputs={f"s_axilite_{k}": v for k, v in tied.items()},
-                unused_outputs={f"s_axilite_{k}": w for k, w in unused.items()})
-
-
 class HwLayer(CustomOp):
     """Base of every hardware layer (see the module docstring for the hooks to define)."""
 
@@ -331,7 +120,10 @@ class HwLayer(CustomOp):
     # or given in a folding config, and the preferred implementation.
     inFIFODepths = IntsAttr([2], doc="FIFO depth before each streamed input")
     outFIFODepths = IntsAttr([2], doc="FIFO depth after each output")
-    preferred_impl_style = StrAttr("", allowed=("", "rtl", "hls"), doc="implementation to prefer: rtl or hls")
+    preferred_impl_style = StrAttr(
+        "", allowed=("", "rtl", "hls"), doc="implementation to prefer: rtl or hls",
+        not_implemented={"hls": "every layer is built from hand-written RTL (there is no HLS backend); 'hls' "
+                                "would select an HLS implementation once one exists"})
 
     def __init__(self, onnx_node: NodeProto, onnx_opset_version: int = 1):
         super().__init__(onnx_node, onnx_opset_version=onnx_opset_version)
@@ -424,6 +216,24 @@ class HwLayer(CustomOp):
         """What to instantiate from rtl/ for this layer with these parameter values (None:
         no RTL implementation yet). The wrapper and memory files are generated from it."""
         return None
+
+    def random_params(self, rng: np.random.Generator, variant: str = "") -> list[np.ndarray]:
+        """Random valid parameter values, in `param_names()` order, for generated hardware
+        tests (tools/layer_testbench.py, the `variant` attribute of hw_layer_test).
+        `variant` names a kind of parameters the layer knows (e.g. "shared_thresholds");
+        "" is the general case, and an unknown variant raises ModelError. The default
+        serves layers without parameters: it returns []."""
+        numerics.check_variant(self.where, variant, ("",))
+        if self.param_names():
+            raise ModelError(self.where, f"takes parameters {self.param_names()} but defines no random_params",
+                             f"define {self.op_type}.random_params, or give the parameters (--params)")
+        return []
+
+    def emits_activation_levels(self) -> bool:
+        """True when output 0 carries the integer levels of an activation quantizer of the
+        source network (a multi-threshold activation); qnn2fpga.verify compares these,
+        value for value, with the quantizers of the original graph. Default False."""
+        return False
 
     # ---- declared attributes ----
 
@@ -749,56 +559,39 @@ def _declared_elem_type(graph, name: str) -> int | None:
     return None
 
 
+class ChannelStreams:
+    """Mixin (listed before HwLayer) for layers whose streams are all (*numInputVectors,
+    NumChannels) tensors with PE elements per word: `n_inputs` streamed inputs and
+    `n_outputs` outputs. Defines the shape and fold hooks, and `cycles` as one word per
+    cycle on every stream; the layer declares NumChannels, PE and numInputVectors (a layer
+    with other folds, such as the width converter, overrides the fold hooks and cycles)."""
+
+    n_inputs: ClassVar[int] = 1
+    n_outputs: ClassVar[int] = 1
+
+    def stream_shape(self) -> Shape:
+        """(*numInputVectors, NumChannels): the shape of every stream."""
+        return (*self.numInputVectors, self.NumChannels)
+
+    def normal_input_shapes(self) -> list[Shape]:
+        return [self.stream_shape()] * self.n_inputs
+
+    def normal_output_shapes(self) -> list[Shape]:
+        return [self.stream_shape()] * self.n_outputs
+
+    def input_folds(self) -> list[int]:
+        return [self.PE] * self.n_inputs
+
+    def output_folds(self) -> list[int]:
+        return [self.PE] * self.n_outputs
+
+    def cycles(self) -> int:
+        """prod(numInputVectors) * NumChannels / PE: one word per cycle on every stream."""
+        return math.prod(self.numInputVectors) * (self.NumChannels // self.PE)
+
+
 def check_vectors_and_channels(layer: "HwLayer") -> None:
     """For layers shaped (*numInputVectors, NumChannels): both are positive."""
     if not layer.numInputVectors or any(v < 1 for v in layer.numInputVectors) or layer.NumChannels < 1:
         raise ModelError(layer.where, f"shape {layer.numInputVectors} x {layer.NumChannels} is not positive",
                          "set numInputVectors (e.g. [1, H, W]) and NumChannels to positive sizes")
-
-
-# --- registry ------------------------------------------------------------------------------
-
-
-def register_layer(name: str):
-    """Class decorator: registers a HwLayer subclass as op type `name` in DOMAIN.
-
-    Refuses, when the module is imported, a class that is not a HwLayer, is not named
-    `name` (qonnx resolves op types by class name), leaves a hook abstract, declares a fold
-    factor dividing an undeclared attribute, or reuses a registered name.
-    """
-
-    def decorate(cls: type) -> type:
-        if not (inspect.isclass(cls) and issubclass(cls, HwLayer)):
-            raise TypeError(f"register_layer({name!r}): {cls!r} is not a HwLayer subclass")
-        if cls.__name__ != name:
-            raise TypeError(f"register_layer({name!r}): the class must be named {name!r} "
-                            f"(qonnx resolves op types by class name), not {cls.__name__!r}")
-        missing = sorted(getattr(cls, "__abstractmethods__", ()))
-        if missing:
-            raise TypeError(f"layer {name} does not define the hook(s) {missing}")
-        declared = cls.declared_attrs()
-        for fname, fold in cls.fold_attrs().items():
-            if not isinstance(declared.get(fold.divides), IntAttr) or isinstance(declared[fold.divides], FoldAttr):
-                raise TypeError(f"layer {name}: fold attribute {fname} divides {fold.divides!r}, which is not a "
-                                "declared integer attribute")
-        if name in LAYERS and LAYERS[name] is not cls:
-            raise TypeError(f"layer {name} is already registered by {LAYERS[name].__module__}")
-        cls.op_type = name
-        LAYERS[name] = cls
-        return cls
-
-    return decorate
-
-
-def is_hw_layer(node: NodeProto) -> bool:
-    """True for a node of a registered hardware layer."""
-    return node.domain == DOMAIN and node.op_type in LAYERS
-
-
-def get_layer(node: NodeProto) -> HwLayer:
-    """The layer instance wrapping `node` (like qonnx's getCustomOp, with a typed error)."""
-    if node.domain != DOMAIN or node.op_type not in LAYERS:
-        where = f"{node.op_type} node '{node.name}'" if node.name else f"unnamed {node.op_type} node"
-        raise UnsupportedOpError(where, f"not a registered hardware layer (domain '{node.domain}')",
-                                 f"use domain '{DOMAIN}' and one of {sorted(LAYERS)}")
-    return LAYERS[node.op_type](node)

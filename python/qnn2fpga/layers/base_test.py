@@ -11,7 +11,9 @@ from qonnx.transformation.infer_datatypes import InferDataTypes
 
 from qnn2fpga.errors import DataTypeError, ModelError, UnsupportedOpError
 from qnn2fpga.layers import DOMAIN, LAYERS, get_layer, is_hw_layer
-from qnn2fpga.layers.base import DTypeAttr, Example, FoldAttr, HwLayer, IntAttr, register_layer
+from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, StrAttr
+from qnn2fpga.layers.base import Example, HwLayer
+from qnn2fpga.layers.registry import register_layer
 from qnn2fpga.layers.testing import execute_single_node, single_node_model, the_layer
 
 
@@ -174,3 +176,40 @@ def test_make_node_sets_domain_and_typed_values():
     layer = get_layer(node)
     assert layer.inputDataType == DataType["INT2"] and layer.padValue == 0
     assert layer.verify_node()
+
+
+def test_a_not_implemented_value_must_be_an_allowed_one():
+    assert StrAttr("a", allowed=("a", "b"), not_implemented={"b": "why"}).unimplemented_reason("b") == "why"
+    with pytest.raises(TypeError, match=r"not_implemented values \['c'\]"):
+        StrAttr("a", allowed=("a", "b"), not_implemented={"c": "why"})
+
+
+def _example_layer(op, i=0):
+    ex = LAYERS[op].examples(np.random.default_rng(0))[i]
+    return the_layer(single_node_model(op, ex.attrs, ex.params))
+
+
+def test_random_params_has_one_signature_and_refuses_unknown_variants():
+    rng = np.random.default_rng(1)
+    for op in sorted(LAYERS):
+        layer = _example_layer(op)
+        if op == "ChannelwiseOp":  # parameters, but no generated hardware tests
+            with pytest.raises(ModelError, match="takes parameters \\['params'\\] but defines no random_params"):
+                layer.random_params(rng, "")
+            continue
+        params = layer.random_params(rng, "")
+        assert len(params) == len(layer.param_names()), op
+        with pytest.raises(ModelError, match="unknown parameter variant 'nonsense'"):
+            layer.random_params(rng, "nonsense")
+    shared = _example_layer("Thresholding").random_params(rng, "shared_thresholds")
+    assert shared[0].shape[0] == 1
+
+
+def test_layers_declare_which_outputs_are_activation_levels():
+    examples = {op: LAYERS[op].examples(np.random.default_rng(0)) for op in LAYERS}
+    emitting = {op for op, exs in examples.items()
+                if any(_example_layer(op, i).emits_activation_levels() for i in range(len(exs)))}
+    assert emitting == {"Thresholding", "MVAU"}
+    mvau = examples["MVAU"]
+    assert [_example_layer("MVAU", i).emits_activation_levels() for i in range(len(mvau))] == \
+        [not ex.attrs.get("noActivation", 0) for ex in mvau]

@@ -3,30 +3,20 @@ batch-norm offsets and scales that could not become thresholds)."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from qnn2fpga.errors import DataTypeError
 from qnn2fpga.layers import numerics
-from qnn2fpga.layers.base import (
-    DTypeAttr,
-    Example,
-    FoldAttr,
-    HwLayer,
-    IntAttr,
-    IntsAttr,
-    StrAttr,
-    check_vectors_and_channels,
-    register_layer,
-)
+from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr, StrAttr
+from qnn2fpga.layers.base import ChannelStreams, Example, HwLayer, check_vectors_and_channels
+from qnn2fpga.layers.registry import register_layer
 from qnn2fpga.layers.resources import Memory
 
 FUNCS = ("add", "mul")
 
 
 @register_layer("ChannelwiseOp")
-class ChannelwiseOp(HwLayer):
+class ChannelwiseOp(ChannelStreams, HwLayer):
     """out[..., c] = x[..., c] (+ or *) p[c], x (*numInputVectors, NumChannels); the
     parameter input p has shape (NumChannels,) or (1,) (shared). PE channels per cycle."""
 
@@ -38,23 +28,11 @@ class ChannelwiseOp(HwLayer):
     outputDataType = DTypeAttr(doc="datatype of the output; must hold every result")
     numInputVectors = IntsAttr([1], doc="leading dimensions, e.g. [1, H, W]")
 
-    def normal_input_shapes(self):
-        return [(*self.numInputVectors, self.NumChannels)]
-
-    def normal_output_shapes(self):
-        return [(*self.numInputVectors, self.NumChannels)]
-
     def input_datatypes(self):
         return [self.inputDataType]
 
     def output_datatypes(self):
         return [self.outputDataType]
-
-    def input_folds(self):
-        return [self.PE]
-
-    def output_folds(self):
-        return [self.PE]
 
     def param_names(self):
         return ["params"]
@@ -75,10 +53,6 @@ class ChannelwiseOp(HwLayer):
         mul = self.Func == "mul"
         return {"one": 1, "stream_bits": self.PE * (ib + ob), "add_bits": 0 if mul else self.PE * ob,
                 "mul_bits": self.PE * ib * pb if mul else 0, "dsp": 0}
-
-    def cycles(self) -> int:
-        """prod(numInputVectors) * NumChannels / PE: one word in and out per cycle."""
-        return math.prod(self.numInputVectors) * (self.NumChannels // self.PE)
 
     def check_layer(self) -> None:
         check_vectors_and_channels(self)

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from onnx import TensorProto, helper
 
-from qnn2fpga.layers.base import (
-    DTypeAttr,
-    Example,
-    FoldAttr,
-    HwLayer,
-    IntAttr,
-    IntsAttr,
-    RtlInstance,
-    check_vectors_and_channels,
-    register_layer,
-)
+from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr
+from qnn2fpga.layers.base import ChannelStreams, Example, HwLayer, check_vectors_and_channels
+from qnn2fpga.layers.registry import register_layer
+from qnn2fpga.layers.rtl import RtlInstance
 
 
 @register_layer("DuplicateStreams")
-class DuplicateStreams(HwLayer):
+class DuplicateStreams(ChannelStreams, HwLayer):
     """x -> (x, x) for x of shape (*numInputVectors, NumChannels), PE channels per word on
     the input and both outputs. Each word leaves on both outputs before the next enters
     (rtl/streams/duplicate_streams.sv), so a branch that stops taking words stops both."""
@@ -31,24 +22,13 @@ class DuplicateStreams(HwLayer):
     inputDataType = DTypeAttr(doc="datatype of the stream (and of both copies)")
     numInputVectors = IntsAttr([1], doc="leading dimensions, e.g. [1, H, W]")
 
-    def normal_input_shapes(self):
-        return [(*self.numInputVectors, self.NumChannels)]
-
-    def normal_output_shapes(self):
-        shape = (*self.numInputVectors, self.NumChannels)
-        return [shape, shape]
+    n_outputs = 2
 
     def input_datatypes(self):
         return [self.inputDataType]
 
     def output_datatypes(self):
         return [self.inputDataType, self.inputDataType]
-
-    def input_folds(self):
-        return [self.PE]
-
-    def output_folds(self):
-        return [self.PE, self.PE]
 
     def make_shape_compatible_op(self, model):
         """Dropout (inference) has two outputs of the input's shape: the copy and a mask.
@@ -66,9 +46,6 @@ class DuplicateStreams(HwLayer):
             if vi.name in self.onnx_node.output and vi.type.tensor_type.elem_type != TensorProto.FLOAT:
                 vi.type.tensor_type.elem_type = TensorProto.FLOAT
 
-    def random_params(self, rng: np.random.Generator) -> list[np.ndarray]:
-        return []
-
     def rtl(self, params):
         """rtl/streams/duplicate_streams.sv: no memories, no latency."""
         return RtlInstance(module="duplicate_streams", library="//rtl/streams",
@@ -76,10 +53,6 @@ class DuplicateStreams(HwLayer):
 
     def resource_features(self):
         return {"one": 1, "stream_bits": 3 * self.get_instream_width(), "dsp": 0}
-
-    def cycles(self) -> int:
-        """prod(numInputVectors) * NumChannels / PE: one word per cycle in and on each output."""
-        return math.prod(self.numInputVectors) * (self.NumChannels // self.PE)
 
     def check_layer(self) -> None:
         check_vectors_and_channels(self)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from qnn2fpga.errors import DataTypeError, ModelError
-from qnn2fpga.layers.base import DTypeAttr, Example, FoldAttr, HwLayer, IntAttr, IntsAttr, register_layer
+from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr
+from qnn2fpga.layers.base import Example, HwLayer
+from qnn2fpga.layers.registry import register_layer
 
 
 @register_layer("FMPadding")

@@ -8,16 +8,10 @@ import numpy as np
 
 from qnn2fpga.errors import DataTypeError, ModelError
 from qnn2fpga.layers import numerics
-from qnn2fpga.layers.base import (
-    DTypeAttr,
-    Example,
-    FoldAttr,
-    HwLayer,
-    IntAttr,
-    IntsAttr,
-    RtlInstance,
-    register_layer,
-)
+from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr
+from qnn2fpga.layers.base import Example, HwLayer
+from qnn2fpga.layers.registry import register_layer
+from qnn2fpga.layers.rtl import RtlInstance
 from qnn2fpga.layers.numerics import smallest_int_datatype
 
 
@@ -55,9 +49,6 @@ class LabelSelect(HwLayer):
 
     def output_folds(self):
         return [1]
-
-    def random_params(self, rng: np.random.Generator) -> list[np.ndarray]:
-        return []
 
     def rtl(self, params):
         """rtl/label_select: no memories."""

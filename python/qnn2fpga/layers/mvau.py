@@ -9,21 +9,17 @@ import numpy as np
 
 from qnn2fpga.errors import DataTypeError, ModelError
 from qnn2fpga.layers import numerics
-from qnn2fpga.layers.base import (
-    MEM_MODES,
-    RAM_STYLES,
-    DTypeAttr,
-    Example,
-    FoldAttr,
-    RtlInstance,
-    HwLayer,
-    IntAttr,
-    IntsAttr,
-    StrAttr,
-    axilite_tie_offs,
-    register_layer,
-)
+from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr, StrAttr
+from qnn2fpga.layers.base import Example, HwLayer
+from qnn2fpga.layers.registry import register_layer
 from qnn2fpga.layers.resources import Memory
+from qnn2fpga.layers.rtl import MEM_MODES, RAM_STYLES, RtlInstance, axilite_tie_offs
+
+
+# rtl/mvau has no choice of multiplier: resType's "lut"/"dsp" would have no effect.
+_RES_TYPE_FIXED = ("rtl/mvau picks each product's implementation from the operand types (XNOR or negation for "
+                   "bipolar operands, Booth LUT multipliers up to 4-bit operands, DSPs for wider ones), so the "
+                   "layer keeps resType='auto'; 'lut' and 'dsp' would force one kind once the RTL offers the choice")
 
 
 @register_layer("MVAU")
@@ -49,7 +45,8 @@ class MVAU(HwLayer):
     ActVal = IntAttr(0, doc="added to the threshold count")
     mem_mode = StrAttr("internal_decoupled", allowed=MEM_MODES, doc="where the weights live")
     ram_style = StrAttr("auto", allowed=RAM_STYLES, doc="weight memory style")
-    resType = StrAttr("auto", allowed=("auto", "lut", "dsp"), doc="multiplier implementation")
+    resType = StrAttr("auto", allowed=("auto", "lut", "dsp"), doc="multiplier implementation",
+                      not_implemented=dict.fromkeys(("lut", "dsp"), _RES_TYPE_FIXED))
     runtime_writeable_weights = IntAttr(0, allowed=(0, 1), doc="1: weights writable over AXI-lite")
 
     def normal_input_shapes(self):
@@ -72,6 +69,10 @@ class MVAU(HwLayer):
 
     def param_names(self):
         return ["weights"] if self.noActivation else ["weights", "thresholds"]
+
+    def emits_activation_levels(self) -> bool:
+        """With thresholds (noActivation=0) the output is a fused activation's levels."""
+        return not self.noActivation
 
     def cycles(self) -> int:
         """prod(numInputVectors) * SF * NF: every weight tile of SIMD x PE once per vector."""

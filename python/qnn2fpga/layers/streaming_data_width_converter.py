@@ -5,24 +5,16 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from qnn2fpga.errors import ModelError
 from qnn2fpga.layers import numerics
-from qnn2fpga.layers.base import (
-    DTypeAttr,
-    Example,
-    FoldAttr,
-    HwLayer,
-    IntAttr,
-    IntsAttr,
-    RtlInstance,
-    register_layer,
-)
+from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr
+from qnn2fpga.layers.base import ChannelStreams, Example, HwLayer
+from qnn2fpga.layers.registry import register_layer
+from qnn2fpga.layers.rtl import RtlInstance
 
 
 @register_layer("StreamingDataWidthConverter")
-class StreamingDataWidthConverter(HwLayer):
+class StreamingDataWidthConverter(ChannelStreams, HwLayer):
     """Passes (*numInputVectors, NumChannels) through unchanged; input words carry inFold
     elements, output words outFold. Any ratio, also non-integer ones (e.g. 3 -> 2)."""
 
@@ -33,12 +25,6 @@ class StreamingDataWidthConverter(HwLayer):
     outFold = FoldAttr(divides="NumChannels", doc="elements per output word; divides NumChannels")
     dataType = DTypeAttr(doc="element datatype")
     numInputVectors = IntsAttr([1], doc="leading dimensions, e.g. [1, H, W]")
-
-    def normal_input_shapes(self):
-        return [(*self.numInputVectors, self.NumChannels)]
-
-    def normal_output_shapes(self):
-        return [(*self.numInputVectors, self.NumChannels)]
 
     def input_datatypes(self):
         return [self.dataType]
@@ -78,9 +64,6 @@ class StreamingDataWidthConverter(HwLayer):
 
     def execute(self, x):
         return numerics.as_int64(x)
-
-    def random_params(self, rng: np.random.Generator) -> list[np.ndarray]:
-        return []
 
     def rtl(self, params):
         """stream_dwc with one vector as its frame: TOTAL_BITS = NumChannels * element bits."""

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
 from qnn2fpga.errors import ModelError
 from qnn2fpga.layers import numerics
-from qnn2fpga.layers.base import (
-    RAM_STYLES,
-    DTypeAttr,
-    Example,
-    FoldAttr,
-    HwLayer,
-    IntAttr,
-    IntsAttr,
-    RtlInstance,
-    StrAttr,
-    register_layer,
-)
+from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr, StrAttr
+from qnn2fpga.layers.base import ChannelStreams, Example, HwLayer
+from qnn2fpga.layers.registry import register_layer
 from qnn2fpga.layers.resources import Memory
+from qnn2fpga.layers.rtl import RAM_STYLES, RtlInstance
 
 
 @register_layer("StreamingFIFO")
-class StreamingFIFO(HwLayer):
+class StreamingFIFO(ChannelStreams, HwLayer):
     """Passes (*numInputVectors, NumChannels) through unchanged, PE elements per word,
     buffering up to `depth` words. Shift-register FIFOs for small depths, RAM
     (ram_style) for large ones, chosen by `fifo_impl`."""
@@ -39,27 +27,11 @@ class StreamingFIFO(HwLayer):
     fifo_impl = StrAttr("auto", allowed=("auto", "srl", "ram"), doc="srl, ram, or auto (srl up to 64 words)")
     ram_style = StrAttr("auto", allowed=RAM_STYLES, doc="memory style of a RAM FIFO")
 
-    def normal_input_shapes(self):
-        return [(*self.numInputVectors, self.NumChannels)]
-
-    def normal_output_shapes(self):
-        return [(*self.numInputVectors, self.NumChannels)]
-
     def input_datatypes(self):
         return [self.dataType]
 
     def output_datatypes(self):
         return [self.dataType]
-
-    def input_folds(self):
-        return [self.PE]
-
-    def output_folds(self):
-        return [self.PE]
-
-    def cycles(self) -> int:
-        """prod(numInputVectors) * NumChannels / PE: one word per cycle."""
-        return math.prod(self.numInputVectors) * (self.NumChannels // self.PE)
 
     def check_layer(self) -> None:
         if self.depth < 1:
@@ -87,9 +59,6 @@ class StreamingFIFO(HwLayer):
 
     def execute(self, x):
         return numerics.as_int64(x)
-
-    def random_params(self, rng: np.random.Generator) -> list[np.ndarray]:
-        return []
 
     def rtl(self, params):
         """axis_fifo: WIDTH = PE element bits; latency 1 (shift register) or 3 (RAM)."""

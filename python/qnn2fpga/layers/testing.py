@@ -16,7 +16,8 @@ from qonnx.core.onnx_exec import execute_onnx
 from qonnx.util.basic import qonnx_make_model
 
 from qnn2fpga.layers import numerics
-from qnn2fpga.layers.base import DOMAIN, LAYERS, HwLayer, get_layer
+from qnn2fpga.layers.base import HwLayer
+from qnn2fpga.layers.registry import DOMAIN, LAYERS, get_layer
 
 
 def single_node_model(op_type: str, attrs: dict[str, Any], params: Sequence[np.ndarray] = (),

@@ -8,25 +8,15 @@ import numpy as np
 
 from qnn2fpga.errors import ModelError
 from qnn2fpga.layers import numerics
-from qnn2fpga.layers.base import (
-    RtlInstance,
-    RAM_STYLES,
-    DTypeAttr,
-    Example,
-    FoldAttr,
-    HwLayer,
-    IntAttr,
-    IntsAttr,
-    StrAttr,
-    axilite_tie_offs,
-    check_vectors_and_channels,
-    register_layer,
-)
+from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr, StrAttr
+from qnn2fpga.layers.base import ChannelStreams, Example, HwLayer, check_vectors_and_channels
+from qnn2fpga.layers.registry import register_layer
 from qnn2fpga.layers.resources import Memory
+from qnn2fpga.layers.rtl import RAM_STYLES, RtlInstance, axilite_tie_offs
 
 
 @register_layer("Thresholding")
-class Thresholding(HwLayer):
+class Thresholding(ChannelStreams, HwLayer):
     """out = ActVal + count(x >= thresholds[c]) per channel c of the innermost axis, or
     -1/+1 for a BIPOLAR output (one threshold, ActVal 0). x (*numInputVectors,
     NumChannels); thresholds (NumChannels, T) or (1, T), ascending per row. PE channels
@@ -43,30 +33,17 @@ class Thresholding(HwLayer):
     depth_trigger_bram = IntAttr(64, doc="threshold memory depth (words) from which block RAM is used")
     depth_trigger_uram = IntAttr(0, doc="threshold memory depth from which UltraRAM is used (0: never)")
 
-    def normal_input_shapes(self):
-        return [(*self.numInputVectors, self.NumChannels)]
-
-    def normal_output_shapes(self):
-        return [(*self.numInputVectors, self.NumChannels)]
-
     def input_datatypes(self):
         return [self.inputDataType]
 
     def output_datatypes(self):
         return [self.outputDataType]
 
-    def input_folds(self):
-        return [self.PE]
-
-    def output_folds(self):
-        return [self.PE]
-
     def param_names(self):
         return ["thresholds"]
 
-    def cycles(self) -> int:
-        """prod(numInputVectors) * NumChannels / PE: one word in and out per cycle."""
-        return math.prod(self.numInputVectors) * (self.NumChannels // self.PE)
+    def emits_activation_levels(self) -> bool:
+        return True
 
     def check_layer(self) -> None:
         check_vectors_and_channels(self)

@@ -33,7 +33,7 @@ def _table(rows: list[list[str]]) -> str:
 
 def layer_rows(model, reports: dict) -> list[list[str]]:
     from qnn2fpga import folding  # noqa: PLC0415
-    from qnn2fpga.layers.base import get_layer  # noqa: PLC0415
+    from qnn2fpga.layers.registry import get_layer  # noqa: PLC0415
 
     est, cyc = reports["estimate_layer_resources"], reports["estimate_layer_cycles"]
     synth = reports["synth_layer_resources"]["layers"]

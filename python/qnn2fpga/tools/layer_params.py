@@ -20,7 +20,7 @@ flags.DEFINE_string("out", None, "output .npz", required=True)
 def main(argv):
     del argv
     from qnn2fpga import errors, flow  # noqa: PLC0415
-    from qnn2fpga.layers.base import get_layer  # noqa: PLC0415
+    from qnn2fpga.layers.registry import get_layer  # noqa: PLC0415
 
     model = flow.load_model(FLAGS.model)
     node = model.get_node_from_name(FLAGS.node)

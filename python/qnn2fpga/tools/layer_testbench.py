@@ -81,7 +81,7 @@ def main(argv):
             params = [npz[name] for name in layer0.param_names()]
         layer0.check_params(params)
     else:
-        params = layer0.random_params(rng, **({"variant": FLAGS.variant} if FLAGS.variant else {}))
+        params = layer0.random_params(rng, FLAGS.variant)
     model = testing.single_node_model(op, attrs, params, name=FLAGS.top)
     layer = testing.the_layer(model)
     x = testing.random_inputs(model, rng)

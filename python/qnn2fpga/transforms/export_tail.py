@@ -32,7 +32,7 @@ from qonnx.transformation.general import RemoveUnusedTensors
 from qonnx.transformation.infer_shapes import InferShapes
 
 from qnn2fpga.graph import real_inputs
-from qnn2fpga.layers.base import is_hw_layer
+from qnn2fpga.layers.registry import is_hw_layer
 from qnn2fpga.report import TAIL_OPS
 from qnn2fpga.transforms.base import Pass
 

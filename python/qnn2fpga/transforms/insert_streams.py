@@ -16,7 +16,7 @@ from __future__ import annotations
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnn2fpga.graph import insert_after, new_tensor
-from qnn2fpga.layers.base import get_layer, is_hw_layer
+from qnn2fpga.layers.registry import get_layer, is_hw_layer
 from qnn2fpga.transforms.base import Pass
 
 

@@ -8,7 +8,7 @@ import pytest
 from qonnx.core.onnx_exec import execute_onnx
 
 from qnn2fpga import boards, flow, folding, testing
-from qnn2fpga.layers.base import get_layer, is_hw_layer
+from qnn2fpga.layers.registry import get_layer, is_hw_layer
 from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO, hw_streams
 
 
