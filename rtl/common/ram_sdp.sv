@@ -13,8 +13,9 @@
 // "distributed" (LUTRAM; a ROM becomes LUT logic) or "ultra" (URAM, UltraScale+ only). URAM
 // has no initial contents, so "ultra" ignores INIT_FILE: its words are undefined until
 // written. Synthesis attributes must be literal constants, hence one generate branch per
-// style, each declaring the array (named g_mem.mem in every branch). rom_style is set too,
-// the attribute Vivado reads for ROMs; Yosys reads ram_style first.
+// style, each declaring the array and giving it the same ports (RAM_SDP_PORTS, a macro
+// local to this file). rom_style is set too, the attribute Vivado reads for ROMs; Yosys
+// reads ram_style first.
 //
 // An empty INIT_FILE leaves the memory uninitialized: the default, because Yosys elaborates
 // every module with its default parameters while reading it. A relative INIT_FILE resolves
@@ -38,17 +39,29 @@ module ram_sdp #(
     input  logic [   AW-1:0] rd_addr,
     output logic [WIDTH-1:0] rd_data
 );
+  // The ports of the array `mem`, the same in every style branch.
+`define RAM_SDP_PORTS \
+      if (HAS_FILE) begin : g_init \
+        initial $readmemh(INIT_FILE, mem); \
+      end \
+      always_ff @(posedge clk) if (rd_en) rd_data <= mem[(DEPTH > 1) ? rd_addr : '0]; \
+      if (WRITEABLE != 0) begin : g_write \
+        always_ff @(posedge clk) if (wr_en) mem[(DEPTH > 1) ? wr_addr : '0] <= wr_data; \
+      end
+
   /* verilator lint_off WIDTH */
   /* verilator lint_off UNDRIVEN */  // a ROM without INIT_FILE: undefined words
   // (String parameters are untyped for Yosys; their width follows the string.)
   localparam bit ULTRA = RAM_STYLE == "ultra";
   localparam bit HAS_FILE = INIT_FILE != "" && !ULTRA;
   generate
-    if (RAM_STYLE == "block") begin : g_mem
+    if (RAM_STYLE == "block") begin : g_block
       (* ram_style = "block", rom_style = "block" *) logic [WIDTH-1:0] mem[DEPTH];
-    end else if (RAM_STYLE == "distributed" && WRITEABLE != 0) begin : g_mem
+      `RAM_SDP_PORTS
+    end else if (RAM_STYLE == "distributed" && WRITEABLE != 0) begin : g_distributed_ram
       (* ram_style = "distributed" *) logic [WIDTH-1:0] mem[DEPTH];
-    end else if (RAM_STYLE == "distributed") begin : g_mem
+      `RAM_SDP_PORTS
+    end else if (RAM_STYLE == "distributed") begin : g_distributed
 `ifdef YOSYS
       // Yosys 0.23 maps no ROM to LUTRAM (its LUTRAM libraries "prune_rom") and fails on
       // "distributed"; a ROM in LUT logic is what a distributed ROM is anyway.
@@ -56,28 +69,20 @@ module ram_sdp #(
 `else
       (* ram_style = "distributed", rom_style = "distributed" *) logic [WIDTH-1:0] mem[DEPTH];
 `endif
-    end else if (ULTRA) begin : g_mem
+      `RAM_SDP_PORTS
+    end else if (ULTRA) begin : g_ultra
       (* ram_style = "ultra", rom_style = "ultra" *) logic [WIDTH-1:0] mem[DEPTH];
-    end else if (RAM_STYLE == "auto") begin : g_mem
+      `RAM_SDP_PORTS
+    end else if (RAM_STYLE == "auto") begin : g_auto
       logic [WIDTH-1:0] mem[DEPTH];
+      `RAM_SDP_PORTS
     end else begin : g_bad_style
       $error("ram_sdp: RAM_STYLE must be auto, block, distributed or ultra");
-    end
-
-    if (HAS_FILE) begin : g_init
-      initial $readmemh(INIT_FILE, g_mem.mem);
     end
   endgenerate
   /* verilator lint_on UNDRIVEN */
   /* verilator lint_on WIDTH */
-
-  always_ff @(posedge clk) if (rd_en) rd_data <= g_mem.mem[(DEPTH > 1) ? rd_addr : '0];
-
-  generate
-    if (WRITEABLE != 0) begin : g_write
-      always_ff @(posedge clk) if (wr_en) g_mem.mem[(DEPTH > 1) ? wr_addr : '0] <= wr_data;
-    end
-  endgenerate
+`undef RAM_SDP_PORTS
 
   /* verilator lint_off UNUSEDSIGNAL */
   wire unused_ok = ^{wr_en, wr_addr, wr_data, rd_addr};  // unread for a ROM / one word
