@@ -131,13 +131,19 @@ def apply_folding_file(model, path: str):
     return model, [w for w in rep.warnings() if not any(f"'{n}'" in w for n in rep.unknown_nodes)]
 
 
-def insert_streams(model, folding_config: str | None = None):
+def insert_streams(model, folding_config: str | None = None, warn=None):
     """Width converters and FIFOs between the folded layers; then the folding config's
-    entries for them (FIFO depths, implementation), if any. Tensors are renamed after their
-    producers, as after every compile step: the same model gives the same bytes."""
+    entries for them (FIFO depths, implementation), if any, with `warn` called for each of
+    their values that is not implemented (the other layers' were reported by the fold
+    step). Tensors are renamed after their producers, as after every compile step: the same
+    model gives the same bytes."""
     model = model.transform(InsertDWC()).transform(InsertFIFO()).transform(GiveReadableTensorNames())
     if folding_config:
-        model, _ = folding.apply_config(model, load_folding(folding_config), f"folding config '{folding_config}'")
+        model, rep = folding.apply_config(model, load_folding(folding_config), f"folding config '{folding_config}'")
+        streams = {n.name for n in model.graph.node if n.op_type in STREAM_OPS}
+        ours = [x for x in rep.not_implemented if any(f"'{name}'" in x[0] for name in streams)]
+        for w in folding.ConfigReport(not_implemented=ours).warnings() if warn else []:
+            warn(w)
     return model
 
 
@@ -245,7 +251,7 @@ def step_generate_estimate_reports(model, cfg: StepConfig):
 def step_hw_codegen(model, cfg: StepConfig):
     """Width converters and FIFOs inserted; every layer's RTL generated once (not kept), to
     refuse what cannot be built."""
-    model = insert_streams(model, cfg.folding_config)
+    model = insert_streams(model, cfg.folding_config, lambda w: _warn(cfg, w))
     template = (rtlsim.rtl_root() / rtlsim.TEMPLATES[0]).read_text()
     for node in stitch.hw_chain(model):
         codegen.generate(get_layer(node), stitch.layer_params(model, node), "check", template, "")

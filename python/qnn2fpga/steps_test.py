@@ -100,3 +100,18 @@ def test_steps_compose_in_process_like_the_build(tmp_path):
     build.build(resumed, log=lambda m: None)
     assert (out / "intermediate_models" / "5_to_hw.onnx").read_bytes() == to_hw
     assert not (out / "intermediate_models" / "6_target_fps_parallelization.onnx").exists()
+
+
+def test_values_without_a_backend_for_inserted_streams_are_reported(tmp_path):
+    """A folding config entry for a FIFO the build inserts is applied after the fold step;
+    a value no backend implements there is reported like the layers' own."""
+    config = tmp_path / "f.json"
+    config.write_text(json.dumps({"MVAU_0": {"PE": 4}, "StreamingFIFO_0": {"preferred_impl_style": "hls"}}))
+    own = steps.StepConfig(board=boards.load_board("pynq-z1"), folding_config=str(config))
+    model = steps.run(testing.tiny_mlp(), own, last="fold")
+    warnings = []
+    model = steps.insert_streams(model, str(config), warnings.append)
+    assert [n.name for n in model.graph.node if n.op_type == "StreamingFIFO"][0] == "StreamingFIFO_0"
+    assert len(warnings) == 1
+    assert warnings[0].startswith("ignored configuration: StreamingFIFO node 'StreamingFIFO_0': "
+                                  "preferred_impl_style='hls' is not implemented")
