@@ -32,7 +32,7 @@ from qnn2fpga.layers.base import (
 )
 from qnn2fpga.layers.numerics import smallest_int_datatype
 
-_HELPERS = frozenset({"base", "numerics", "resources", "testing", "conftest"})
+_HELPERS = frozenset({"base", "conversion", "numerics", "resources", "testing", "conftest"})
 
 
 def layer_module_names() -> list[str]:

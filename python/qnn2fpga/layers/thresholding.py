@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from qnn2fpga.errors import ModelError
+from qnn2fpga.graph import node_attr
 from qnn2fpga.layers import numerics
 from qnn2fpga.layers.base import (
     RtlInstance,
@@ -22,6 +23,7 @@ from qnn2fpga.layers.base import (
     check_vectors_and_channels,
     register_layer,
 )
+from qnn2fpga.layers.conversion import converts, int_datatype, replace, threshold_activation, typed_node
 from qnn2fpga.layers.resources import Memory
 
 
@@ -183,3 +185,18 @@ class Thresholding(HwLayer):
             Example(dict(NumChannels=4, PE=4, inputDataType="INT5", outputDataType="UINT2"), (t1,), "shared"),
             Example(dict(NumChannels=6, PE=3, inputDataType="INT4", outputDataType="BIPOLAR"), (tb,), "bipolar"),
         ]
+
+    # ---- conversion from the front end (transforms/to_hw.py) ----
+
+    @converts("MultiThreshold", order=50)
+    def from_multithreshold(cls, model, mt):
+        """A standalone MultiThreshold on an integer channels-last input -> Thresholding
+        (one after a MatMul was fused into its MVAU already)."""
+        xdt = int_datatype(model, mt.input[0])
+        act = threshold_activation(model, mt)
+        shape = model.get_tensor_shape(mt.input[0])
+        if xdt is None or act is None or (len(shape) == 4 and node_attr(mt, "data_layout", "") != "NHWC"):
+            return None
+        node = typed_node(cls, [mt.input[0], mt.input[1]], [mt.output[0]], mt.name, NumChannels=shape[-1], PE=1,
+                          inputDataType=xdt.name, numInputVectors=list(shape[:-1]), **act)
+        return replace(model, [mt], [node])
