@@ -24,6 +24,9 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qnn2fpga import codegen, errors
 from qnn2fpga.layers.base import HwLayer, get_layer, is_hw_layer
 
+# The Verilog library of the AXI-lite split the top instantiates (runtime-writeable layers).
+AXIL_SPLIT_LIBRARY = "//rtl/common:axil_split"
+
 
 @dataclass
 class Stitched:

@@ -70,7 +70,7 @@ class LabelSelect(HwLayer):
                  IN_SIGNED=int(idt.signed() and idt != numerics.BIPOLAR),
                  OUT_BITS=packing.element_bits(self.get_output_datatype(0)),
                  NUM_VECTORS=math.prod(self.numInputVectors))
-        return RtlInstance(module="label_select", library="//rtl/label_select", params=p, latency=0)
+        return RtlInstance(module="label_select", library=self.rtl_library, params=p, latency=0)
 
     def resource_features(self):
         """rtl/label_select: K*PE + PE*(PE-1)/2 comparators rank the K list entries and PE
@@ -112,6 +112,10 @@ class LabelSelect(HwLayer):
             Example(dict(Labels=6, PE=3, K=6, inputDataType="BIPOLAR", numInputVectors=[1, 2]),
                     label="full sort, ties"),
         ]
+
+    # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
+
+    rtl_library = "//rtl/label_select"
 
     # ---- conversion from the front end (transforms/to_hw.py) ----
 

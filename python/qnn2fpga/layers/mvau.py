@@ -278,7 +278,7 @@ class MVAU(HwLayer):
         else:
             ports["unused_outputs"]["s_axis_w_tready"] = 1
             ports["tied_inputs"].update(s_axis_w_tdata="'0", s_axis_w_tvalid="1'b0")
-        return RtlInstance(module="mvau", library="//rtl/mvau", params=p, memories=mems,
+        return RtlInstance(module="mvau", library=self.rtl_library, params=p, memories=mems,
                            latency=4 if self.noActivation else 5, **ports)
 
     def execute(self, x, weights, thresholds=None):
@@ -308,6 +308,10 @@ class MVAU(HwLayer):
                          outputDataType="INT2", accDataType="INT16", ActVal=-2, numInputVectors=[1, 3, 3]),
                     (w_conv, thresholds(1, 3, -10, 10)), "conv-shaped, shared thresholds"),
         ]
+
+    # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
+
+    rtl_library = "//rtl/mvau"
 
     # ---- conversion from the front end (transforms/to_hw.py) ----
 

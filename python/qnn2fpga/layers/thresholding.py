@@ -168,7 +168,7 @@ class Thresholding(HwLayer):
         width = self.PE * t.shape[1] * thr_bits
         ports = dict(axilite=("THRES_FILE", packing.axilite_addr_bits(len(words), width))) \
             if self.runtime_writeable_weights else axilite_tie_offs()
-        return RtlInstance(module="thresholding", library="//rtl/thresholding", params=p,
+        return RtlInstance(module="thresholding", library=self.rtl_library, params=p,
                            memories={"THRES_FILE": (words, width)}, latency=3, **ports)
 
     def execute(self, x, thresholds):
@@ -185,6 +185,10 @@ class Thresholding(HwLayer):
             Example(dict(NumChannels=4, PE=4, inputDataType="INT5", outputDataType="UINT2"), (t1,), "shared"),
             Example(dict(NumChannels=6, PE=3, inputDataType="INT4", outputDataType="BIPOLAR"), (tb,), "bipolar"),
         ]
+
+    # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
+
+    rtl_library = "//rtl/thresholding"
 
     # ---- conversion from the front end (transforms/to_hw.py) ----
 
