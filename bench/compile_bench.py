@@ -90,7 +90,10 @@ def main() -> int:
             same = np.array_equal(ref, got)
             q_frame, p_frame = t_qonnx / FRAMES, t_python / FRAMES
             build_ok, exec_ok = t_build <= BUILD_TARGET_S, p_frame <= q_frame
-            verdict = (lambda ok: ("met" if ok else "MISSED") if targets else "no target")
+
+            def verdict(ok: bool) -> str:
+                return ("met" if ok else "MISSED") if targets else "no target"
+
             print(f"{name}: estimate-only build ({fps:,} fps on pynq-z1) {t_build:.2f} s, best of {BUILD_REPEATS} "
                   f"(CPU {cpu:.2f} s; target {BUILD_TARGET_S:.0f} s: {verdict(build_ok)}); = "
                   f"{t_build / q_frame:,.0f} frames of the baseline")

@@ -6,6 +6,7 @@
 # configuration) are kept out of the locks.
 #   requirements.in        -> requirements_lock.txt         (@qnn_python, the toolchain)
 #   export_requirements.in -> export_requirements_lock.txt  (@qnn_torch_python, model export)
+#   lint_requirements.in   -> lint_requirements_lock.txt    (@qnn_lint_python, //tools/lint)
 # The export lock is constrained by the light lock (-c), so the packages both share
 # (numpy, onnx, qonnx, protobuf, ...) have the same versions: regenerate both together.
 set -euo pipefail
@@ -17,6 +18,9 @@ python3 -m venv "$tmp/venv"
 "$tmp/venv/bin/pip-compile" -q --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
   --output-file=requirements_lock.txt requirements.in
 echo "updated third_party/python/requirements_lock.txt"
+"$tmp/venv/bin/pip-compile" -q --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+  --output-file=lint_requirements_lock.txt lint_requirements.in
+echo "updated third_party/python/lint_requirements_lock.txt"
 # --allow-unsafe: brevitas and torch need setuptools (brevitas: <81), so it is pinned too.
 "$tmp/venv/bin/pip-compile" -q --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links --allow-unsafe \
   --output-file=export_requirements_lock.txt export_requirements.in

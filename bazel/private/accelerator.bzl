@@ -67,14 +67,18 @@ qnn_accelerator_compile = rule(
     implementation = _compile_impl,
     doc = "The build flow to the estimate reports (qnn2fpga.accelerator.compile_for_board): hardware graph, reports, one spec per declared layer.",
     attrs = {
-        "accelerator": attr.string(mandatory = True),
-        "model": attr.label(mandatory = True, allow_files = [".onnx", ".data"]),
-        "board": attr.string(mandatory = True),
-        "folding": attr.label(allow_single_file = [".json"]),
-        "target_fps": attr.string(),
-        "fclk_mhz": attr.string(),
+        "accelerator": attr.string(mandatory = True, doc = "The qnn_accelerator name: the output folder `<accelerator>/`."),
+        "model": attr.label(
+            mandatory = True,
+            allow_files = [".onnx", ".data"],
+            doc = "The QONNX model: exactly one .onnx file (and its external .data file, if any).",
+        ),
+        "board": attr.string(mandatory = True, doc = "Board name (a file in //boards)."),
+        "folding": attr.label(allow_single_file = [".json"], doc = "Folding config JSON; when unset, `target_fps` folds automatically."),
+        "target_fps": attr.string(doc = "Automatic folding to this throughput (frames/s); used when `folding` is unset."),
+        "fclk_mhz": attr.string(doc = "Clock for the estimates in MHz; empty: the board's default."),
         "layers": attr.string_list(doc = "NAME:OP of every layer in the checked-in layer list."),
-        "update_hint": attr.string(),
+        "update_hint": attr.string(doc = "How to update the checked-in layer list, shown when the compiled layers differ from it."),
         "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
     },
 )
@@ -105,10 +109,10 @@ qnn_accelerator_fifos = rule(
     implementation = _fifos_impl,
     doc = "Width converters and FIFOs inserted, FIFO depths sized by one Verilator simulation.",
     attrs = {
-        "accelerator": attr.string(mandatory = True),
-        "compiled": attr.label(mandatory = True, providers = [LayerSpecsInfo]),
-        "rtl": attr.label_list(providers = [VerilogInfo], doc = "The layer list's stitched_rtl."),
-        "_rtlsim_files": attr.label(default = "//rtl/common:rtlsim_harness"),
+        "accelerator": attr.string(mandatory = True, doc = "The qnn_accelerator name: the output folder `<accelerator>/`."),
+        "compiled": attr.label(mandatory = True, providers = [LayerSpecsInfo], doc = "The qnn_accelerator_compile target."),
+        "rtl": attr.label_list(providers = [VerilogInfo], doc = "The Verilog libraries the simulation compiles: the layer list's stitched_rtl."),
+        "_rtlsim_files": attr.label(default = "//rtl/common:rtlsim_harness", doc = "rtlsim's templates and simulation harness."),
         "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
     },
 )
@@ -131,9 +135,9 @@ qnn_accelerator_stitched = rule(
     implementation = _stitched_impl,
     doc = "The stitched design: stitched_ip/ (top, memory files, design.txt) and the top .sv as a Verilog library.",
     attrs = {
-        "accelerator": attr.string(mandatory = True),
-        "fifos": attr.label(mandatory = True),
-        "rtl": attr.label_list(providers = [VerilogInfo]),
+        "accelerator": attr.string(mandatory = True, doc = "The qnn_accelerator name: the output folder `<accelerator>/`."),
+        "fifos": attr.label(mandatory = True, doc = "The qnn_accelerator_fifos target (its hw_fifos.onnx is stitched)."),
+        "rtl": attr.label_list(providers = [VerilogInfo], doc = "verilog_library targets the stitched top instantiates."),
         "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
     },
 )
@@ -159,11 +163,11 @@ qnn_accelerator_report = rule(
     implementation = _report_impl,
     doc = "report/: the estimate reports, final_hw_config.json and synth_layer_resources.json (Yosys per layer).",
     attrs = {
-        "accelerator": attr.string(mandatory = True),
-        "compiled": attr.label(mandatory = True, providers = [LayerSpecsInfo]),
-        "fifos": attr.label(mandatory = True),
-        "synths": attr.label_list(providers = [SynthInfo]),
-        "layer_names": attr.string_list(),
+        "accelerator": attr.string(mandatory = True, doc = "The qnn_accelerator name: the output folder `<accelerator>/`."),
+        "compiled": attr.label(mandatory = True, providers = [LayerSpecsInfo], doc = "The qnn_accelerator_compile target (its estimate reports)."),
+        "fifos": attr.label(mandatory = True, doc = "The qnn_accelerator_fifos target (its final_hw_config.json)."),
+        "synths": attr.label_list(providers = [SynthInfo], doc = "Per-layer yosys_synth targets, in the order of `layer_names`."),
+        "layer_names": attr.string_list(doc = "The node name of each `synths` entry."),
         "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
     },
 )
@@ -323,7 +327,7 @@ def _layer_list_impl(ctx):
 _layer_list = rule(
     implementation = _layer_list_impl,
     attrs = {
-        "compiled": attr.label_list(providers = [LayerSpecsInfo]),
+        "compiled": attr.label_list(providers = [LayerSpecsInfo], doc = "qnn_accelerator_compile targets (`<name>_compile`) whose layer lists are joined."),
         "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
     },
 )

@@ -2,7 +2,6 @@
 
 load(":verilator.bzl", "verilator_test")
 load(":providers.bzl", "LayerSpecsInfo", "SynthInfo", "collect_verilog")
-load(":verilog.bzl", "verilog_library")
 load(":yosys.bzl", "yosys_synth")
 
 def _hw_layer_vectors_impl(ctx):
@@ -56,7 +55,7 @@ def _hw_layer_vectors_impl(ctx):
         DefaultInfo(files = depset([wrapper]), runfiles = ctx.runfiles(files = [mem, inp, exp, meta, weights, axilite])),
         OutputGroupInfo(meta = depset([meta])),
         # The wrapper as a Verilog source, with the memory files as inputs of whatever uses it.
-        collect_verilog([wrapper], [mem], ctx.attr.rtl),
+        collect_verilog([wrapper], [], ctx.attr.rtl, data = [mem]),
     ]
 
 hw_layer_vectors = rule(
@@ -182,7 +181,7 @@ def _hw_layer_test_manifest_impl(ctx):
 
 _hw_layer_test_manifest = rule(
     implementation = _hw_layer_test_manifest_impl,
-    attrs = {"content": attr.string(mandatory = True)},
+    attrs = {"content": attr.string(mandatory = True, doc = "The manifest's JSON text.")},
 )
 
 def hw_layer_test_manifest(name):
@@ -230,7 +229,7 @@ _hw_layer_resource_report = rule(
     # Predeclared, so that `<name>.json` is a label (checked_in_file compares it).
     outputs = {"json": "%{name}.json", "md": "%{name}.md"},
     attrs = {
-        "synths": attr.label_list(providers = [SynthInfo]),
+        "synths": attr.label_list(providers = [SynthInfo], doc = "yosys_synth targets, one per `entries` item."),
         "entries": attr.string_list(doc = "NAME,OP,FAMILY per synths entry."),
         "layer_attrs": attr.string_dict(doc = "NAME -> layer attributes (JSON)."),
         "variants": attr.string_dict(doc = "NAME -> parameter variant (e.g. shared_thresholds), where one is set."),

@@ -5,6 +5,9 @@ VerilogInfo = provider(
     fields = {
         "srcs": "depset of source files in post-order: dependencies before dependents.",
         "hdrs": "depset of include files (`include targets), not compiled on their own.",
+        "data": "depset of memory init files ($readmemh/$readmemb), inputs of every Verilator and " +
+                "Yosys action; neither compiled nor on the include path. A design names them by " +
+                "their path from the execution root (synthesis) or the runfiles root (simulation).",
     },
 )
 
@@ -39,9 +42,20 @@ LayerSpecsInfo = provider(
     },
 )
 
-def collect_verilog(srcs, hdrs, deps):
-    """Returns a VerilogInfo for `srcs` on top of `deps` (a list of targets with VerilogInfo)."""
+def collect_verilog(srcs, hdrs, deps, data = []):
+    """Returns a VerilogInfo for `srcs`, `hdrs` and `data` (memory files) on top of `deps`.
+
+    Args:
+      srcs: source Files.
+      hdrs: `include Files.
+      deps: targets with VerilogInfo.
+      data: memory init Files (or directories of them).
+
+    Returns:
+      VerilogInfo.
+    """
     return VerilogInfo(
         srcs = depset(srcs, transitive = [d[VerilogInfo].srcs for d in deps], order = "postorder"),
         hdrs = depset(hdrs, transitive = [d[VerilogInfo].hdrs for d in deps]),
+        data = depset(data, transitive = [d[VerilogInfo].data for d in deps]),
     )

@@ -29,7 +29,7 @@ def _verilator_cc_library_impl(ctx):
     ctx.actions.run(
         executable = ctx.executable._verilate,
         arguments = [args],
-        inputs = depset([ctx.file._fingerprint], transitive = [vinfo.srcs, vinfo.hdrs]),
+        inputs = depset([ctx.file._fingerprint], transitive = [vinfo.srcs, vinfo.hdrs, vinfo.data]),
         outputs = [model_cpp, hdrs_dir],
         mnemonic = "Verilate",
         progress_message = "Verilating %s (%s)" % (ctx.attr.top, ctx.label),

@@ -3,10 +3,10 @@
 load(":providers.bzl", "VerilogInfo", "collect_verilog")
 
 def _verilog_library_impl(ctx):
-    info = collect_verilog(ctx.files.srcs, ctx.files.hdrs, ctx.attr.deps)
+    info = collect_verilog(ctx.files.srcs, ctx.files.hdrs, ctx.attr.deps, ctx.files.data)
     return [
         info,
-        DefaultInfo(files = depset(transitive = [info.srcs, info.hdrs])),
+        DefaultInfo(files = depset(transitive = [info.srcs, info.hdrs, info.data])),
     ]
 
 verilog_library = rule(
@@ -19,7 +19,13 @@ verilog_library = rule(
         ),
         "hdrs": attr.label_list(
             allow_files = [".vh", ".svh"],
-            doc = "Files pulled in with `include.",
+            doc = "Files pulled in with `include (their directories go on the include path).",
+        ),
+        "data": attr.label_list(
+            allow_files = True,
+            doc = "Memory init files read with $readmemh/$readmemb. Every Verilator and Yosys " +
+                  "action on this library (or a dependent) takes them as inputs; a parameter " +
+                  "names one by its path from the execution root, e.g. \"rtl/x/testdata/w.hex\".",
         ),
         "deps": attr.label_list(
             providers = [VerilogInfo],

@@ -26,7 +26,10 @@ def _yosys_synth_impl(ctx):
     ctx.actions.run(
         executable = ctx.executable._tool,
         arguments = [args],
-        inputs = depset([ctx.file._fingerprint], transitive = [vinfo.srcs, vinfo.hdrs]),
+        inputs = depset(
+            [ctx.file._fingerprint] + ctx.files.data,
+            transitive = [vinfo.srcs, vinfo.hdrs, vinfo.data],
+        ),
         outputs = [report, netlist, log],
         mnemonic = "YosysSynth",
         progress_message = "Synthesizing %s for %s (%s)" % (ctx.attr.top, ctx.attr.family, ctx.label),
@@ -59,6 +62,11 @@ counts, not Vivado's. Output groups: `logs` (Yosys log, not reproducible), `netl
             doc = "Yosys synth_xilinx -family: xc7 (7-series), xcu (UltraScale), xcup (UltraScale+).",
         ),
         "params": attr.string_dict(doc = "Top-level parameter overrides (strings are quoted automatically)."),
+        "data": attr.label_list(
+            allow_files = True,
+            doc = "Memory init files this synthesis reads ($readmemh/$readmemb), besides the " +
+                  "`data` of `verilog`; named in `params` by their path from the execution root.",
+        ),
         "_tool": attr.label(
             default = "//bazel/private/tools:yosys_synth",
             executable = True,

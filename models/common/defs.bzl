@@ -8,6 +8,7 @@ VARIANTS = {
     "w2a2": (2, 2),
 }
 
+# buildifier: disable=unnamed-macro (defines one target per variant, named after `model`)
 def bnn_pynq_exports(model, dynamo = [], seed = 0):
     """Exports `model` (tfc, sfc, lfc, cnv) in every VARIANTS entry as `<model>_<variant>`
     (classic exporter) and, for the variants listed in `dynamo`, as

@@ -95,7 +95,8 @@ def read_spec(path) -> LayerSpec:
                 if member.endswith(".npy"):
                     params[member[:-4]] = np.lib.format.read_array(io.BytesIO(zf.read(member)), allow_pickle=False)
     except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, ValueError) as e:
-        raise errors.InputFileError(where, f"cannot be read ({e})", "rebuild it (a qnn_accelerator compile target)") from None
+        raise errors.InputFileError(where, f"cannot be read ({e})",
+                                    "rebuild it (a qnn_accelerator compile target)") from None
     return LayerSpec(meta["name"], meta["op"], meta["attrs"], params)
 
 

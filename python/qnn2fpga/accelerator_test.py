@@ -19,7 +19,8 @@ def compiled(tmp_path_factory):
     testing.tiny_mlp().save(str(model))
     out = tmp / "pynq-z1" / "compile"
     layers = accelerator.compile_for_board(str(model), "pynq-z1", out, target_fps=100000,
-                                           declared=[("MVAU_0", "MVAU"), ("MVAU_9", "MVAU"), ("MVAU_1", "Thresholding")],
+                                           declared=[("MVAU_0", "MVAU"), ("MVAU_9", "MVAU"),
+                                                     ("MVAU_1", "Thresholding")],
                                            update_hint="run `bazel run //x:hw_layers_update`")
     return out, layers
 

@@ -51,7 +51,8 @@ def _read(path: pathlib.Path) -> Board:
                       capacity={r: int(d["capacity"][r]) for r in RESOURCES}, aliases=tuple(d.get("aliases", ())))
     except (ValueError, KeyError, TypeError) as e:
         raise BoardError(where, f"is malformed ({type(e).__name__}: {e})",
-                         f"give it name, part, family, shell, default_clock_mhz and capacity {list(RESOURCES)}") from None
+                         "give it name, part, family, shell, default_clock_mhz and capacity "
+                         f"{list(RESOURCES)}") from None
     if board.family not in FAMILIES or board.shell not in SHELLS:
         raise BoardError(where, f"has family={board.family!r}, shell={board.shell!r}",
                          f"use a family of {list(FAMILIES)} and a shell of {list(SHELLS)}")

@@ -8,11 +8,12 @@ import os
 import shutil
 import signal
 import time
+import unittest.mock as mock
 
 import numpy as np
 import pytest
 
-from qnn2fpga import build, random_graphs, report_schemas, testing
+from qnn2fpga import boards, build, random_graphs, report_schemas, testing
 from qnn2fpga.testing import one_error_line, qnn2fpga
 
 REPORTS = ["build_report.html", "estimate_layer_cycles.json", "estimate_layer_resources.json",
@@ -87,7 +88,8 @@ def test_bad_input_gives_one_line_and_keeps_the_previous_build(tmp_path):
         (["--board=pynq-z9", "--target_fps=1e6"], "board 'pynq-z9': is unknown"),
         (["--board=pynq-z1", "--folding=nope.json"], "nope.json' : does not exist".replace(" :", ":")),
         (["--board=pynq-z1", "--folding=bad.json"], "PE=5 does not divide MH=12"),
-        (["--board=pynq-z1", "--folding=typo.json"], "names nodes the graph does not have: fc_typo; fix: use the hardware node names (MVAU_0"),
+        (["--board=pynq-z1", "--folding=typo.json"],
+         "names nodes the graph does not have: fc_typo; fix: use the hardware node names (MVAU_0"),
         (["--board=pynq-z1"], "needs exactly one of --target_fps and --folding"),
         (["--board=pynq-z1", "--target_fps=1e9"], "exceeds one frame per cycle"),
         (["--board=pynq-z1", "--target_fps=1e6", "--stop_step=nope"], "'nope' is not a step"),
@@ -268,7 +270,6 @@ def test_fixed_folding_beyond_the_board_warns_or_with_strict_fails(tmp_path):
     """A --folding config is checked against the board like automatic folding: fully
     unfolded on a board with 1,200 LUTs it warns (the build goes on), and --strict
     refuses it with one line naming the resources."""
-    from qnn2fpga import boards
 
     testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
     (tmp_path / "boards").mkdir()
@@ -278,7 +279,6 @@ def test_fixed_folding_beyond_the_board_warns_or_with_strict_fails(tmp_path):
                         {"LUT": 50, "FF": 2400, "BRAM_18K": 4, "URAM": 0, "DSP": 10})
     cfg = dict(model=str(tmp_path / "mlp.onnx"), board="pynq-z1", folding_config=str(tmp_path / "full.json"),
                stop_step="generate_estimate_reports")
-    import unittest.mock as mock
 
     with mock.patch.object(boards, "load_board", return_value=tiny):
         result = build.build(build.BuildConfig(output_dir=str(tmp_path / "a"), **cfg), log=lambda m: None)

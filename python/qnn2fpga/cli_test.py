@@ -7,14 +7,16 @@ import contextlib
 import importlib.metadata
 import os
 import pathlib
+import random
 import re
 import stat
 
 import numpy as np
+import onnx
 import pytest
 from onnx import helper
 
-from qnn2fpga import cli, errors, testing
+from qnn2fpga import build, cli, errors, flow, testing, verify
 from qnn2fpga.testing import one_error_line, qnn2fpga
 
 # What each command takes (the help must list exactly these).
@@ -51,16 +53,15 @@ def test_missing_external_data_file_is_named_whole(tmp_path):
     """Dynamo exports keep their weights in `<model>.onnx.data`; a model copied without
     it gets one complete line naming that file and how to fix it, and compiles once the
     file is back."""
-    import onnx
 
     model = testing.tiny_mlp().model
     onnx.save(model, str(tmp_path / "m.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
               location="m.onnx.data", size_threshold=0)
     os.rename(tmp_path / "m.onnx.data", tmp_path / "elsewhere.data")
     line = one_error_line(qnn2fpga("compile", "m.onnx", "-o", "out.onnx", cwd=str(tmp_path)))
-    assert line == (f"qnn2fpga: input file error: file '{tmp_path}/m.onnx': keeps its weights in 'm.onnx.data', which is not "
-                    "beside it; fix: copy 'm.onnx.data' into the model's directory (the exporter writes the two files "
-                    "together)")
+    assert line == (f"qnn2fpga: input file error: file '{tmp_path}/m.onnx': keeps its weights in 'm.onnx.data', "
+                    "which is not beside it; fix: copy 'm.onnx.data' into the model's directory "
+                    "(the exporter writes the two files together)")
     os.rename(tmp_path / "elsewhere.data", tmp_path / "m.onnx.data")
     assert qnn2fpga("compile", "m.onnx", "-o", "out.onnx", cwd=str(tmp_path)).returncode == 0
 
@@ -103,7 +104,6 @@ def test_bad_command_line(tmp_path):
 
 
 def test_tiny_mlp_compiles_bit_exactly():
-    from qnn2fpga import flow, verify
 
     m = testing.tiny_mlp()
     rng = np.random.default_rng(0)
@@ -116,10 +116,8 @@ def test_tiny_mlp_compiles_bit_exactly():
 def test_compiled_model_is_deterministic():
     """Passes create tensors with random names; the flow renames them, so compiling twice
     (in processes with different random states) gives byte-identical models."""
-    from qnn2fpga import flow
 
     a = flow.compile_model(testing.tiny_mlp()).model.SerializeToString()
-    import random
 
     random.seed(12345)
     b = flow.compile_model(testing.tiny_mlp()).model.SerializeToString()
@@ -175,7 +173,7 @@ def test_version_comes_from_the_package_metadata_or_pyproject(tmp_path):
     try:
         want = importlib.metadata.version("qnn2fpga")
     except importlib.metadata.PackageNotFoundError:
-        import tomllib
+        import tomllib  # noqa: PLC0415 (Python 3.11+)
 
         toml = pathlib.Path(__file__).resolve().parents[1] / "pyproject.toml"
         want = tomllib.loads(toml.read_text())["project"]["version"]
@@ -228,7 +226,6 @@ def _parsed_flags(*argv: str):
 def test_read_only_output_directory_is_refused_before_any_work(tmp_path, monkeypatch):
     """In process, so that as root (whom mode bits do not stop) the read-only directory
     can be simulated as access(2) reports one (a read-only file system refuses root too)."""
-    from qnn2fpga import build, flow
 
     testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
     np.save(tmp_path / "x.npy", np.zeros((2, 16), np.float32))

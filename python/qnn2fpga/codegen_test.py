@@ -3,13 +3,12 @@
 import numpy as np
 
 from qnn2fpga import codegen
-from qnn2fpga.layers import testing
+from qnn2fpga.layers import LAYERS, testing
 
 def _mvau():
     rng = np.random.default_rng(0)
     attrs = dict(MW=8, MH=4, SIMD=2, PE=2, inputDataType="UINT2", weightDataType="INT2", outputDataType="UINT2",
                  accDataType="INT8")
-    from qnn2fpga.layers import LAYERS
 
     probe = LAYERS["MVAU"](LAYERS["MVAU"].make_node([], [], name="MVAU_0", **attrs))
     params = probe.random_params(rng)
@@ -17,7 +16,9 @@ def _mvau():
     return testing.the_layer(model), params
 
 
-TEMPLATE_TEXT = "// {{ header }}\nmodule {{ top }}; {{ module }} #({% for k, v in params %}.{{ k }}({{ v }}){{ ',' if not loop.last }}{% endfor %}) u(); // {{ in_ports[0].width }} {{ out_ports[0].width }}\nendmodule\n"
+TEMPLATE_TEXT = ("// {{ header }}\nmodule {{ top }}; {{ module }} "
+                 "#({% for k, v in params %}.{{ k }}({{ v }}){{ ',' if not loop.last }}{% endfor %}) u(); "
+                 "// {{ in_ports[0].width }} {{ out_ports[0].width }}\nendmodule\n")
 
 
 def test_wrapper_is_deterministic_and_binds_memories():

@@ -46,7 +46,8 @@ def set_depths(model: ModelWrapper, depths: dict) -> ModelWrapper:
     return model
 
 
-def size_fifos(model: ModelWrapper, workdir, frames: int = FRAMES, seed: int = 0, log=None) -> tuple[ModelWrapper, Sizing]:
+def size_fifos(model: ModelWrapper, workdir, frames: int = FRAMES, seed: int = 0,
+               log=None) -> tuple[ModelWrapper, Sizing]:
     """Sizes every StreamingFIFO of `model` (folded, InsertDWC/InsertFIFO applied)."""
     t0 = time.perf_counter()
     fifos = fifo_nodes(model)

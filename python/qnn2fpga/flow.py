@@ -85,7 +85,8 @@ def load_model(path: str) -> ModelWrapper:
     """Loads an ONNX file (with external data beside it), or raises InputFileError/ModelError."""
     where = f"file '{path}'"
     if not os.path.exists(path):
-        raise errors.InputFileError(where, "does not exist", "check the path (relative paths start where you ran the command)")
+        raise errors.InputFileError(where, "does not exist",
+                                    "check the path (relative paths start where you ran the command)")
     if os.path.isdir(path):
         raise errors.InputFileError(where, "is a directory", "pass the .onnx file")
     real = os.path.realpath(path)  # onnx refuses external data reached through a symlink
@@ -102,7 +103,8 @@ def load_model(path: str) -> ModelWrapper:
         raise errors.ModelError(where, f"has unreadable external weights ({type(e).__name__}: {str(e)[:120]})",
                                 unreadable) from None
     if len(proto.graph.node) == 0:
-        raise errors.ModelError(where, "holds no graph nodes", "export the model again with brevitas.export.export_qonnx")
+        raise errors.ModelError(where, "holds no graph nodes",
+                                "export the model again with brevitas.export.export_qonnx")
     try:
         onnx.checker.check_model(proto)
     except onnx.checker.ValidationError as e:

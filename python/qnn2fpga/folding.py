@@ -289,7 +289,8 @@ def auto_fold(model: ModelWrapper, board, target_fps: float, fclk_mhz: float | N
     if over:
         # The largest fps that fits: the smallest feasible cycle budget, by bisection
         # over the distinct cycle counts (cost falls as the budget grows).
-        budgets = sorted({max(x.cycles for x in c) for cs in cands for c in cs if max(x.cycles for x in c) > target_cycles})
+        budgets = sorted({max(x.cycles for x in c) for cs in cands for c in cs
+                          if max(x.cycles for x in c) > target_cycles})
         lo, hi, best = 0, len(budgets) - 1, None
         while lo <= hi:
             mid = (lo + hi) // 2

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import pytest
 
 from qnn2fpga import boards, estimate, flow, folding, testing
 from qnn2fpga.errors import BoardError, FoldingError, InputFileError
+from qnn2fpga.layers import ConvolutionInputGenerator, StreamingMaxPool
 from qnn2fpga.layers.base import get_layer
 
 PYNQ = boards.load_board("pynq-z1")
@@ -136,7 +136,6 @@ def test_design_too_large_for_the_board_reports_what_fits():
 
 def test_fold_ties_keep_a_sliding_window_at_its_consumers_fold():
     """A depthwise sliding window feeding a pooling layer: SIMD follows the pool's PE."""
-    from qnn2fpga.layers import ConvolutionInputGenerator, StreamingMaxPool
 
     swg = ConvolutionInputGenerator.make_node(
         ["x"], ["w"], name="SWG_0", ConvKernelDim=[1, 1], IFMChannels=16, IFMDim=[4, 4], OFMDim=[4, 4],

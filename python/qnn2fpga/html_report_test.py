@@ -100,7 +100,8 @@ def resource_bars(html: str) -> dict[str, tuple[str, float, str]]:
     """Resource -> (class, width, value text) in the capacity chart."""
     chart = html.split("<h2>Resources vs board capacity</h2>")[1]
     found = re.findall(r'<title>(\w+): [^<]*</title>.*?<rect class="track"[^>]*>\s*'
-                       r'<rect class="([^"]*)" x="[^"]*" y="[^"]*" width="([^"]*)"[^>]*>\s*<text[^>]*>([^<]*)<', chart, re.S)
+                       r'<rect class="([^"]*)" x="[^"]*" y="[^"]*" width="([^"]*)"[^>]*>\s*<text[^>]*>([^<]*)<',
+                       chart, re.S)
     return {name: (css, float(width), text) for name, css, width, text in found}
 
 

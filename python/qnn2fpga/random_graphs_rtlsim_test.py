@@ -120,7 +120,7 @@ def check_seed(seed: int, workdir: pathlib.Path) -> tuple[str | None, str]:
         if perf["status"] != "ok" or perf["cycles_per_frame"] > CYCLE_SLACK * bottleneck:
             return (f"{where}\n    cycles per frame {perf.get('cycles_per_frame')} against the estimated bottleneck "
                     f"{bottleneck} ({node}): {perf.get('status')} {perf.get('diagnosis', '')}"), ""
-    except Exception as e:  # noqa: BLE001  (any exception is a finding for this seed)
+    except Exception as e:  # any exception is a finding for this seed
         return f"{where}\n    raised {type(e).__name__}: {e}\n{rgt._short_trace()}", ""
     return None, (f"seed {seed}: {len(decided)} inputs {'bit-exact' if graph.exact else 'within tolerance'} "
                   f"({skipped} skipped), {len(design.nodes)} layers on {board.name}, cycles/frame "

@@ -29,7 +29,6 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from qnn2fpga import errors, packing, stitch
 from qnn2fpga.files import umask_mode
-from qnn2fpga.layers.base import get_layer
 
 TOP = "qnn2fpga_accel"
 HARNESS = ("rtl/common/tb/stitched_sim.cpp", "rtl/common/tb/harness.hpp", "rtl/common/tb/axilite.hpp")

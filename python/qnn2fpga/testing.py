@@ -67,7 +67,8 @@ def tiny_mlp(act_bits: int = 4, middle_op: str | None = None, seed: int = 0, fix
         nodes.append(helper.make_node(middle_op, [last], ["m"], name="middle"))
         last = "m"
     out = "z" if bn_tail else "y"
-    nodes += [quant("w2", "w2q", "s_w2", "zero", "b4", narrow=1), helper.make_node("MatMul", [last, "w2q"], [out], name="fc2")]
+    nodes += [quant("w2", "w2q", "s_w2", "zero", "b4", narrow=1),
+              helper.make_node("MatMul", [last, "w2q"], [out], name="fc2")]
     inits = {"s_in": 1 / 255, "zero": 0.0, "b8": 8.0, "b4": 4.0, "b_act": float(act_bits),
              "w1": rng.normal(size=(16, 12)), "s_w1": rng.uniform(0.05, 0.2, size=(1, 12)),
              "s_h": 0.125 if fixed_point_out else 0.1, "w2": rng.normal(size=(12, 5)),

@@ -10,7 +10,7 @@ Why rom_with_init_files: Yosys opens a relative $readmemh path against its worki
 directory (the execroot, where generated files sit under a configuration-dependent
 bazel-out/<config>/bin), and failing that against the directory of the source file holding
 the $readmemh. A copy of mvau_rom.sv beside the .hex files therefore lets synthesis name
-them by their bare file names, under every configuration; the .hex files travel as `hdrs`
+them by their bare file names, under every configuration; the .hex files travel as `data`
 of the VerilogInfo, so yosys_synth stages them. Simulation needs none of this: Verilator
 opens the file at run time relative to the test's working directory (the runfiles root),
 so tests pass the runfiles path and list the files in `data`.
@@ -221,7 +221,7 @@ def _rom_with_init_files_impl(ctx):
         staged.append(out)
     return [
         DefaultInfo(files = depset([rom] + staged)),
-        VerilogInfo(srcs = depset([rom], order = "postorder"), hdrs = depset(staged)),
+        VerilogInfo(srcs = depset([rom], order = "postorder"), hdrs = depset(), data = depset(staged)),
     ]
 
 rom_with_init_files = rule(
@@ -230,7 +230,7 @@ rom_with_init_files = rule(
 
 Yosys resolves a relative $readmemh path against the directory of the source file holding
 the call, so the ROM's INIT_FILE parameters can be the files' base names. Provides
-VerilogInfo: srcs = the ROM copy, hdrs = the init files (so every consumer stages them).""",
+VerilogInfo: srcs = the ROM copy, data = the init files (so every consumer stages them).""",
     attrs = {
         "rom": attr.label(
             allow_single_file = [".sv", ".v"],

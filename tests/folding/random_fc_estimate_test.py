@@ -20,9 +20,10 @@ targets do it (hw_layer_synth, qnn_accelerator's <layer>_synth): the generated w
 library, `synth_xilinx` through bazel/private/tools/yosys_synth.py; LUT counts every
 LUT site and BRAM_18K a 36 Kb block as two (layers.resources.yosys_units). The estimate
 (estimate.layer_resources) must be within LUT_TOLERANCE of the Yosys LUT count (the
-KNOWN_OVERESTIMATES: above it, with the reason listed) and give exactly its BRAM_18K. The table of all layers is printed and written to the test's
-undeclared outputs (random_fc_estimates.md, and every layer's attributes, estimate and
-Yosys counts as random_fc_estimates.json); a failure lists the misses.
+KNOWN_OVERESTIMATES: above it, with the reason listed) and give exactly its BRAM_18K. The
+table of all layers is printed and written to the test's undeclared outputs
+(random_fc_estimates.md, and every layer's attributes, estimate and Yosys counts as
+random_fc_estimates.json); a failure lists the misses.
 
 RANDOM_FC_SAMPLE (env) sets the sample size, RANDOM_FC_NETWORKS the networks drawn from.
 """

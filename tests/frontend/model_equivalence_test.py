@@ -13,7 +13,6 @@ import gzip
 import os
 
 import numpy as np
-import pytest
 
 from qnn2fpga import flow, report, verify
 from qnn2fpga.graph import real_inputs

@@ -40,7 +40,8 @@ def args(request):
 
 @pytest.fixture(scope="module")
 def export(args):
-    original = testing.tiny_mlp(fixed_point_out=True, bn_tail=True) if args["model"] == "tiny_mlp" else flow.load_model(args["model"])
+    original = (testing.tiny_mlp(fixed_point_out=True, bn_tail=True) if args["model"] == "tiny_mlp"
+                else flow.load_model(args["model"]))
     x, y = testing.export_golden(original, INPUTS)
     return original, flow.compile_model(original), x, y
 

@@ -88,7 +88,7 @@ def main(argv=None) -> int:
         proc = subprocess.run([a.yosys, "-q", "-l", a.log, "-s", script_path],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if proc.returncode != 0:
-            errors = [l for l in proc.stdout.splitlines() if "ERROR" in l] or proc.stdout.splitlines()[-5:]
+            errors = [line for line in proc.stdout.splitlines() if "ERROR" in line] or proc.stdout.splitlines()[-5:]
             print(f"qnn2fpga: yosys failed on {a.top} ({a.family}): " + " | ".join(errors), file=sys.stderr)
             return 1
         with open(stat_path) as f:

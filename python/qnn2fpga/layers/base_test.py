@@ -71,7 +71,7 @@ def test_registration_rules():
     with pytest.raises(TypeError, match="must be named 'Other'"):
         register_layer("Other")(Misnamed)
 
-    class MVAU(_Complete):  # noqa: N801  (shadows the real one on purpose)
+    class MVAU(_Complete):  # shadows the real one on purpose
         pass
 
     with pytest.raises(TypeError, match="already registered"):

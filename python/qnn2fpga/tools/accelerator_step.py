@@ -98,7 +98,8 @@ def main(argv):
         elif len(argv) == 2 and argv[1] in STEPS:
             STEPS[argv[1]]()
         else:
-            raise errors.InputFileError("command line", f"expected one of {sorted(STEPS)} or layer_list, got {argv[1:]}",
+            raise errors.InputFileError("command line",
+                                        f"expected one of {sorted(STEPS)} or layer_list, got {argv[1:]}",
                                         "see the usage in tools/accelerator_step.py")
     except errors.QnnError as e:
         print(f"qnn2fpga: {e.one_line()}", file=sys.stderr)

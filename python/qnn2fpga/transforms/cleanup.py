@@ -32,7 +32,8 @@ class GemmToMatMul(Pass):
             attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
             where = f"node '{node.name}' (Gemm)"
             if attrs.get("transA", 0):
-                raise errors.UnsupportedOpError(where, "transA=1 is not supported", "export linear layers without transposing the input")
+                raise errors.UnsupportedOpError(where, "transA=1 is not supported",
+                                                "export linear layers without transposing the input")
             weight = node.input[1]
             if attrs.get("transB", 0):
                 if not _transpose_weight(model, weight):
@@ -197,7 +198,8 @@ class ImportAndClean(Pass):
                 n.domain = "qonnx.custom_op.general"  # older exports used other domain names
         for t in (InferShapes(), GiveUniqueParameterTensors(), FoldConstants(exclude_op_types=list(QUANT_OPS)),
                   FoldTransposeIntoQuantInit(), RemoveUnusedTensors(), RemoveStaticGraphInputs(), NameNodes(),
-                  FillConvDefaults(), GemmToMatMul(), ConvertSubToAdd(), ConvertDivToMul(), RemoveIdentityOps(), SortGraph(),
+                  FillConvDefaults(), GemmToMatMul(), ConvertSubToAdd(), ConvertDivToMul(), RemoveIdentityOps(),
+                  SortGraph(),
                   NameNodes(), InferShapes(), InferDataTypes()):
             model = model.transform(t)
         return model, False

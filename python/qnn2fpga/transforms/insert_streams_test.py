@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from qonnx.core.onnx_exec import execute_onnx
 
-from qnn2fpga import flow, folding, testing
+from qnn2fpga import boards, flow, folding, testing
 from qnn2fpga.layers.base import get_layer, is_hw_layer
 from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO, hw_streams
 
@@ -54,7 +54,6 @@ def test_fifo_depths_come_from_the_layers_and_results_do_not_change():
 
 @pytest.mark.parametrize("fps", [1e5, 2e6])
 def test_after_auto_folding(fps):
-    from qnn2fpga import boards
 
     model, _ = folding.auto_fold(flow.compile_model(testing.tiny_mlp()), boards.load_board("pynq-z1"), fps)
     model = model.transform(InsertDWC()).transform(InsertFIFO())

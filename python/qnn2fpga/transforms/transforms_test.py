@@ -10,14 +10,17 @@ from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 
+from qnn2fpga import errors
+from qnn2fpga.graph import new_const
 from qnn2fpga.testing import QONNX_DOMAIN as Q
 from qnn2fpga.testing import make_model as make
 from qnn2fpga.testing import quant
 from qnn2fpga.transforms import cleanup, integer, lower, streamline, to_hw
+from qnn2fpga.transforms.base import Pass, max_rounds
 
 
 def run(model: ModelWrapper, x: np.ndarray) -> np.ndarray:
-    import qnn2fpga.layers  # noqa: F401
+    import qnn2fpga.layers  # noqa: F401,PLC0415 (registers the layer ops with qonnx)
 
     return execute_onnx(model, {model.graph.input[0].name: x})[model.graph.output[0].name]
 
@@ -242,9 +245,6 @@ def test_thresholds_beyond_float32_precision_reach_a_fixed_point():
 def test_a_pass_that_never_converges_is_stopped_with_its_name_and_node():
     """No pass may loop: past max_rounds a Pass that keeps reporting a change raises a
     PassLoopError naming the pass and the node its last application changed."""
-    from qnn2fpga import errors
-    from qnn2fpga.graph import new_const
-    from qnn2fpga.transforms.base import Pass, max_rounds
 
     class Flapping(Pass):
         def apply(self, model):
@@ -263,9 +263,6 @@ def test_a_pass_that_never_converges_is_stopped_with_its_name_and_node():
 def test_streamline_is_bounded_too(monkeypatch):
     """Streamline's own fixed-point loop raises the same error instead of stopping
     silently with a half-streamlined graph."""
-    from qnn2fpga import errors
-    from qnn2fpga.graph import new_const
-    from qnn2fpga.transforms.base import Pass
 
     class Flapping(Pass):
         def apply(self, model):
