@@ -197,7 +197,7 @@ layer_test_manifests = repository_rule(
           "layer's rtl/<x>/ package is found without a list kept by hand. Local: fetched " +
           "again when the Bazel server starts, or on `bazel sync --configure`, which is when " +
           "a new rtl/<x>/ directory is seen (edits of existing BUILD files are tracked).",
-    attrs = {"target": attr.string(default = "layer_tests")},
+    attrs = {"target": attr.string(default = "layer_tests", doc = "Name of the manifest target in each rtl/<x>/ package.")},
     local = True,
     configure = True,
 )

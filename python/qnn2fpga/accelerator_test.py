@@ -122,4 +122,5 @@ def test_rtlsim_library_follows_the_layer_registry():
 
     assert rtlsim.library_globs() == ["rtl/common/*.sv", "rtl/dwc/*.sv", "rtl/label_select/*.sv", "rtl/mvau/*.sv",
                                       "rtl/streams/*.sv", "rtl/thresholding/*.sv"]
-    assert rtlsim.label_package("//rtl/dwc:stream_dwc") == "rtl/dwc" and rtlsim.label_package("//rtl/mvau") == "rtl/mvau"
+    assert rtlsim.label_package("//rtl/dwc:stream_dwc") == "rtl/dwc"
+    assert rtlsim.label_package("//rtl/mvau") == "rtl/mvau"
