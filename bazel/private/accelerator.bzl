@@ -264,7 +264,13 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
         verilog = ":" + name + "_stitched",
         top = "qnn2fpga_accel",
         tb_srcs = ["//rtl/common/tb:stitched_sim.cpp"],
-        tb_deps = ["//rtl/common/tb:axilite", "//rtl/common/tb:harness"],
+        tb_deps = [
+            "//rtl/common/tb:axilite",
+            "//rtl/common/tb:bits",
+            "//rtl/common/tb:dut",
+            "//rtl/common/tb:options",
+            "//rtl/common/tb:rng",
+        ],
     )
     pytest_test(
         name = name + "_rtlsim_test",

@@ -115,7 +115,15 @@ def stream_tb_test(name, vectors, top, size = "small", expect_failure = False, t
         verilog = vectors,
         top = top,
         tb_srcs = ["//rtl/common/tb:stream_tb.cpp"],
-        tb_deps = ["//rtl/common/tb:axilite"],
+        tb_deps = [
+            "//rtl/common/tb:axilite",
+            "//rtl/common/tb:bits",
+            "//rtl/common/tb:dut",
+            "//rtl/common/tb:hex",
+            "//rtl/common/tb:options",
+            "//rtl/common/tb:rng",
+            "//rtl/common/tb:scenarios",
+        ],
         data = [vectors],
         # The meta file's runfiles path (the vectors target's runfiles are several files).
         args = ["--meta=%s/%s.meta" % (native.package_name(), top)] +

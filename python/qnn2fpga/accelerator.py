@@ -1,10 +1,11 @@
 """The steps behind the Bazel model rules (bazel/private/accelerator.bzl): one model on
 one board, split so that every per-layer action reads only its own layer's spec.
 
-    compile   the build flow up to the estimate reports (qnn2fpga.build, the same steps
-              as `qnn2fpga build`): the folded hardware graph, the estimate reports, the
-              list of hardware layers, and one spec file per layer
-    fifos     width converters and FIFOs inserted, FIFOs sized by simulation
+    compile   the build's steps up to the estimate reports (qnn2fpga.steps, the same
+              steps as `qnn2fpga build`): the folded hardware graph, the estimate reports,
+              the list of hardware layers, and one spec file per layer
+    fifos     the steps hw_codegen and set_fifo_depths: width converters and FIFOs
+              inserted, FIFOs sized by simulation
     stitch    the stitched design (qnn2fpga.rtlsim.write_design)
 
 A layer spec (`<layer>.npz`) is a zip of `spec.json` ({"name", "op", "attrs"}) and one
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qnn2fpga import boards, errors, report_schemas
+from qnn2fpga import boards, errors, flow, report_schemas, steps
 from qnn2fpga.estimate import SYNTH_FAMILY
 from qnn2fpga.layers.resources import yosys_units
 
@@ -110,28 +111,25 @@ def hw_layers(model) -> list[tuple[str, str]]:
 def compile_for_board(model_path: str, board: str, out: pathlib.Path, folding_config: str | None = None,
                       target_fps: float | None = None, fclk_mhz: float | None = None, topk: int = 0,
                       declared: list[tuple[str, str]] = (), update_hint: str = "") -> list[tuple[str, str]]:
-    """Runs the build flow up to the estimate reports and writes into `out`: hw.onnx (the
+    """Runs the build's steps up to the estimate reports and writes into `out`: hw.onnx (the
     folded hardware graph), final_hw_config.json, report/<FINN report>.json,
     layers.json ({"board", "synth_family", "layers": [[name, op, rtl library], ...],
     "stitched_rtl": [labels]}, see `layer_list`) and
     layers/<name>.npz for each `declared` layer (a stale-list spec where the graph
     differs). Returns the compiled graph's layers."""
-    from qnn2fpga import build, flow  # noqa: PLC0415
-
     b = boards.load_board(board)
+    (out / "report").mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="qnn2fpga-accel-") as tmp:
-        work = pathlib.Path(tmp) / "build"
-        cfg = build.BuildConfig(model=model_path, output_dir=str(work), board=board, target_fps=target_fps,
-                                folding_config=folding_config, fclk_mhz=fclk_mhz, topk=topk,
-                                stop_step="generate_estimate_reports")
-        build.build(cfg, log=lambda msg: None)
-        last = sorted((work / "intermediate_models").glob("*.onnx"), key=lambda p: int(p.name.split("_")[0]))[-1]
-        model = flow.load_model(str(last))
-        (out / "report").mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(last, out / "hw.onnx")
+        # The steps write more than the action declares (auto_folding_config.json): the
+        # declared files are copied from their directory.
+        work = pathlib.Path(tmp)
+        cfg = steps.StepConfig(board=b, target_fps=target_fps, folding_config=folding_config, fclk_mhz=fclk_mhz,
+                               topk=topk, out_dir=work)
+        model = steps.run(flow.load_model(model_path), cfg, last="generate_estimate_reports")
         shutil.copyfile(work / "final_hw_config.json", out / "final_hw_config.json")
         for name in REPORTS:
             shutil.copyfile(work / "report" / f"{name}.json", out / "report" / f"{name}.json")
+    model.save(str(out / "hw.onnx"))
     layers = hw_layers(model)
     family = {v: k for k, v in SYNTH_FAMILY.items()}.get(b.family, "")
     (out / "layers.json").write_text(json.dumps({"board": board, "synth_family": family, **layer_list(layers)},
@@ -152,14 +150,10 @@ def compile_for_board(model_path: str, board: str, out: pathlib.Path, folding_co
 def size_fifos(hw_onnx: str, out: pathlib.Path, folding_config: str | None = None) -> None:
     """Width converters and FIFOs between the layers of `hw_onnx`, FIFOs sized by one
     simulation: writes out/hw_fifos.onnx and out/final_hw_config.json (depths included)."""
-    from qnn2fpga import build, fifo_sizing, flow, folding  # noqa: PLC0415
-
-    model = build.insert_streams(flow.load_model(hw_onnx), folding_config)
-    with tempfile.TemporaryDirectory(prefix="qnn2fpga-fifo-") as tmp:
-        model, _ = fifo_sizing.size_fifos(model, tmp)
     out.mkdir(parents=True, exist_ok=True)
+    cfg = steps.StepConfig(folding_config=folding_config, out_dir=out)
+    model = steps.run(flow.load_model(hw_onnx), cfg, "hw_codegen", "set_fifo_depths")
     model.save(str(out / "hw_fifos.onnx"))
-    (out / "final_hw_config.json").write_text(json.dumps(folding.hw_config(model), indent=2) + "\n")
 
 
 def layer_list(layers: list[tuple[str, str]]) -> dict:
@@ -167,12 +161,12 @@ def layer_list(layers: list[tuple[str, str]]) -> dict:
     class's `rtl_library`, "" for a layer without RTL): {"layers": [[name, op, label],
     ...], "stitched_rtl": [label, ...]}, where stitched_rtl is what the stitched design
     may instantiate: the layers' libraries, those of the stream layers the FIFO step
-    inserts (build.STREAM_OPS) and the top's AXI-lite split (stitch.AXIL_SPLIT_LIBRARY)."""
-    from qnn2fpga import build, stitch  # noqa: PLC0415
+    inserts (steps.STREAM_OPS) and the top's AXI-lite split (stitch.AXIL_SPLIT_LIBRARY)."""
+    from qnn2fpga import stitch  # noqa: PLC0415
     from qnn2fpga.layers import LAYERS  # noqa: PLC0415
 
     listed = [[name, op, LAYERS[op].rtl_library] for name, op in layers]
-    stitched = {label for _, _, label in listed} | {LAYERS[op].rtl_library for op in build.STREAM_OPS}
+    stitched = {label for _, _, label in listed} | {LAYERS[op].rtl_library for op in steps.STREAM_OPS}
     return {"layers": listed, "stitched_rtl": sorted((stitched | {stitch.AXIL_SPLIT_LIBRARY}) - {""})}
 
 

@@ -3,14 +3,23 @@
     qnn2fpga build MODEL.onnx --board pynq-z1 (--target_fps N | --folding F.json) --output_dir DIR
                    [--start_step S] [--stop_step S] [--verify_input X.npy --verify_expected Y.npy]
 
-Named steps (FINN's names where they exist): the compile steps of qnn2fpga.flow
-(import, to_integer, streamline, lower, to_hw); `fold`, reported as
-`target_fps_parallelization` (with --target_fps) or `apply_folding_config` (with
---folding); `generate_estimate_reports`; `hw_codegen` (width converters and FIFOs
-between the folded layers, every layer's RTL generated once to catch what cannot be
-built); `set_fifo_depths` (qnn2fpga.fifo_sizing: one simulation with deep FIFOs);
-`create_stitched_ip` (one SystemVerilog design); `measure_rtlsim_performance`
-(Verilator, random frames at full rate, outputs checked against the layers' models).
+Steps, in order (FINN's names where they exist; qnn2fpga.steps.STEPS, one function each):
+
+    import                      the compile steps of qnn2fpga.flow
+    to_integer
+    streamline
+    lower
+    to_hw
+    fold                        reported as target_fps_parallelization (with --target_fps) or
+                                apply_folding_config (with --folding)
+    generate_estimate_reports   the estimate reports (and build_report.html)
+    hw_codegen                  width converters and FIFOs between the folded layers, every
+                                layer's RTL generated once to catch what cannot be built
+    set_fifo_depths             qnn2fpga.fifo_sizing: one simulation with deep FIFOs
+    create_stitched_ip          one SystemVerilog design
+    measure_rtlsim_performance  Verilator, random frames at full rate, outputs checked
+                                against the layers' models
+
 DIR receives (FINN's names):
 
     build_dataflow.log, time_per_step.json, intermediate_models/<i>_<step>.onnx,
@@ -44,15 +53,10 @@ from typing import Callable
 
 import numpy as np
 
-from qnn2fpga import boards, estimate, files, flow, folding, html_report, report_schemas
-from qnn2fpga.errors import BoardError, FoldingError, InputFileError, QnnError
-
-FOLD_STEPS = ("target_fps_parallelization", "apply_folding_config")
-HW_STEPS = ("hw_codegen", "set_fifo_depths", "create_stitched_ip", "measure_rtlsim_performance")
-STEPS = (*flow.STEP_NAMES, "fold", "generate_estimate_reports", *HW_STEPS)
-RTLSIM_FRAMES = 10
-# The layers hw_codegen inserts between the folded ones.
-STREAM_OPS = ("StreamingFIFO", "StreamingDataWidthConverter")
+from qnn2fpga import boards, estimate, execute, files, flow, folding, html_report, packing, report_schemas, steps
+from qnn2fpga.errors import BoardError, FoldingError, InputFileError  # noqa: F401 (BoardError: what --strict raises)
+from qnn2fpga.layers.base import get_layer
+from qnn2fpga.steps import STREAM_OPS, estimate_warnings, load_folding
 
 
 @dataclass(frozen=True)
@@ -73,55 +77,6 @@ class BuildConfig:
     strict: bool = False  # a folding whose estimate exceeds the board is an error, not a warning
 
 
-def _write_json(path: pathlib.Path, obj, schema: str | None = None) -> None:
-    if schema:
-        report_schemas.validate(schema, obj)
-    path.write_text(json.dumps(obj, indent=2) + "\n")  # insertion order: graph and step order
-
-
-def load_folding(path: str) -> dict:
-    where = f"folding config '{path}'"
-    if not os.path.isfile(path):
-        raise InputFileError(where, "does not exist", "check the path of --folding")
-    try:
-        return json.loads(pathlib.Path(path).read_text())
-    except json.JSONDecodeError as e:
-        raise InputFileError(where, f"is not valid JSON ({e.msg} at line {e.lineno})", "fix the JSON syntax") from None
-
-
-def apply_folding_file(model, path: str):
-    """Applies a FINN-format folding config file; entries for nodes the graph does not
-    have are an error (a typo would otherwise silently leave a layer unfolded), other
-    unused entries are returned as warnings."""
-    where = f"folding config '{path}'"
-    model, rep = folding.apply_config(model, load_folding(path), where)
-    unknown = [n for n in rep.unknown_nodes if not n.startswith(STREAM_NODE_PREFIXES)]
-    if unknown:
-        nodes = ", ".join(n.name for n in folding.hw_nodes(model))
-        raise FoldingError(where, f"names nodes the graph does not have: {', '.join(unknown)}",
-                           f"use the hardware node names ({nodes})")
-    return model, [w for w in rep.warnings() if not any(f"'{n}'" in w for n in rep.unknown_nodes)]
-
-
-# Nodes hw_codegen inserts (deterministic names): their entries in a folding config (e.g.
-# a final_hw_config.json given back) apply once they exist.
-STREAM_NODE_PREFIXES = ("StreamingFIFO_", "StreamingDataWidthConverter_")
-
-
-def insert_streams(model, folding_config: str | None = None):
-    """Width converters and FIFOs between the folded layers; then the folding config's
-    entries for them (FIFO depths, implementation), if any. Tensors are renamed after their
-    producers, as after every compile step: the same model gives the same bytes."""
-    from qonnx.transformation.general import GiveReadableTensorNames  # noqa: PLC0415
-
-    from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO  # noqa: PLC0415
-
-    model = model.transform(InsertDWC()).transform(InsertFIFO()).transform(GiveReadableTensorNames())
-    if folding_config:
-        model, _ = folding.apply_config(model, load_folding(folding_config), f"folding config '{folding_config}'")
-    return model
-
-
 def check_config(cfg: BuildConfig) -> None:
     """Refuses bad arguments before any work (and before DIR is touched)."""
     check_output_dir(cfg.output_dir, "--output_dir", beside=True)
@@ -129,12 +84,12 @@ def check_config(cfg: BuildConfig) -> None:
         raise FoldingError("build", "needs exactly one of --target_fps and --folding",
                            "pass --target_fps=N for automatic folding or --folding=F.json")
     for flag, step in (("--stop_step", cfg.stop_step), ("--start_step", cfg.start_step)):
-        if step is not None and step_index(step) is None:
-            raise InputFileError(flag, f"'{step}' is not a step", f"use one of {', '.join(STEPS)}")
-    if cfg.start_step and cfg.stop_step and step_index(cfg.stop_step) < step_index(cfg.start_step):
+        if step is not None and steps.index(step) is None:
+            raise InputFileError(flag, f"'{step}' is not a step", f"use one of {', '.join(steps.STEP_NAMES)}")
+    if cfg.start_step and cfg.stop_step and steps.index(cfg.stop_step) < steps.index(cfg.start_step):
         raise InputFileError("--stop_step", f"'{cfg.stop_step}' comes before --start_step '{cfg.start_step}'",
                              "choose a later stop step")
-    if cfg.start_step and step_index(cfg.start_step) > 0:
+    if cfg.start_step and steps.index(cfg.start_step) > 0:
         _resume_model(cfg)  # refuses a missing or incomplete earlier build
     if (cfg.verify_input is None) != (cfg.verify_expected is None):
         raise InputFileError("verification", "needs both --verify_input and --verify_expected",
@@ -147,12 +102,6 @@ def check_config(cfg: BuildConfig) -> None:
         load_folding(cfg.folding_config)
     if not os.path.isfile(cfg.model):
         raise InputFileError(f"file '{cfg.model}'", "does not exist", "check the model path")
-
-
-def step_index(name: str) -> int | None:
-    """Position of a step in STEPS (FINN's folding step names count as `fold`)."""
-    name = "fold" if name in FOLD_STEPS else name
-    return STEPS.index(name) if name in STEPS else None
 
 
 def load_npy(path: str, flag: str) -> np.ndarray:
@@ -235,7 +184,7 @@ def _carry_forward(old: pathlib.Path, work: pathlib.Path, first: int) -> None:
     keep = ["build_dataflow.log", "time_per_step.json"]
     keep += [str(p.relative_to(old)) for p in (old / "intermediate_models").glob("*_*.onnx")
              if p.name.split("_")[0].isdigit() and int(p.name.split("_")[0]) <= first]
-    keep += [str(p.relative_to(old)) for step in STEPS[:first] for pattern in _STEP_FILES.get(step, ())
+    keep += [str(p.relative_to(old)) for step in steps.STEP_NAMES[:first] for pattern in _STEP_FILES.get(step, ())
              for p in old.glob(pattern)]
     for rel in keep:
         src, dst = old / rel, work / rel
@@ -271,11 +220,11 @@ def _remove_abandoned_partials(out: pathlib.Path) -> None:
 
 def _resume_model(cfg: BuildConfig) -> pathlib.Path:
     """The intermediate model the step before --start_step saved in DIR."""
-    i = step_index(cfg.start_step)
+    i = steps.index(cfg.start_step)
     found = sorted(pathlib.Path(cfg.output_dir, "intermediate_models").glob(f"{i}_*.onnx"))
     if not found:
         raise InputFileError(f"output directory '{cfg.output_dir}'", f"holds no model of step {i} "
-                             f"({STEPS[i - 1]}) to resume from at '{cfg.start_step}'",
+                             f"({steps.STEP_NAMES[i - 1]}) to resume from at '{cfg.start_step}'",
                              "run the build without --start_step first")
     return found[0]
 
@@ -293,8 +242,8 @@ def build(cfg: BuildConfig, log: Callable[[str], None] = print) -> dict:
             _remove_abandoned_partials(out)
             work = pathlib.Path(tempfile.mkdtemp(prefix=f"{_partial_prefix(out)}{os.getpid()}-", dir=out.parent))
             work.chmod(files.umask_mode(directory=True))
-        if cfg.start_step and step_index(cfg.start_step) > 0:
-            _carry_forward(out, work, step_index(cfg.start_step))
+        if cfg.start_step and steps.index(cfg.start_step) > 0:
+            _carry_forward(out, work, steps.index(cfg.start_step))
         result = _Build(cfg, board, fclk, work, log).run()
         with _deferred_interrupt():
             if out.exists():
@@ -309,20 +258,24 @@ def build(cfg: BuildConfig, log: Callable[[str], None] = print) -> dict:
 
 
 class _Build:
-    """One build's state; each step_<name> method advances self.model."""
+    """One build: runs the steps (qnn2fpga.steps) from --start_step to --stop_step, saving
+    the model after each, timing them, keeping the log, and writing the HTML report."""
 
     def __init__(self, cfg: BuildConfig, board, fclk: float, work: pathlib.Path, log):
         self.cfg, self.board, self.fclk, self.work, self.log = cfg, board, fclk, work, log
         self.model = None
         self.times: dict = {}
         self.lines: list[str] = []
-        self.result = {"performance": None, "warnings": [], "rtlsim": None, "verification": None}
-        self.sizing_seconds = None
+        self.verification = None
+        self.step_cfg = steps.StepConfig(
+            board=board, target_fps=cfg.target_fps, folding_config=cfg.folding_config, fclk_mhz=fclk, topk=cfg.topk,
+            mvau_wwidth_max=cfg.mvau_wwidth_max, auto_fifo_depths=cfg.auto_fifo_depths, strict=cfg.strict,
+            out_dir=work, log=self.say, progress=lambda m: self.say("  " + m), warn=lambda w: self.say(f"warning: {w}"))
         (work / "intermediate_models").mkdir(exist_ok=True)
         (work / "report").mkdir(exist_ok=True)
         if cfg.start_step and (work / "time_per_step.json").exists():
             old = json.loads((work / "time_per_step.json").read_text())
-            self.times = {k: v for k, v in old.items() if (step_index(k) or 0) < step_index(cfg.start_step)}
+            self.times = {k: v for k, v in old.items() if (steps.index(k) or 0) < steps.index(cfg.start_step)}
         if cfg.start_step and (work / "build_dataflow.log").exists():
             self.lines = (work / "build_dataflow.log").read_text().splitlines()
 
@@ -331,78 +284,40 @@ class _Build:
         self.log(msg)
 
     def run(self) -> dict:
-        first = step_index(self.cfg.start_step) if self.cfg.start_step else 0
-        last = step_index(self.cfg.stop_step) if self.cfg.stop_step else len(STEPS) - 1
+        first = steps.index(self.cfg.start_step) if self.cfg.start_step else 0
+        last = steps.index(self.cfg.stop_step) if self.cfg.stop_step else len(steps.STEPS) - 1
+        state = self.step_cfg.state
         if first == 0:
             self.model = flow.load_model(self.cfg.model)
-            self.compile_steps = flow.run_steps(self.model, flow.CompileOptions(topk=self.cfg.topk))
         else:
-            self.model = flow.load_model(str(_resume_model(self.cfg)))
-            self.say(f"resuming at {STEPS[first]} from {_resume_model(self.cfg).name}")
+            resume = _resume_model(self.cfg)
+            self.model = flow.load_model(str(resume))
+            if first <= steps.index("to_hw"):
+                state.export = flow.load_model(self.cfg.model)  # to_hw restores the export's tail
+            self.say(f"resuming at {steps.STEP_NAMES[first]} from {resume.name}")
         try:
             for i in range(first, last + 1):
-                name = STEPS[i]
-                label = self._label(name)
-                self.say(f"step {i + 1}/{len(STEPS)}: {label}")
+                name, step = steps.STEPS[i]
+                label = steps.label(name, self.step_cfg)
+                self.say(f"step {i + 1}/{len(steps.STEPS)}: {label}")
                 t0 = time.perf_counter()
-                if name in flow.STEP_NAMES:
-                    _, self.model = next(self.compile_steps)
-                    if name == flow.STEP_NAMES[-1]:
-                        from qnn2fpga.report import check_converted  # noqa: PLC0415
-
-                        check_converted(self.model)
-                else:
-                    getattr(self, f"step_{name}")()
+                self.model = step(self.model, self.step_cfg)
+                if name == "generate_estimate_reports":
+                    self.write_html_report()
                 self.times[label] = round(time.perf_counter() - t0, 3)
                 self.model.save(str(self.work / "intermediate_models" / f"{i + 1}_{label}.onnx"))
             if self.cfg.verify_input:
-                self.verify(stitched=last >= STEPS.index("create_stitched_ip"))
-            if last > STEPS.index("generate_estimate_reports"):
+                self.verify(stitched=last >= steps.index("create_stitched_ip"))
+            if last > steps.index("generate_estimate_reports"):
                 self.write_html_report()  # now with the inserted streams and what rtlsim measured
         finally:
-            _write_json(self.work / "time_per_step.json", self.times, "time_per_step")
+            steps.write_json(self.work / "time_per_step.json", self.times, "time_per_step")
             (self.work / "build_dataflow.log").write_text("\n".join(self.lines) + "\n")
-        return self.result
-
-    def _label(self, name: str) -> str:
-        if name != "fold":
-            return name
-        return "target_fps_parallelization" if self.cfg.target_fps is not None else "apply_folding_config"
-
-    # --- steps ------------------------------------------------------------------------------
-    def step_fold(self) -> None:
-        cfg = self.cfg
-        if cfg.target_fps is not None:
-            self.say(f"  {cfg.target_fps:g} fps at {self.fclk:g} MHz on {self.board.name}")
-            self.model, _ = folding.auto_fold(self.model, self.board, cfg.target_fps, self.fclk,
-                                              wwidth_max=cfg.mvau_wwidth_max)
-            _write_json(self.work / "auto_folding_config.json", folding.hw_config(self.model))
-        else:
-            self.say(f"  {cfg.folding_config}")
-            self.model, self.result["warnings"] = apply_folding_file(self.model, cfg.folding_config)
-            for w in self.result["warnings"]:
-                self.say(f"warning: {w}")
-        _write_json(self.work / "final_hw_config.json", folding.hw_config(self.model))
-
-    def step_generate_estimate_reports(self) -> None:
-        reports = estimate.network(self.model, self.board.family, self.fclk)
-        for name, obj in reports.items():
-            _write_json(self.work / "report" / f"{name}.json", obj, name)
-        perf = reports["estimate_network_performance"]
-        tied = estimate.bottlenecks(reports["estimate_layer_cycles"])[1:]
-        self.say(f"estimated {perf['estimated_throughput_fps']:.0f} fps (bottleneck {perf['max_cycles_node_name']}"
-                 + (f", tied with {', '.join(tied)}" if tied else "") + f", {perf['max_cycles']} cycles), total "
-                 + ", ".join(f"{k} {v:g}" for k, v in reports["estimate_layer_resources"]["total"].items()))
-        self.result["performance"] = perf
-        self.result["resources"] = reports["estimate_layer_resources"]
-        over = estimate.over_capacity(reports["estimate_layer_resources"]["total"], self.board.capacity)
-        if over and self.cfg.strict:
-            raise BoardError(f"board '{self.board.key}'", _over_text(over, self.board.capacity),
-                             "fold less (fewer PE/SIMD) or pick a larger board")
-        for warning in estimate_warnings(reports, self.board):
-            self.result["warnings"].append(warning)
-            self.say(f"warning: {warning}")
-        self.write_html_report()
+        result = {"performance": state.performance, "warnings": state.warnings, "rtlsim": state.rtlsim,
+                  "verification": self.verification}
+        if state.resources is not None:
+            result["resources"] = state.resources
+        return result
 
     def write_html_report(self) -> None:
         """report/build_report.html from the estimate reports in DIR, the inserted FIFOs
@@ -414,91 +329,15 @@ class _Build:
         warnings = estimate_warnings(reports, self.board) + rtlsim_warnings(rtlsim)
         html_report.write(_html_data(self.cfg, self.board, self.fclk, self.model, reports, rtlsim, warnings), report)
 
-    def step_hw_codegen(self) -> None:
-        from qnn2fpga import codegen, stitch  # noqa: PLC0415
-        from qnn2fpga.layers.base import get_layer  # noqa: PLC0415
-        self.model = insert_streams(self.model, self.cfg.folding_config)
-        template = _rtl_template(0)
-        for node in stitch.hw_chain(self.model):
-            codegen.generate(get_layer(node), stitch.layer_params(self.model, node), "check", template, "")
-        n = sum(1 for x in self.model.graph.node if x.op_type in STREAM_OPS)
-        self.say(f"  {n} FIFOs and width converters inserted")
-
-    def step_set_fifo_depths(self) -> None:
-        from qnn2fpga import fifo_sizing  # noqa: PLC0415
-
-        if not self.cfg.auto_fifo_depths:
-            self.say("  kept the configured FIFO depths (auto_fifo_depths off)")
-            return
-        with tempfile.TemporaryDirectory(prefix="qnn2fpga-fifo-") as tmp:
-            self.model, sizing = fifo_sizing.size_fifos(self.model, tmp, log=lambda m: self.say("  " + m))
-        self.sizing_seconds = sizing.seconds
-        self.say(f"  sized {len(sizing.depths)} FIFOs in {sizing.seconds:.1f} s: "
-                 + ", ".join(f"{k}={v}" for k, v in sizing.depths.items()))
-        _write_json(self.work / "final_hw_config.json", folding.hw_config(self.model))
-
-    def step_create_stitched_ip(self) -> None:
-        from qnn2fpga import rtlsim  # noqa: PLC0415
-
-        target = self.work / "stitched_ip"
-        if target.exists():
-            shutil.rmtree(target)
-        self.design = rtlsim.write_design(self.model, target)
-        self.say(f"  {target.name}/{self.design.verilog.name}: {len(self.design.nodes)} layers")
-
-    def _design(self):
-        from qnn2fpga import rtlsim  # noqa: PLC0415
-
-        if getattr(self, "design", None) is None:
-            self.step_create_stitched_ip()
-        return self.design, rtlsim.compile_design(self.design, log=lambda m: self.say("  " + m))
-
-    def step_measure_rtlsim_performance(self) -> None:
-        from qnn2fpga import rtlsim, stitch  # noqa: PLC0415
-
-        design, sim = self._design()
-        x = design.random_frames(RTLSIM_FRAMES)
-        t0 = time.perf_counter()
-        res = rtlsim.simulate(sim, design, x)
-        wall = time.perf_counter() - t0
-        if not res.ok:
-            raise QnnError("the stitched design", f"stopped in simulation: {res.report['diagnosis']}",
-                           "report this with the model and folding")
-        want = stitch.execute_chain(design.stitched, x).reshape(res.y.shape)
-        if not np.array_equal(res.y, want):
-            bad = int(np.count_nonzero(res.y != want))
-            raise QnnError("the stitched design", f"computed {bad} output values unlike the layers' models",
-                           "report this with the model and folding")
-        r = res.report
-        slowest, est = design.bottleneck()
-        perf = {
-            "N": r["frames"], "cycles": r["cycles"], "runtime[ms]": r["cycles"] / (self.fclk * 1e3),
-            "throughput[images/s]": r["frames"] / (r["cycles"] / (self.fclk * 1e6)),
-            "stable_throughput[images/s]": self.fclk * 1e6 / r["cycles_per_frame"] if r["cycles_per_frame"] else 0.0,
-            "latency_cycles": r["latency"], "fclk[MHz]": self.fclk, "cycles_per_frame": r["cycles_per_frame"],
-            "estimated_bottleneck_cycles": est, "estimated_bottleneck_node": slowest,
-            "cycles_per_frame_over_estimate": round(r["cycles_per_frame"] / est, 4),
-            "fifo_depths": {n: d for n, _, _, d in design.fifos}, "fifo_max_occupancy": r["fifo_max"],
-            "sim_cycles_per_second": round(r["cycles"] / wall, 1) if wall > 0 else 0.0,
-        }
-        if self.sizing_seconds is not None:
-            perf["fifo_sizing_seconds"] = self.sizing_seconds
-        _write_json(self.work / "report" / "rtlsim_performance.json", perf, "rtlsim_performance")
-        self.say(f"  rtlsim: {perf['cycles_per_frame']:g} cycles per frame (estimate {est}, "
-                 f"x{perf['cycles_per_frame_over_estimate']:g}), latency {perf['latency_cycles']} cycles")
-        self.result["rtlsim"] = perf
-
     def verify(self, stitched: bool) -> None:
         """Runs --verify_input through the whole network (rtlsim once the design is
         stitched, python before) and compares with --verify_expected."""
-        from qnn2fpga import execute  # noqa: PLC0415
-
         cfg = self.cfg
         x = execute.check_batch(self.model, load_npy(cfg.verify_input, "--verify_input"),
                                 f"--verify_input file '{cfg.verify_input}'")
         expected = load_npy(cfg.verify_expected, "--verify_expected")
         mode = "rtlsim" if stitched else "python"
-        design, sim = self._design() if stitched else (None, None)
+        design, sim = steps.simulator(self.model, self.step_cfg) if stitched else (None, None)
         y = execute.execute(self.model, x, mode, design, sim)
         ok = y.shape == expected.shape and match(y, expected)
         (self.work / "verification_output").mkdir(exist_ok=True)
@@ -506,7 +345,7 @@ class _Build:
         detail = "" if ok else (f": shape {y.shape} vs {expected.shape}" if y.shape != expected.shape else
                                 f": max difference {float(np.max(np.abs(y - expected))):.3g}")
         self.say(f"verification ({mode}, {len(x)} inputs): {'SUCCESS' if ok else 'FAIL'}{detail}")
-        self.result["verification"] = {"mode": mode, "ok": ok}
+        self.verification = {"mode": mode, "ok": ok}
 
 
 def match(y: np.ndarray, expected: np.ndarray) -> bool:
@@ -521,33 +360,6 @@ def match(y: np.ndarray, expected: np.ndarray) -> bool:
                                                           e.reshape(len(e), -1).argmax(-1)).all())
 
 
-def _rtl_template(k: int) -> str:
-    from qnn2fpga import rtlsim  # noqa: PLC0415
-
-    return (rtlsim.rtl_root() / rtlsim.TEMPLATES[k]).read_text()
-
-
-def _over_text(over: dict, capacity: dict) -> str:
-    need = ", ".join(f"{r} {over[r]:g} of {capacity[r]:g}" for r in sorted(over))
-    return f"the folded design is estimated to need {need}"
-
-
-def estimate_warnings(reports: dict, board) -> list[str]:
-    """What makes the estimate doubtful: more than the board has, or layers whose
-    resources come from the generic (uncalibrated) model."""
-    res = reports["estimate_layer_resources"]
-    out = []
-    over = estimate.over_capacity(res["total"], board.capacity)
-    if over:
-        out.append(f"board '{board.key}': {_over_text(over, board.capacity)}; it will not fit "
-                   "(--strict makes this an error)")
-    generic = [name for name, r in res.items() if name != "total" and not r.get("calibrated", True)]
-    if generic:
-        out.append(f"{', '.join(generic)}: resources from the generic model (no Yosys calibration for "
-                   f"{'this layer type' if len(generic) == 1 else 'these layer types'}); take them as a rough guide")
-    return out
-
-
 def rtlsim_warnings(perf: dict | None) -> list[str]:
     """A simulated design slower than its estimate (beyond 5 %)."""
     if not perf or perf["cycles_per_frame_over_estimate"] <= 1.05:
@@ -559,9 +371,6 @@ def rtlsim_warnings(perf: dict | None) -> list[str]:
 
 def _streams(model, family: str) -> list[dict]:
     """The FIFOs and width converters hw_codegen inserted, with their estimated resources."""
-    from qnn2fpga import packing  # noqa: PLC0415
-    from qnn2fpga.layers.base import get_layer  # noqa: PLC0415
-
     out = []
     for node in model.graph.node:
         if node.op_type not in STREAM_OPS:
@@ -580,8 +389,6 @@ def _streams(model, family: str) -> list[dict]:
 
 def _html_data(cfg: BuildConfig, board, fclk: float, model, reports: dict, rtlsim: dict | None = None,
                warnings: list[str] = ()) -> dict:
-    from qnn2fpga.layers.base import get_layer  # noqa: PLC0415
-
     res, cyc = reports["estimate_layer_resources"], reports["estimate_layer_cycles"]
     layers = []
     for node in folding.hw_nodes(model):

@@ -13,7 +13,7 @@ summary. `build` folds it for a board, writes the estimate reports, sizes the FI
 stitches the design and measures it in rtlsim (qnn2fpga.build). `run` executes the
 whole network on a batch (X.npy in the export's input layout, batch first) with the
 hardware part in python or in the stitched design under Verilator, and writes what
-qonnx execution of the export gives (qnn2fpga.execute).
+qonnx execution of the export gives (qnn2fpga.steps.run_model, qnn2fpga.execute).
 Flags may also be spelled with dashes (--target-fps, --output-dir); a flag the command
 does not take is refused. Each command's help is made from COMMANDS and the flags'
 own docs. Relative paths resolve against the directory the command was run from, also
@@ -139,7 +139,7 @@ def build_command(model_path: str) -> int:
 
 
 def run_command(model_path: str | None) -> int:
-    from qnn2fpga import build, execute  # noqa: PLC0415
+    from qnn2fpga import build, execute, steps  # noqa: PLC0415
 
     model_path = model_path or FLAGS.model
     for flag, value in (("--model", model_path), ("--input", FLAGS.input), ("--output", FLAGS.output)):
@@ -155,7 +155,7 @@ def run_command(model_path: str | None) -> int:
     original = flow_load(user_path(model_path))
     where = f"--input file '{FLAGS.input}'"
     x = execute.check_batch(original, build.load_npy(user_path(FLAGS.input), "--input"), where)
-    y = execute.run_model(original, x, FLAGS.mode, folding_config=user_path(FLAGS.folding) if FLAGS.folding else None,
+    y = steps.run_model(original, x, FLAGS.mode, folding_config=user_path(FLAGS.folding) if FLAGS.folding else None,
                           target_fps=FLAGS.target_fps, board=FLAGS.board, fclk_mhz=FLAGS.fclk_mhz, topk=FLAGS.topk,
                           log=lambda msg: print(msg, file=sys.stderr, flush=True))
     files.replace_atomically(out, ".npy", lambda tmp: np_save(tmp, y))

@@ -6,6 +6,7 @@
 
 Inputs and outputs are in the original export's layout (e.g. NCHW float), batch first;
 the compiled graph is built for batch 1, so the head and tail run per sample.
+`qnn2fpga run` (compile, fold, then this) is qnn2fpga.steps.run_model.
 """
 
 from __future__ import annotations
@@ -189,36 +190,3 @@ def execute(model: ModelWrapper, x: np.ndarray, mode: str = "python", design=Non
     if b == len(nodes) - 1:
         return y
     return np.concatenate([_run(runner, {last.output[0]: y[i:i + 1]}, start=nodes[b + 1]) for i in range(len(x))])
-
-
-def run_model(original: ModelWrapper, x: np.ndarray, mode: str = "python", folding_config: str | None = None,
-              target_fps: float | None = None, board: str | None = None, fclk_mhz: float | None = None,
-              topk: int = 0, log=None) -> np.ndarray:
-    """Compiles `original`, folds it (a FINN-format config, automatic folding for
-    `target_fps` on `board`, or every layer's default folding), and runs the batch `x`.
-    In rtlsim mode the folded graph gets width converters and FIFOs, the FIFOs are sized
-    by simulation (qnn2fpga.fifo_sizing), and the stitched design is built (cached)."""
-    import tempfile  # noqa: PLC0415
-
-    from qnn2fpga import boards, build, flow, folding  # noqa: PLC0415
-
-    model = flow.compile_model(original, flow.CompileOptions(topk=topk))
-    if folding_config:
-        model, warnings = build.apply_folding_file(model, folding_config)
-        for w in warnings:
-            if log:
-                log(f"warning: {w}")
-    elif target_fps is not None:
-        b = boards.load_board(board)
-        model, _ = folding.auto_fold(model, b, target_fps, fclk_mhz or b.default_clock_mhz)
-    if mode == "python":
-        return execute(model, x, "python")
-    if mode != "rtlsim":
-        raise errors.InputFileError("--mode", f"'{mode}' is not a mode", f"use one of {', '.join(MODES)}")
-    from qnn2fpga import fifo_sizing, rtlsim  # noqa: PLC0415
-
-    model = build.insert_streams(model, folding_config)
-    with tempfile.TemporaryDirectory(prefix="qnn2fpga-run-") as tmp:
-        model, _ = fifo_sizing.size_fifos(model, tmp, log=log)
-        design = rtlsim.write_design(model, f"{tmp}/design")
-        return execute(model, x, "rtlsim", design, rtlsim.compile_design(design, log=log))

@@ -114,18 +114,24 @@ def load_model(path: str) -> ModelWrapper:
     return ModelWrapper(proto)
 
 
-def run_steps(model: ModelWrapper, options: CompileOptions = CompileOptions()) -> Iterator[tuple[str, ModelWrapper]]:
-    """Applies the steps in order, yielding (step name, model after it)."""
+def apply_step(name: str, model: ModelWrapper, options: CompileOptions, export: ModelWrapper) -> ModelWrapper:
+    """The step `name` applied to `model`; `export` is the model the first step started from."""
     from qonnx.transformation.general import GiveReadableTensorNames  # noqa: PLC0415
 
     from qnn2fpga.transforms.cleanup import NameNodes  # noqa: PLC0415
 
+    step = next(s for s in _steps() if s.name == name)
+    # Tensors made by passes get random names; renaming them after their producers
+    # makes every step's output deterministic.
+    return model.transform(step.make(options, export)).transform(NameNodes()).transform(GiveReadableTensorNames())
+
+
+def run_steps(model: ModelWrapper, options: CompileOptions = CompileOptions()) -> Iterator[tuple[str, ModelWrapper]]:
+    """Applies the steps in order, yielding (step name, model after it)."""
     export = model
-    for step in _steps():
-        # Tensors made by passes get random names; renaming them after their producers
-        # makes every step's output deterministic.
-        model = model.transform(step.make(options, export)).transform(NameNodes()).transform(GiveReadableTensorNames())
-        yield step.name, model
+    for name in STEP_NAMES:
+        model = apply_step(name, model, options, export)
+        yield name, model
 
 
 def compile_model(model: ModelWrapper, options: CompileOptions = CompileOptions()) -> ModelWrapper:

@@ -31,7 +31,9 @@ from qnn2fpga import errors, packing, stitch
 from qnn2fpga.files import umask_mode
 
 TOP = "qnn2fpga_accel"
-HARNESS = ("rtl/common/tb/stitched_sim.cpp", "rtl/common/tb/harness.hpp", "rtl/common/tb/axilite.hpp")
+# The simulator's source (first) and the rtl/common/tb headers it includes.
+HARNESS = ("rtl/common/tb/stitched_sim.cpp", "rtl/common/tb/axilite.hpp", "rtl/common/tb/bits.hpp",
+           "rtl/common/tb/dut.hpp", "rtl/common/tb/options.hpp", "rtl/common/tb/rng.hpp")
 TEMPLATES = ("rtl/common/layer_wrapper.sv.j2", "rtl/common/stitched_top.sv.j2")
 # The blocks every layer library may instantiate (AXI-stream skid buffers, RAMs, ...).
 COMMON_LIBRARY_GLOB = "rtl/common/*.sv"

@@ -55,7 +55,7 @@ def layer_rows(model, reports: dict) -> list[list[str]]:
 
 
 def main(argv):
-    from qnn2fpga import boards, build, estimate, execute, flow, rtlsim, testing  # noqa: PLC0415
+    from qnn2fpga import boards, estimate, execute, flow, rtlsim, steps, testing  # noqa: PLC0415
 
     # Positional: the files of the export, the FIFO step, the simulator and the report.
     paths = [pathlib.Path(p).absolute() for p in argv[1:]]
@@ -69,7 +69,7 @@ def main(argv):
     board = boards.load_board(FLAGS.board)
     print(f"{export_name} on {board.name} ({board.part}) at {perf['fclk_mhz']:g} MHz")
     print(_table(layer_rows(model, reports)))
-    streams = [n for n in model.graph.node if n.op_type in build.STREAM_OPS]
+    streams = [n for n in model.graph.node if n.op_type in steps.STREAM_OPS]
     fifos = [n for n in streams if n.op_type == "StreamingFIFO"]
     print(f"  + {len(fifos)} FIFOs and {len(streams) - len(fifos)} width converters between the layers")
     tied = estimate.bottlenecks(reports["estimate_layer_cycles"])

@@ -9,12 +9,20 @@
 // Options: --width=W --depth=D   the module parameters
 //          --seed=S              random seed (default 1)
 //          --expect_failure      mutation test: pass only if some scenario fails
+#include <cstdio>
 #include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "Vdut.h"
 #include "rtl/common/tb/axilite.hpp"
-#include "rtl/common/tb/harness.hpp"
+#include "rtl/common/tb/bits.hpp"
+#include "rtl/common/tb/dut.hpp"
+#include "rtl/common/tb/hex.hpp"
+#include "rtl/common/tb/options.hpp"
+#include "rtl/common/tb/rng.hpp"
+#include "rtl/common/tb/scenarios.hpp"
 
 namespace {
 
@@ -35,19 +43,8 @@ struct Op {
 class Bench {
  public:
   explicit Bench(const Config& c) : c_(c), ctx_(new VerilatedContext), dut_(new Vdut(ctx_.get())) {
-    dut_->rst_n = 0;
-    dut_->s_axilite_awvalid = 0;
-    dut_->s_axilite_wvalid = 0;
-    dut_->s_axilite_arvalid = 0;
-    dut_->s_axilite_bready = 0;
-    dut_->s_axilite_rready = 0;
-    for (int i = 0; i < 4; ++i) {
-      dut_->clk = 0;
-      dut_->eval();
-      dut_->clk = 1;
-      dut_->eval();
-    }
-    dut_->rst_n = 1;
+    tb::axilite_idle(*dut_);
+    tb::reset(*dut_);
   }
   ~Bench() { dut_->final(); }
 

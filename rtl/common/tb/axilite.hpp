@@ -21,7 +21,8 @@
 #include <utility>
 #include <vector>
 
-#include "rtl/common/tb/harness.hpp"
+#include "rtl/common/tb/bits.hpp"
+#include "rtl/common/tb/rng.hpp"
 
 namespace tb {
 
@@ -185,6 +186,16 @@ class AxiLiteMaster {
   long cycle_ = 0;
   std::string error_;
 };
+
+// The master's inputs of the port idle (no request, no response taken), e.g. during reset.
+template <typename Dut>
+void axilite_idle(Dut& d) {
+  d.s_axilite_awvalid = 0;
+  d.s_axilite_wvalid = 0;
+  d.s_axilite_arvalid = 0;
+  d.s_axilite_bready = 0;
+  d.s_axilite_rready = 0;
+}
 
 // One clock cycle driving only the AXI-lite port (the DUT's other inputs keep their values).
 template <typename Dut>

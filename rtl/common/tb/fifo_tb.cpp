@@ -9,12 +9,22 @@
 //          --items=N        words per random-traffic scenario (default 2000)
 //          --seed=S         random seed (default 1)
 //          --expect_failure mutation test: pass only if some scenario fails
+#include <cstdio>
 #include <deque>
 #include <memory>
+#include <string>
 #include <type_traits>
+#include <vector>
 
 #include "Vdut.h"
-#include "rtl/common/tb/harness.hpp"
+#include "rtl/common/tb/bits.hpp"
+#include "rtl/common/tb/dut.hpp"
+#include "rtl/common/tb/hex.hpp"
+#include "rtl/common/tb/options.hpp"
+#include "rtl/common/tb/rng.hpp"
+#include "rtl/common/tb/scenarios.hpp"
+#include "rtl/common/tb/stream.hpp"
+#include "rtl/common/tb/traffic.hpp"
 
 namespace {
 
@@ -36,11 +46,9 @@ class Bench {
  public:
   explicit Bench(const Config& cfg) : cfg_(cfg), ctx_(new VerilatedContext), dut_(new Vdut(ctx_.get())) {
     dut_->clk = 0;
-    dut_->rst_n = 0;
     dut_->s_axis_tvalid = 0;
     dut_->m_axis_tready = 0;
-    for (int i = 0; i < 4; ++i) tick();
-    dut_->rst_n = 1;
+    tb::reset(*dut_);
     dut_->eval();
   }
   ~Bench() { dut_->final(); }
@@ -72,12 +80,6 @@ class Bench {
   long cycles() const { return cycles_; }
 
  private:
-  void tick() {
-    dut_->clk = 0;
-    dut_->eval();
-    dut_->clk = 1;
-    dut_->eval();
-  }
   long read_count() { return count_of(*dut_); }
   template <typename D>
   static long count_of(D& d) {
@@ -99,30 +101,29 @@ std::string fmt(const char* f, long a, long b = 0, long c = 0) {
 // Random traffic with input gaps and output back-pressure; checks order, data, the
 // AXI rule that a presented output word stays put until taken, ready vs occupancy,
 // and the count port.
-std::string random_traffic(const Config& cfg, double p_valid, double p_ready, uint64_t seed) {
+std::string random_traffic(const Config& cfg, const tb::Traffic& t, uint64_t seed) {
   Bench b(cfg);
   tb::Rng rng(seed);
   std::deque<tb::Bits> expected;
   long sent = 0, received = 0;
   bool presenting = false;
   tb::Bits cur;
-  bool prev_stalled = false;
-  tb::Bits prev_data;
+  tb::OutputHold hold;
   const long limit = cfg.items * 50 + 1000;
   while (received < cfg.items) {
     if (b.cycles() > limit) return fmt("timeout: %ld of %ld words after %ld cycles", received, cfg.items, b.cycles());
-    if (!presenting && sent < cfg.items && rng.chance(p_valid)) {
+    if (!presenting && sent < cfg.items && rng.chance(t.p_valid)) {
       cur = rng.bits(cfg.width);
       presenting = true;
     }
-    bool ready = rng.chance(p_ready);
+    bool ready = rng.chance(t.p_ready);
     long occupancy = static_cast<long>(expected.size());
     auto s = b.cycle(presenting, cur, ready);
     if (s.s_ready != (occupancy < cfg.capacity))
       return fmt("cycle %ld: s_axis_tready=%ld with %ld words inside", b.cycles(), s.s_ready, occupancy);
     if (s.count >= 0 && s.count != occupancy)
       return fmt("cycle %ld: count=%ld, expected %ld", b.cycles(), s.count, occupancy);
-    if (prev_stalled && (!s.m_valid || s.out_data != prev_data))
+    if (!hold.ok(s.m_valid, ready, s.out_data))
       return fmt("cycle %ld: output word changed or withdrawn before it was taken", b.cycles());
     if (s.out_fire) {
       if (expected.empty()) return fmt("cycle %ld: output word with nothing inside", b.cycles());
@@ -137,8 +138,6 @@ std::string random_traffic(const Config& cfg, double p_valid, double p_ready, ui
       presenting = false;
       ++sent;
     }
-    prev_stalled = s.m_valid && !ready;
-    prev_data = s.out_data;
   }
   return "";
 }
@@ -243,10 +242,14 @@ int main(int argc, char** argv) {
       {"fill_and_drain", [&] { return fill_and_drain(cfg); }},
       {"latency_empty", [&] { return latency_empty(cfg); }},
       {"full_rate", [&] { return full_rate(cfg); }},
-      {"random_balanced", [&] { return random_traffic(cfg, 0.5, 0.5, cfg.seed); }},
-      {"random_slow_consumer", [&] { return random_traffic(cfg, 0.9, 0.2, cfg.seed + 1); }},
-      {"random_slow_producer", [&] { return random_traffic(cfg, 0.2, 0.9, cfg.seed + 2); }},
-      {"random_bursty", [&] { return random_traffic(cfg, 0.95, 0.95, cfg.seed + 3); }},
   };
+  const std::vector<tb::Traffic> random = {{"random_balanced", 0.5, 0.5},
+                                           {"random_slow_consumer", 0.9, 0.2},
+                                           {"random_slow_producer", 0.2, 0.9},
+                                           {"random_bursty", 0.95, 0.95}};
+  for (auto& s : tb::traffic_scenarios(random, [&cfg](const tb::Traffic& t, int i) {
+         return random_traffic(cfg, t, cfg.seed + i);
+       }))
+    scenarios.push_back(s);
   return tb::run_scenarios("fifo_tb", scenarios, opt.flag("expect_failure"));
 }

@@ -31,11 +31,23 @@
 #include <verilated.h>
 #include <verilated_syms.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "Vdut.h"
 #include "rtl/common/tb/axilite.hpp"
-#include "rtl/common/tb/harness.hpp"
+#include "rtl/common/tb/bits.hpp"
+#include "rtl/common/tb/dut.hpp"
+#include "rtl/common/tb/options.hpp"
+#include "rtl/common/tb/rng.hpp"
 
 namespace {
 
@@ -102,22 +114,16 @@ Design read_design(const std::string& path) {
   return d;
 }
 
-int word_bytes(int width) { return (width + 7) / 8; }
-
-std::vector<tb::Bits> read_words(const std::string& path, int width) {
+// The words of a packed stream file (IN.bin).
+std::vector<tb::Bits> read_packed_words(const std::string& path, int width) {
   std::ifstream f(path, std::ios::binary);
   if (!f) die("cannot read " + path);
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  const int wb = word_bytes(width);
+  const std::size_t wb = static_cast<std::size_t>(tb::word_bytes(width));
   if (bytes.size() % wb) die(path + ": size is not a multiple of " + std::to_string(wb) + " bytes");
-  std::vector<tb::Bits> words(bytes.size() / wb, tb::Bits((width + 31) / 32, 0));
-  for (std::size_t w = 0; w < words.size(); ++w)
-    for (int b = 0; b < wb; ++b) words[w][b / 4] |= static_cast<uint32_t>(bytes[w * wb + b]) << (8 * (b % 4));
+  std::vector<tb::Bits> words;
+  for (std::size_t at = 0; at < bytes.size(); at += wb) words.push_back(tb::from_bytes(&bytes[at], width));
   return words;
-}
-
-void append_word(std::vector<unsigned char>& out, const tb::Bits& w, int width) {
-  for (int b = 0; b < word_bytes(width); ++b) out.push_back(static_cast<unsigned char>(w[b / 4] >> (8 * (b % 4))));
 }
 
 const CData* probe(const VerilatedScope* scope, const std::string& name) {
@@ -183,7 +189,7 @@ int main(int argc, char** argv) {
   const long interval = opt.get("frame_interval", 0);
   const long bound = opt.get("stall_bound", 100000);
   Design d = read_design(paths["design"]);
-  const std::vector<tb::Bits> input = read_words(paths["input"], d.in_width);
+  const std::vector<tb::Bits> input = read_packed_words(paths["input"], d.in_width);
   if (input.empty() || input.size() % d.in_words)
     die("input holds " + std::to_string(input.size()) + " words, not whole frames of " + std::to_string(d.in_words));
   const long frames = static_cast<long>(input.size() / d.in_words);
@@ -199,16 +205,9 @@ int main(int argc, char** argv) {
   }
 
   tb::Rng rng(static_cast<uint64_t>(opt.get("seed", 1)));
-  dut->rst_n = 0;
   dut->s_axis_tvalid = 0;
   dut->m_axis_tready = 0;
-  for (int i = 0; i < 4; ++i) {
-    dut->clk = 0;
-    dut->eval();
-    dut->clk = 1;
-    dut->eval();
-  }
-  dut->rst_n = 1;
+  tb::reset(*dut);
   const std::string axilite = opt.text("axilite");
   if (!axilite.empty()) {  // runtime parameter writes before the first frame
     std::vector<std::pair<uint32_t, uint32_t>> writes;
@@ -246,7 +245,7 @@ int main(int argc, char** argv) {
       moved = true;
     }
     if (ready && dut->m_axis_tvalid) {
-      append_word(out_bytes, tb::get_port(dut->m_axis_tdata, d.out_width), d.out_width);
+      tb::append_bytes(out_bytes, tb::get_port(dut->m_axis_tdata, d.out_width), d.out_width);
       if (++got % d.out_words == 0) frame_done.push_back(cycle);
       moved = true;
     }

@@ -22,13 +22,24 @@
 // estimate <= measured <= estimate + latency), random_stalls (input gaps and output
 // back-pressure), bursty. A run that stops producing output for far longer than the
 // estimate is reported as a hang with the number of words seen, not a timeout.
+#include <cstdio>
+#include <fstream>
+#include <map>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "Vdut.h"
 #include "rtl/common/tb/axilite.hpp"
-#include "rtl/common/tb/harness.hpp"
+#include "rtl/common/tb/bits.hpp"
+#include "rtl/common/tb/dut.hpp"
+#include "rtl/common/tb/hex.hpp"
+#include "rtl/common/tb/options.hpp"
+#include "rtl/common/tb/rng.hpp"
+#include "rtl/common/tb/scenarios.hpp"
 
 namespace {
 
@@ -46,69 +57,34 @@ template <typename D>
 struct HasWeightStream<D, std::void_t<decltype(std::declval<D&>().s_axis_w_tvalid)>> : std::true_type {};
 using tb::HasAxiLite;
 
-tb::Bits parse_hex(const std::string& s, int width) {
-  tb::Bits v((width + 31) / 32, 0);
-  int bit = 0;
-  for (std::size_t i = s.size(); i-- > 0;) {
-    char c = s[i];
-    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
-    if (d < 0) continue;
-    for (int k = 0; k < 4; ++k, ++bit)
-      if ((d >> k) & 1) {
-        if (bit >= width) {
-          std::fprintf(stderr, "testbench: word %s wider than %d bits\n", s.c_str(), width);
-          std::exit(2);
-        }
-        v[bit / 32] |= 1u << (bit % 32);
-      }
-  }
-  return v;
-}
-
-std::vector<tb::Bits> read_words(const std::string& path, int width) {
-  std::ifstream f(path);
-  if (!f) {
-    std::fprintf(stderr, "testbench: cannot read %s\n", path.c_str());
-    std::exit(2);
-  }
-  std::vector<tb::Bits> out;
-  std::string line;
-  while (f >> line) out.push_back(parse_hex(line, width));
-  return out;
-}
-
+// Reads the meta file and the word files it names; throws on any problem.
 Meta read_meta(const std::string& path) {
   std::ifstream f(path);
-  if (!f) {
-    std::fprintf(stderr, "testbench: cannot read --meta=%s\n", path.c_str());
-    std::exit(2);
-  }
+  if (!f) throw std::runtime_error("cannot read --meta=" + path);
   std::map<std::string, std::string> kv;
   std::string k, v;
   while (f >> k >> v) kv[k] = v;
+  auto need = [&](const char* key) -> const std::string& {
+    if (!kv.count(key)) throw std::runtime_error(path + " lacks " + key);
+    return kv.at(key);
+  };
   Meta m;
-  m.in_width = std::stoi(kv.at("in_width"));
-  m.out_width = std::stoi(kv.at("out_width"));
-  m.cycles = std::stol(kv.at("cycles"));
-  m.latency = std::stol(kv.at("latency"));
-  m.input = read_words(kv.at("input"), m.in_width);
-  m.expected = read_words(kv.at("expected"), m.out_width);
+  m.in_width = std::stoi(need("in_width"));
+  m.out_width = std::stoi(need("out_width"));
+  m.cycles = std::stol(need("cycles"));
+  m.latency = std::stol(need("latency"));
+  m.input = tb::read_hex_words(need("input"), m.in_width);
+  m.expected = tb::read_hex_words(need("expected"), m.out_width);
   if (kv.count("weights")) {
-    m.w_width = std::stoi(kv.at("w_width"));
-    m.weights = read_words(kv.at("weights"), m.w_width);
+    m.w_width = std::stoi(need("w_width"));
+    m.weights = tb::read_hex_words(kv.at("weights"), m.w_width);
   }
-  if (kv.count("axilite") && !tb::read_axilite_writes(kv.at("axilite"), &m.axilite)) {
-    std::fprintf(stderr, "testbench: cannot read %s\n", kv.at("axilite").c_str());
-    std::exit(2);
-  }
-  if (!m.weights.empty() && !HasWeightStream<Vdut>::value) {
-    std::fprintf(stderr, "testbench: meta lists weights, but the DUT has no s_axis_w port\n");
-    std::exit(2);
-  }
-  if (!m.axilite.empty() && !HasAxiLite<Vdut>::value) {
-    std::fprintf(stderr, "testbench: meta lists AXI-lite writes, but the DUT has no s_axilite port\n");
-    std::exit(2);
-  }
+  if (kv.count("axilite") && !tb::read_axilite_writes(kv.at("axilite"), &m.axilite))
+    throw std::runtime_error("cannot read " + kv.at("axilite"));
+  if (!m.weights.empty() && !HasWeightStream<Vdut>::value)
+    throw std::runtime_error("meta lists weights, but the DUT has no s_axis_w port");
+  if (!m.axilite.empty() && !HasAxiLite<Vdut>::value)
+    throw std::runtime_error("meta lists AXI-lite writes, but the DUT has no s_axilite port");
   return m;
 }
 
@@ -133,23 +109,11 @@ std::string run(const Meta& m, double in_p, double out_p, bool bursty, uint64_t 
   auto ctx = std::make_unique<VerilatedContext>();
   auto dut = std::make_unique<D>(ctx.get());
   tb::Rng rng(seed);
-  auto tick = [&] {
-    dut->clk = 0;
-    dut->eval();
-    dut->clk = 1;
-    dut->eval();
-  };
-  dut->rst_n = 0;
   dut->s_axis_tvalid = 0;
   dut->m_axis_tready = 0;
   if constexpr (HasWeightStream<D>::value) dut->s_axis_w_tvalid = 0;
-  if constexpr (HasAxiLite<D>::value) {
-    dut->s_axilite_awvalid = 0;
-    dut->s_axilite_wvalid = 0;
-    dut->s_axilite_arvalid = 0;
-  }
-  for (int i = 0; i < 4; ++i) tick();
-  dut->rst_n = 1;
+  if constexpr (HasAxiLite<D>::value) tb::axilite_idle(*dut);
+  tb::reset(*dut);
   if (std::string err = axilite_writes(*dut, m, seed); !err.empty()) return err;
   std::size_t w_sent = 0;
   bool w_offering = false;
@@ -228,16 +192,13 @@ std::string run(const Meta& m, double in_p, double out_p, bool bursty, uint64_t 
 
 int main(int argc, char** argv) {
   tb::Options opt(argc, argv);
-  std::string meta_path;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--meta=", 0) == 0) meta_path = a.substr(7);
-  }
-  if (meta_path.empty()) {
-    std::fprintf(stderr, "testbench: --meta=FILE is required\n");
+  Meta m;
+  try {
+    m = read_meta(opt.require_text("meta"));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "testbench: %s\n", e.what());
     return 2;
   }
-  const Meta m = read_meta(meta_path);
   const uint64_t seed = static_cast<uint64_t>(opt.get("seed", 1));
   std::vector<tb::Scenario> scenarios = {
       {"full_rate",

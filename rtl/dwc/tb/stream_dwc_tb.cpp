@@ -10,8 +10,12 @@
 #include <algorithm>
 
 #include "Vdut.h"
-#include "rtl/common/tb/harness.hpp"
-#include "rtl/dwc/tb/stream_bench.hpp"
+#include "rtl/common/tb/bits.hpp"
+#include "rtl/common/tb/options.hpp"
+#include "rtl/common/tb/rng.hpp"
+#include "rtl/common/tb/scenarios.hpp"
+#include "rtl/common/tb/stream.hpp"
+#include "rtl/common/tb/traffic.hpp"
 
 namespace {
 
@@ -63,7 +67,7 @@ std::string run(const Config& c, const tb::Traffic& traffic, uint64_t seed) {
     return "frame " + std::to_string(i / c.nout()) + ", output word " + std::to_string(i % c.nout());
   });
   if (!diff.empty()) return diff;
-  if (traffic.p_valid == 1.0 && traffic.p_ready == 1.0) {
+  if (traffic.full_rate()) {
     long expected = schedule(c, frames);
     long bound = frames * words + (c.in_w == c.out_w ? 0 : 1);
     if (r.cycles() != expected)
@@ -81,11 +85,7 @@ int main(int argc, char** argv) {
   tb::Options opt(argc, argv);
   Config c{static_cast<int>(opt.require("in_width")), static_cast<int>(opt.require("out_width")),
            static_cast<int>(opt.require("total_bits")), static_cast<uint64_t>(opt.get("seed", 1))};
-  std::vector<tb::Scenario> scenarios;
-  int i = 0;
-  for (const auto& t : tb::standard_traffic()) {
-    uint64_t seed = c.seed * 1000 + i++;
-    scenarios.push_back({t.name, [&c, t, seed] { return run(c, t, seed); }});
-  }
+  const auto scenarios = tb::traffic_scenarios(
+      tb::standard_traffic(), [&c](const tb::Traffic& t, int i) { return run(c, t, c.seed * 1000 + i); });
   return tb::run_scenarios("stream_dwc_tb", scenarios, opt.flag("expect_failure"));
 }

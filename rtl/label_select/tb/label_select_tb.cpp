@@ -11,8 +11,12 @@
 #include <numeric>
 
 #include "Vdut.h"
-#include "rtl/common/tb/harness.hpp"
-#include "rtl/dwc/tb/stream_bench.hpp"
+#include "rtl/common/tb/bits.hpp"
+#include "rtl/common/tb/options.hpp"
+#include "rtl/common/tb/rng.hpp"
+#include "rtl/common/tb/scenarios.hpp"
+#include "rtl/common/tb/stream.hpp"
+#include "rtl/common/tb/traffic.hpp"
 
 namespace {
 
@@ -24,11 +28,6 @@ struct Config {
   int64_t vmin() const { return in_signed ? -(int64_t{1} << (in_bits - 1)) : 0; }
   int64_t vmax() const { return in_signed ? (int64_t{1} << (in_bits - 1)) - 1 : (int64_t{1} << in_bits) - 1; }
 };
-
-int64_t uniform(tb::Rng& rng, int64_t lo, int64_t hi) {
-  uint64_t span = static_cast<uint64_t>(hi - lo) + 1;
-  return lo + static_cast<int64_t>(tb::get_field(rng.bits(64), 0, 64) % span);
-}
 
 // The reference: indices of the K largest values, largest first, ties by lower index.
 std::vector<int64_t> top_k(const std::vector<int64_t>& x, int k) {
@@ -42,12 +41,12 @@ std::vector<int64_t> top_k(const std::vector<int64_t>& x, int k) {
 // Value mixes: all distinct-ish (full range), heavy ties (3 values), all equal, extremes.
 std::vector<int64_t> random_vector(const Config& c, tb::Rng& rng, int kind) {
   std::vector<int64_t> x(c.labels);
-  std::vector<int64_t> few = {uniform(rng, c.vmin(), c.vmax()), uniform(rng, c.vmin(), c.vmax()),
-                              uniform(rng, c.vmin(), c.vmax())};
+  std::vector<int64_t> few = {rng.uniform(c.vmin(), c.vmax()), rng.uniform(c.vmin(), c.vmax()),
+                              rng.uniform(c.vmin(), c.vmax())};
   for (auto& v : x) {
     switch (kind) {
-      case 0: v = uniform(rng, c.vmin(), c.vmax()); break;
-      case 1: v = few[uniform(rng, 0, 2)]; break;
+      case 0: v = rng.uniform(c.vmin(), c.vmax()); break;
+      case 1: v = few[rng.uniform(0, 2)]; break;
       case 2: v = few[0]; break;
       default: v = rng.chance(0.5) ? c.vmin() : c.vmax(); break;
     }
@@ -73,7 +72,7 @@ std::string run(const Config& c, const tb::Traffic& traffic, uint64_t seed) {
     return "vector " + std::to_string(i / c.k) + ", rank " + std::to_string(i % c.k);
   });
   if (!diff.empty()) return diff;
-  if (traffic.p_valid == 1.0 && traffic.p_ready == 1.0) {
+  if (traffic.full_rate()) {
     long w = c.words(), k = c.k;
     long expected = w + k + (n_vectors - 1) * std::max(w, k);
     if (r.cycles() != expected)
@@ -91,11 +90,7 @@ int main(int argc, char** argv) {
            static_cast<int>(opt.require("k")),        static_cast<int>(opt.require("in_bits")),
            static_cast<int>(opt.require("out_bits")), static_cast<int>(opt.require("num_vectors")),
            opt.require("in_signed") != 0,             static_cast<uint64_t>(opt.get("seed", 1))};
-  std::vector<tb::Scenario> scenarios;
-  int i = 0;
-  for (const auto& t : tb::standard_traffic()) {
-    uint64_t seed = c.seed * 1000 + i++;
-    scenarios.push_back({t.name, [&c, t, seed] { return run(c, t, seed); }});
-  }
+  const auto scenarios = tb::traffic_scenarios(
+      tb::standard_traffic(), [&c](const tb::Traffic& t, int i) { return run(c, t, c.seed * 1000 + i); });
   return tb::run_scenarios("label_select_tb", scenarios, opt.flag("expect_failure"));
 }

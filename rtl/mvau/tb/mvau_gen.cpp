@@ -6,34 +6,27 @@
 // a deliberately wrong file for the mutation test. --zero_weights writes a weight file of
 // zeros (a runtime-writable memory's initial contents, which the testbench overwrites).
 #include <cstdio>
+#include <stdexcept>
 #include <string>
 
+#include "rtl/common/tb/bits.hpp"
+#include "rtl/common/tb/hex.hpp"
+#include "rtl/common/tb/options.hpp"
 #include "rtl/mvau/tb/mvau_model.hpp"
 
 int main(int argc, char** argv) {
-  std::string weights, thresholds;
-  long seed = -1, flip = -1;
-  bool zero = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto val = [&](const char* key) -> const char* {
-      std::string k = std::string("--") + key + "=";
-      return a.rfind(k, 0) == 0 ? argv[i] + k.size() : nullptr;
-    };
-    if (const char* v = val("weights")) weights = v;
-    if (const char* v = val("thresholds")) thresholds = v;
-    if (const char* v = val("seed")) seed = std::strtol(v, nullptr, 0);
-    if (const char* v = val("flip_weight_bit")) flip = std::strtol(v, nullptr, 0);
-    if (a == "--zero_weights") zero = true;
-  }
+  const tb::Options opt(argc, argv);
+  const std::string weights = opt.text("weights"), thresholds = opt.text("thresholds");
+  const long seed = opt.get("seed", -1), flip = opt.get("flip_weight_bit", -1);
+  const bool zero = opt.flag("zero_weights");
   try {
     if (seed < 0) throw std::invalid_argument("mvau_gen: --seed=S is required");
-    const mvau::Params p = mvau::Params::from_args(argc, argv);
+    const mvau::Params p = mvau::Params::from_options(opt);
     const mvau::Layer layer = mvau::make_layer(p, static_cast<uint64_t>(seed));
     if (!weights.empty()) {
       auto words = layer.weight_words();
       if (zero)
-        for (auto& w : words) w = mvau::zero_bits(p.w_width());
+        for (auto& w : words) w = tb::zero_bits(p.w_width());
       if (flip >= 0) {
         const long width = p.w_width();
         if (flip >= width * static_cast<long>(words.size()))
@@ -42,11 +35,11 @@ int main(int argc, char** argv) {
         const long bit = flip % width;
         w[bit / 32] ^= 1u << (bit % 32);
       }
-      mvau::write_hex(weights, words, p.w_width());
+      tb::write_hex_words(weights, words, p.w_width());
     }
     if (!thresholds.empty()) {
       if (p.NO_ACT) throw std::invalid_argument("mvau_gen: NO_ACT=1 has no thresholds");
-      mvau::write_hex(thresholds, layer.threshold_words(), p.t_width());
+      tb::write_hex_words(thresholds, layer.threshold_words(), p.t_width());
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());

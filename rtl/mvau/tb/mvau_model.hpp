@@ -5,50 +5,26 @@
 // rtl/mvau/mvau.sv and python/qnn2fpga/layers/mvau.py.
 //
 // Determinism: the generator and the testbench both derive the layer from the same seed
-// with this code, using only raw std::mt19937_64 output (fully specified by the C++
-// standard), so they agree on every weight and threshold without reading each other's
-// files. That is what lets a mutated memory file be caught: the testbench's expectation
-// does not come from the file the simulator loaded.
+// with this code and tb::Rng (rtl/common/tb/rng.hpp: raw std::mt19937_64 output, fully
+// specified by the C++ standard), so they agree on every weight and threshold without
+// reading each other's files. That is what lets a mutated memory file be caught: the
+// testbench's expectation does not come from the file the simulator loaded.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <map>
-#include <random>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "rtl/common/tb/bits.hpp"
+#include "rtl/common/tb/options.hpp"
+#include "rtl/common/tb/rng.hpp"
 
 namespace mvau {
 
-// A bit vector stored as 32-bit words, least significant first (the same type as
-// tb::Bits in rtl/common/tb/harness.hpp).
-using Bits = std::vector<uint32_t>;
-
-inline Bits zero_bits(int width) { return Bits((width + 31) / 32, 0u); }
-
-// Writes the low `width` bits of `value` (two's complement for negatives) at `offset`.
-inline void set_field(Bits& v, int offset, int width, int64_t value) {
-  for (int b = 0; b < width; ++b) {
-    const int pos = offset + b;
-    const uint32_t bit = b < 64 ? static_cast<uint32_t>((static_cast<uint64_t>(value) >> b) & 1u)
-                                : static_cast<uint32_t>(value < 0);
-    v[pos / 32] = (v[pos / 32] & ~(1u << (pos % 32))) | (bit << (pos % 32));
-  }
-}
-
-inline uint64_t get_field(const Bits& v, int offset, int width) {
-  uint64_t x = 0;
-  for (int b = 0; b < width && b < 64; ++b) {
-    const int pos = offset + b;
-    x |= static_cast<uint64_t>((v[pos / 32] >> (pos % 32)) & 1u) << b;
-  }
-  return x;
-}
 
 // --- datatypes ----------------------------------------------------------------------------
 struct DType {
@@ -61,12 +37,12 @@ struct DType {
   }
   // The raw bits of a value: bipolar 1 = +1, 0 = -1; others two's complement / plain.
   int64_t encode(int64_t v) const { return bipolar ? (v > 0 ? 1 : 0) : v; }
-  int64_t decode(uint64_t raw) const {
-    if (bipolar) return raw & 1u ? 1 : -1;
-    if (is_signed && bits < 64 && (raw >> (bits - 1)) & 1u) return static_cast<int64_t>(raw) - (int64_t{1} << bits);
-    return static_cast<int64_t>(raw);
-  }
 };
+
+// A random value of the type (uniform; bipolar: one draw's low bit).
+inline int64_t random_value(tb::Rng& r, const DType& t) {
+  return t.bipolar ? (r.next() & 1u ? 1 : -1) : r.uniform(t.min(), t.max());
+}
 
 // --- parameters: the RTL's, by the same names ------------------------------------------------
 struct Params {
@@ -91,10 +67,11 @@ struct Params {
   int latency() const { return NO_ACT ? 4 : 5; }
   long cycles_per_vector() const { return static_cast<long>(sf()) * nf(); }
 
-  // Reads --NAME=value for every parameter; unknown options are left to the caller.
-  static Params from_args(int argc, char** argv) {
+  // Reads --NAME=value for every parameter (defaults as above); other options are left
+  // to the caller. Throws std::invalid_argument for an inconsistent set.
+  static Params from_options(const tb::Options& opt) {
     Params p;
-    std::map<std::string, int*> ints = {
+    const std::pair<const char*, int*> ints[] = {
         {"MW", &p.MW},           {"MH", &p.MH},           {"SIMD", &p.SIMD},
         {"PE", &p.PE},           {"NUM_VECTORS", &p.NUM_VECTORS},
         {"IN_BITS", &p.IN_BITS}, {"IN_SIGNED", &p.IN_SIGNED}, {"IN_BIPOLAR", &p.IN_BIPOLAR},
@@ -102,16 +79,8 @@ struct Params {
         {"ACC_BITS", &p.ACC_BITS}, {"NO_ACT", &p.NO_ACT},     {"N_THRES", &p.N_THRES},
         {"THR_BITS", &p.THR_BITS}, {"OUT_BITS", &p.OUT_BITS}, {"ACT_VAL", &p.ACT_VAL},
         {"OUT_BIPOLAR", &p.OUT_BIPOLAR}};
-    for (int i = 1; i < argc; ++i) {
-      std::string a = argv[i];
-      if (a.rfind("--", 0) != 0) continue;
-      auto eq = a.find('=');
-      if (eq == std::string::npos) continue;
-      std::string k = a.substr(2, eq - 2), v = a.substr(eq + 1);
-      if (k == "MEM_MODE") p.MEM_MODE = v;
-      auto it = ints.find(k);
-      if (it != ints.end()) *it->second = static_cast<int>(std::strtol(v.c_str(), nullptr, 0));
-    }
+    for (const auto& [name, field] : ints) *field = static_cast<int>(opt.get(name, *field));
+    if (opt.has("MEM_MODE")) p.MEM_MODE = opt.text("MEM_MODE");
     p.check();
     return p;
   }
@@ -138,21 +107,6 @@ struct Params {
     if (MEM_MODE != "internal_embedded" && MEM_MODE != "internal_decoupled" && MEM_MODE != "external")
       fail("unknown MEM_MODE " + MEM_MODE);
   }
-};
-
-// --- deterministic randomness ---------------------------------------------------------------
-class Random {
- public:
-  explicit Random(uint64_t seed) : gen_(seed) {}
-  // Uniform in [lo, hi]; modulo bias is irrelevant here, determinism is what matters.
-  int64_t uniform(int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(gen_() % static_cast<uint64_t>(hi - lo + 1));
-  }
-  bool chance(double p) { return static_cast<double>(gen_() >> 11) * 0x1.0p-53 < p; }
-  int64_t value(const DType& t) { return t.bipolar ? (gen_() & 1u ? 1 : -1) : uniform(t.min(), t.max()); }
-
- private:
-  std::mt19937_64 gen_;
 };
 
 // --- the layer ------------------------------------------------------------------------------
@@ -184,50 +138,50 @@ struct Layer {
   }
 
   // --- stream and memory words -----------------------------------------------------------
-  std::vector<Bits> input_words(const std::vector<int64_t>& x) const {
-    std::vector<Bits> words;
+  std::vector<tb::Bits> input_words(const std::vector<int64_t>& x) const {
+    std::vector<tb::Bits> words;
     const DType t = p.in_type();
     for (int sf = 0; sf < p.sf(); ++sf) {
-      Bits v = zero_bits(p.in_width());
-      for (int s = 0; s < p.SIMD; ++s) set_field(v, s * p.IN_BITS, p.IN_BITS, t.encode(x[sf * p.SIMD + s]));
+      tb::Bits v = tb::zero_bits(p.in_width());
+      for (int s = 0; s < p.SIMD; ++s) tb::put_field(v, s * p.IN_BITS, p.IN_BITS, t.encode(x[sf * p.SIMD + s]));
       words.push_back(v);
     }
     return words;
   }
 
-  std::vector<Bits> output_words(const std::vector<int64_t>& out) const {
-    std::vector<Bits> words;
+  std::vector<tb::Bits> output_words(const std::vector<int64_t>& out) const {
+    std::vector<tb::Bits> words;
     for (int nf = 0; nf < p.nf(); ++nf) {
-      Bits v = zero_bits(p.out_width());
-      for (int pe = 0; pe < p.PE; ++pe) set_field(v, pe * p.OUT_BITS, p.OUT_BITS, out[nf * p.PE + pe]);
+      tb::Bits v = tb::zero_bits(p.out_width());
+      for (int pe = 0; pe < p.PE; ++pe) tb::put_field(v, pe * p.OUT_BITS, p.OUT_BITS, out[nf * p.PE + pe]);
       words.push_back(v);
     }
     return words;
   }
 
   // Line nf * SF + sf; lane (pe, s) at bits [(pe * SIMD + s) * W_BITS +: W_BITS].
-  std::vector<Bits> weight_words() const {
-    std::vector<Bits> words;
+  std::vector<tb::Bits> weight_words() const {
+    std::vector<tb::Bits> words;
     const DType t = p.w_type();
     for (int nf = 0; nf < p.nf(); ++nf)
       for (int sf = 0; sf < p.sf(); ++sf) {
-        Bits v = zero_bits(p.w_width());
+        tb::Bits v = tb::zero_bits(p.w_width());
         for (int pe = 0; pe < p.PE; ++pe)
           for (int s = 0; s < p.SIMD; ++s)
-            set_field(v, (pe * p.SIMD + s) * p.W_BITS, p.W_BITS, t.encode(w(sf * p.SIMD + s, nf * p.PE + pe)));
+            tb::put_field(v, (pe * p.SIMD + s) * p.W_BITS, p.W_BITS, t.encode(w(sf * p.SIMD + s, nf * p.PE + pe)));
         words.push_back(v);
       }
     return words;
   }
 
   // Line nf; (pe, t) at bits [(pe * N_THRES + t) * THR_BITS +: THR_BITS].
-  std::vector<Bits> threshold_words() const {
-    std::vector<Bits> words;
+  std::vector<tb::Bits> threshold_words() const {
+    std::vector<tb::Bits> words;
     for (int nf = 0; nf < p.nf(); ++nf) {
-      Bits v = zero_bits(p.t_width());
+      tb::Bits v = tb::zero_bits(p.t_width());
       for (int pe = 0; pe < p.PE; ++pe)
         for (int t = 0; t < p.N_THRES; ++t)
-          set_field(v, (pe * p.N_THRES + t) * p.THR_BITS, p.THR_BITS,
+          tb::put_field(v, (pe * p.N_THRES + t) * p.THR_BITS, p.THR_BITS,
                     T[static_cast<size_t>(nf * p.PE + pe) * p.N_THRES + t]);
       words.push_back(v);
     }
@@ -237,10 +191,10 @@ struct Layer {
 
 // Random input vector; kind 1 = every element at the type's minimum, 2 = maximum (with
 // the extreme weight columns of make_layer, these reach the accumulator's range ends).
-inline std::vector<int64_t> make_input(const Params& p, Random& r, int kind = 0) {
+inline std::vector<int64_t> make_input(const Params& p, tb::Rng& r, int kind = 0) {
   std::vector<int64_t> x(p.MW);
   const DType t = p.in_type();
-  for (auto& v : x) v = kind == 1 ? t.min() : kind == 2 ? t.max() : r.value(t);
+  for (auto& v : x) v = kind == 1 ? t.min() : kind == 2 ? t.max() : random_value(r, t);
   return x;
 }
 
@@ -253,12 +207,12 @@ inline std::vector<int64_t> make_input(const Params& p, Random& r, int kind = 0)
 // reached), as the compiler emits after clipping to the accumulator range.
 inline Layer make_layer(const Params& p, uint64_t seed) {
   Layer L{p, {}, {}};
-  Random r(seed);
+  tb::Rng r(seed);
   const DType wt = p.w_type();
   L.W.resize(static_cast<size_t>(p.MW) * p.MH);
   for (int i = 0; i < p.MW; ++i)
     for (int j = 0; j < p.MH; ++j)
-      L.W[static_cast<size_t>(i) * p.MH + j] = j == 0 ? wt.min() : j == 1 ? wt.max() : r.value(wt);
+      L.W[static_cast<size_t>(i) * p.MH + j] = j == 0 ? wt.min() : j == 1 ? wt.max() : random_value(r, wt);
   if (p.NO_ACT) return L;
 
   const int calib = 64;
@@ -287,21 +241,6 @@ inline Layer make_layer(const Params& p, uint64_t seed) {
     std::copy(t.begin(), t.end(), L.T.begin() + static_cast<long>(j) * p.N_THRES);
   }
   return L;
-}
-
-// --- memory files -----------------------------------------------------------------------------
-inline std::string hex_word(const Bits& v, int width) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (int d = (width + 3) / 4 - 1; d >= 0; --d) s += digits[get_field(v, d * 4, std::min(4, width - d * 4))];
-  return s;
-}
-
-inline void write_hex(const std::string& path, const std::vector<Bits>& words, int width) {
-  std::ofstream f(path);
-  if (!f) throw std::runtime_error("cannot write " + path);
-  for (const auto& w : words) f << hex_word(w, width) << "\n";
-  if (!f) throw std::runtime_error("error writing " + path);
 }
 
 }  // namespace mvau

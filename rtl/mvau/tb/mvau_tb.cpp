@@ -27,45 +27,38 @@
 // words keep the outputs defined): the stream must keep its order across every write.
 // Every output word is checked bit-exactly, in order, none missing or extra; a
 // presented output word must stay unchanged until taken.
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "Vdut.h"
 #include "rtl/common/tb/axilite.hpp"
-#include "rtl/common/tb/harness.hpp"
+#include "rtl/common/tb/bits.hpp"
+#include "rtl/common/tb/dut.hpp"
+#include "rtl/common/tb/hex.hpp"
+#include "rtl/common/tb/options.hpp"
+#include "rtl/common/tb/rng.hpp"
+#include "rtl/common/tb/scenarios.hpp"
+#include "rtl/common/tb/stream.hpp"
+#include "rtl/common/tb/traffic.hpp"
 #include "rtl/mvau/tb/mvau_model.hpp"
 
 namespace {
-
-struct Traffic {
-  double p_in = 1.0;     // chance per cycle that a new input word is presented
-  double p_w = 1.0;      // same for the external weight stream
-  double p_ready = 1.0;  // chance per cycle that m_axis_tready is high
-};
 
 using AxiLite = tb::AxiLiteMaster<Vdut>;
 
 class Bench {
  public:
   explicit Bench(const mvau::Params& p) : p_(p), ctx_(new VerilatedContext), dut_(new Vdut(ctx_.get())) {
-    dut_->clk = 0;
-    dut_->rst_n = 0;
     dut_->s_axis_tvalid = 0;
     dut_->s_axis_w_tvalid = 0;
     dut_->m_axis_tready = 0;
-    dut_->s_axilite_awvalid = 0;
-    dut_->s_axilite_wvalid = 0;
-    dut_->s_axilite_arvalid = 0;
-    for (int i = 0; i < 4; ++i) {
-      dut_->clk = 0;
-      dut_->eval();
-      dut_->clk = 1;
-      dut_->eval();
-    }
-    dut_->rst_n = 1;
+    tb::axilite_idle(*dut_);
+    tb::reset(*dut_);
   }
   ~Bench() { dut_->final(); }
 
@@ -105,7 +98,7 @@ class Bench {
     AxiLite m(seed, {3, 0.6, 1.0});
     std::vector<size_t> order(words.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    mvau::Random r(seed);
+    tb::Rng r(seed);
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<size_t>(r.uniform(0, i - 1))]);
     for (size_t i : order)
       for (auto [a, d] : map.word_writes(static_cast<long>(i), words[i])) m.write(a, d);
@@ -133,11 +126,11 @@ std::string fmt(const char* f, long a = 0, long b = 0, long c = 0, long d = 0) {
 // input handshake to the last output handshake, inclusive.
 // With `writeable`, the weights are first written through s_axilite; with `rewrite` too,
 // random weight words are rewritten with their own values throughout the run.
-std::string run(const mvau::Layer& L, long n_vectors, const Traffic& tr, uint64_t seed, long expect_cycles,
+std::string run(const mvau::Layer& L, long n_vectors, const tb::Traffic& tr, uint64_t seed, long expect_cycles,
                 const std::string& label, bool writeable = false, bool rewrite = false) {
   const mvau::Params& p = L.p;
   const bool external = p.MEM_MODE == "external";
-  mvau::Random r(seed);
+  tb::Rng r(seed);
   tb::Rng rng(seed ^ 0x5eed);
 
   std::deque<tb::Bits> in_words, expected;
@@ -152,7 +145,7 @@ std::string run(const mvau::Layer& L, long n_vectors, const Traffic& tr, uint64_
   const size_t want_values = p.NO_ACT ? 2 : std::min<size_t>(p.N_THRES + 1, 3);
   if (n_vectors > 2 && values.size() < want_values)
     return fmt("weak stimulus: only %ld distinct output values", static_cast<long>(values.size()));
-  const std::vector<mvau::Bits> w_mem = L.weight_words();
+  const std::vector<tb::Bits> w_mem = L.weight_words();
   const long total_out = static_cast<long>(expected.size());
 
   Bench b(p);
@@ -163,24 +156,25 @@ std::string run(const mvau::Layer& L, long n_vectors, const Traffic& tr, uint64_
   const tb::AxiLiteMap wmap{p.w_width(), static_cast<int>(w_mem.size())};
   AxiLite axil(seed ^ 0x3e3, {4, 0.7, 1.0});
   long rewrites = 0;
-  bool in_presenting = false, w_presenting = false, prev_stalled = false;
-  tb::Bits in_cur, w_cur = mvau::zero_bits(p.w_width()), prev_data;
+  bool in_presenting = false, w_presenting = false;
+  tb::OutputHold hold;
+  tb::Bits in_cur, w_cur = tb::zero_bits(p.w_width());
   size_t w_next = 0;
   long received = 0, first_in = -1, last_out = -1;
-  const double slowest = std::min({tr.p_in, tr.p_ready, external ? tr.p_w : 1.0});
+  const double slowest = std::min({tr.p_valid, tr.p_ready, external ? tr.p_side : 1.0});
   const long limit = static_cast<long>((n_vectors * p.cycles_per_vector() * 4 + 200) / slowest);
-  const tb::Bits idle = mvau::zero_bits(p.in_width());
+  const tb::Bits idle = tb::zero_bits(p.in_width());
 
   // Run until every word is out, then some more cycles to catch extra words.
   long drain = -1;
   while (drain != 0) {
     if (b.cycles() > limit) return fmt("timeout: %ld of %ld output words after %ld cycles", received, total_out, b.cycles());
-    if (!in_presenting && !in_words.empty() && rng.chance(tr.p_in)) {
+    if (!in_presenting && !in_words.empty() && rng.chance(tr.p_valid)) {
       in_cur = in_words.front();
       in_words.pop_front();
       in_presenting = true;
     }
-    if (external && !w_presenting && rng.chance(tr.p_w)) {
+    if (external && !w_presenting && rng.chance(tr.p_side)) {
       w_cur = w_mem[w_next];
       w_next = (w_next + 1) % w_mem.size();
       w_presenting = true;
@@ -194,7 +188,7 @@ std::string run(const mvau::Layer& L, long n_vectors, const Traffic& tr, uint64_
     auto s = b.cycle(in_presenting, in_presenting ? in_cur : idle, w_presenting, w_cur, ready,
                      rewrite ? &axil : nullptr);
     if (!axil.error().empty()) return axil.error();
-    if (prev_stalled && (!s.m_valid || s.out_data != prev_data))
+    if (!hold.ok(s.m_valid, ready, s.out_data))
       return fmt("cycle %ld: output word changed or withdrawn before it was taken", b.cycles());
     if (s.out_fire) {
       if (expected.empty()) return fmt("cycle %ld: extra output word ", b.cycles()) + tb::to_hex(s.out_data);
@@ -212,8 +206,6 @@ std::string run(const mvau::Layer& L, long n_vectors, const Traffic& tr, uint64_
       in_presenting = false;
     }
     if (s.w_fire) w_presenting = false;
-    prev_stalled = s.m_valid && !ready;
-    prev_data = s.out_data;
     if (drain > 0) --drain;
     if (drain < 0 && expected.empty()) drain = p.cycles_per_vector() + 2L * p.latency() + 10;
   }
@@ -241,7 +233,7 @@ int main(int argc, char** argv) {
   tb::Options opt(argc, argv);
   mvau::Params p;
   try {
-    p = mvau::Params::from_args(argc, argv);
+    p = mvau::Params::from_options(opt);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 2;
@@ -256,24 +248,31 @@ int main(int argc, char** argv) {
   const long frames = std::max(3L, (16 + nv * p.nf() - 1) / (nv * p.nf()));
   const bool wr = opt.get("RUNTIME_WRITEABLE", 0) != 0;
 
+  const tb::Traffic full_rate;
   std::vector<tb::Scenario> scenarios = {
-      {"full_rate_frame", [&] { return run(layer, nv, {1, 1, 1}, seed + 1, exact(nv), "one frame", wr); }},
-      {"full_rate_frames", [&] { return run(layer, frames * nv, {1, 1, 1}, seed + 2, exact(frames * nv),
+      {"full_rate_frame", [&] { return run(layer, nv, full_rate, seed + 1, exact(nv), "one frame", wr); }},
+      {"full_rate_frames", [&] { return run(layer, frames * nv, full_rate, seed + 2, exact(frames * nv),
                                              std::to_string(frames) + " frames", wr); }},
-      {"random_balanced", [&] { return run(layer, vectors, {0.5, 0.5, 0.5}, seed + 3, -1, "", wr); }},
-      {"random_slow_consumer", [&] { return run(layer, vectors, {0.9, 0.9, 0.2}, seed + 4, -1, "", wr); }},
-      {"random_slow_producer", [&] { return run(layer, vectors, {0.2, 0.7, 0.9}, seed + 5, -1, "", wr); }},
-      {"random_bursty", [&] { return run(layer, vectors, {0.95, 0.9, 0.95}, seed + 6, -1, "", wr); }},
   };
+  // Random traffic; p_side paces the external weight stream.
+  const std::vector<tb::Traffic> random = {{"random_balanced", 0.5, 0.5, 0.5},
+                                           {"random_slow_consumer", 0.9, 0.2, 0.9},
+                                           {"random_slow_producer", 0.2, 0.9, 0.7},
+                                           {"random_bursty", 0.95, 0.95, 0.9}};
+  for (auto& s : tb::traffic_scenarios(random, [&](const tb::Traffic& t, int i) {
+         return run(layer, vectors, t, seed + 3 + i, -1, "", wr);
+       }))
+    scenarios.push_back(s);
   if (wr) {
     // Long enough for a few dozen word rewrites (a word write takes about 5 cycles a chunk).
     const long chunks = (p.w_width() + 31) / 32;
     const long rw_vectors = std::max(vectors, (200 * chunks + p.cycles_per_vector() - 1) / p.cycles_per_vector());
     scenarios.push_back({"rewrite_while_streaming_full_rate", [&] {
-                           return run(layer, rw_vectors, {1, 1, 1}, seed + 7, -1, "full rate", true, true);
+                           return run(layer, rw_vectors, full_rate, seed + 7, -1, "full rate", true, true);
                          }});
     scenarios.push_back({"rewrite_while_streaming_random", [&] {
-                           return run(layer, rw_vectors, {0.6, 1, 0.6}, seed + 8, -1, "random", true, true);
+                           return run(layer, rw_vectors, tb::Traffic{"random", 0.6, 0.6, 1.0}, seed + 8, -1, "random",
+                                      true, true);
                          }});
   }
   std::printf("mvau %s MW=%d MH=%d SIMD=%d PE=%d (SF=%d NF=%d) NUM_VECTORS=%d\n", p.MEM_MODE.c_str(), p.MW, p.MH,

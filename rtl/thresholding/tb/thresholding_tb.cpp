@@ -22,14 +22,19 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
-#include <cstring>
-#include <fstream>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
 
 #include "Vdut.h"
 #include "rtl/common/tb/axilite.hpp"
-#include "rtl/common/tb/harness.hpp"
-#include "rtl/dwc/tb/stream_bench.hpp"
+#include "rtl/common/tb/bits.hpp"
+#include "rtl/common/tb/hex.hpp"
+#include "rtl/common/tb/options.hpp"
+#include "rtl/common/tb/rng.hpp"
+#include "rtl/common/tb/scenarios.hpp"
+#include "rtl/common/tb/stream.hpp"
+#include "rtl/common/tb/traffic.hpp"
 
 namespace {
 
@@ -48,11 +53,6 @@ struct Config {
   int64_t tmax() const { return (int64_t{1} << (thr_bits - 1)) - 1; }
 };
 
-int64_t uniform(tb::Rng& rng, int64_t lo, int64_t hi) {
-  uint64_t span = static_cast<uint64_t>(hi - lo) + 1;
-  return lo + static_cast<int64_t>(tb::get_field(rng.bits(64), 0, 64) % span);
-}
-
 // Rows of ascending thresholds (the compiler's contract), mostly inside the input range
 // so that comparisons go both ways, sometimes anywhere including the extremes.
 std::vector<std::vector<int64_t>> random_thresholds(const Config& c, tb::Rng& rng) {
@@ -60,9 +60,9 @@ std::vector<std::vector<int64_t>> random_thresholds(const Config& c, tb::Rng& rn
   int64_t lo = std::max(c.tmin(), c.xmin() - 1), hi = std::min(c.tmax(), c.xmax() + 1);
   for (auto& row : t) {
     for (auto& v : row) {
-      if (rng.chance(0.75)) v = uniform(rng, lo, hi);
+      if (rng.chance(0.75)) v = rng.uniform(lo, hi);
       else if (rng.chance(0.5)) v = rng.chance(0.5) ? c.tmin() : c.tmax();
-      else v = uniform(rng, c.tmin(), c.tmax());
+      else v = rng.uniform(c.tmin(), c.tmax());
     }
     std::sort(row.begin(), row.end());
   }
@@ -83,16 +83,11 @@ std::vector<tb::Bits> threshold_words(const Config& c, const std::vector<std::ve
       if (c.shared && p > 0 && !replicate) continue;
       const auto& row = t[c.shared ? 0 : cf * c.pe + p];
       for (int k = 0; k < c.n_thres; ++k)
-        tb::put_field(w, (p * c.n_thres + k) * c.thr_bits, c.thr_bits, tb::to_code(row[k], c.thr_bits));
+        tb::put_field(w, (p * c.n_thres + k) * c.thr_bits, c.thr_bits, row[k]);
     }
     words.push_back(w);
   }
   return words;
-}
-
-void write_file(const Config& c, const std::vector<tb::Bits>& words) {
-  std::ofstream f(c.file);
-  for (const auto& w : words) f << tb::hex_digits(w, mem_width(c)) << "\n";
 }
 
 // Writes `words` through s_axilite, last word first, with random timing.
@@ -116,8 +111,8 @@ std::string run(const Config& c, const tb::Traffic& traffic, uint64_t seed, bool
   tb::Rng rng(seed);
   auto t = random_thresholds(c, rng);
   const auto words = threshold_words(c, t, replicate);
-  if (c.writeable) write_file(c, std::vector<tb::Bits>(words.size(), tb::Bits(words[0].size(), 0)));
-  else write_file(c, words);
+  const std::vector<tb::Bits> zeros(words.size(), tb::zero_bits(mem_width(c)));
+  tb::write_hex_words(c.file, c.writeable ? zeros : words, mem_width(c));
   const int per_frame = c.vectors * c.folds();
   const int frames = std::max(2, (600 + per_frame - 1) / per_frame);
   std::vector<tb::Bits> in, want;
@@ -127,9 +122,9 @@ std::string run(const Config& c, const tb::Traffic& traffic, uint64_t seed, bool
         std::vector<int64_t> x(c.pe), y(c.pe);
         for (int p = 0; p < c.pe; ++p) {
           const auto& row = t[c.shared ? 0 : cf * c.pe + p];
-          double u = std::ldexp(static_cast<double>(rng.bits(32)[0]), -32);
-          if (u < 0.45) x[p] = uniform(rng, c.xmin(), c.xmax());
-          else if (u < 0.9) x[p] = std::clamp(row[uniform(rng, 0, c.n_thres - 1)] + uniform(rng, -1, 1), c.xmin(), c.xmax());
+          const double u = rng.unit();
+          if (u < 0.45) x[p] = rng.uniform(c.xmin(), c.xmax());
+          else if (u < 0.9) x[p] = std::clamp(row[rng.uniform(0, c.n_thres - 1)] + rng.uniform(-1, 1), c.xmin(), c.xmax());
           else x[p] = rng.chance(0.5) ? c.xmin() : c.xmax();
           y[p] = activate(c, row, x[p]);
         }
@@ -147,18 +142,10 @@ std::string run(const Config& c, const tb::Traffic& traffic, uint64_t seed, bool
     return "pixel " + std::to_string(i / c.folds()) + ", channel fold " + std::to_string(i % c.folds());
   });
   if (!diff.empty()) return diff;
-  if (traffic.p_valid == 1.0 && traffic.p_ready == 1.0 && r.cycles() != (long)in.size() + kLatency)
+  if (traffic.full_rate() && r.cycles() != (long)in.size() + kLatency)
     return "full rate: " + std::to_string(in.size()) + " words took " + std::to_string(r.cycles()) +
            " cycles, expected words + latency = " + std::to_string(in.size() + kLatency);
   return "";
-}
-
-std::string string_option(int argc, char** argv, const std::string& name) {
-  std::string prefix = "--" + name + "=";
-  for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) return argv[i] + prefix.size();
-  std::fprintf(stderr, "testbench: missing required option %s<value>\n", prefix.c_str());
-  std::exit(2);
 }
 
 // A fresh directory for the threshold files, so that runs never share one.
@@ -183,18 +170,15 @@ int main(int argc, char** argv) {
            static_cast<int>(opt.require("out_bits")), opt.require("in_signed") != 0,
            opt.require("out_bipolar") != 0, opt.require("shared") != 0, opt.get("runtime_writeable", 0) != 0,
            opt.require("act_val"),
-           string_option(argc, argv, "thres_file"), static_cast<uint64_t>(opt.get("seed", 1))};
+           opt.require_text("thres_file"), static_cast<uint64_t>(opt.get("seed", 1))};
   if (c.file.find('/') != std::string::npos) {
     std::fprintf(stderr, "testbench: --thres_file must be a plain file name, got %s\n", c.file.c_str());
     return 2;
   }
   enter_scratch_dir();
-  std::vector<tb::Scenario> scenarios;
-  int i = 0;
-  for (const auto& t : tb::standard_traffic()) {
-    uint64_t seed = c.seed * 1000 + i;
-    bool replicate = i++ % 2 == 0;
-    scenarios.push_back({t.name, [&c, t, seed, replicate] { return run(c, t, seed, replicate); }});
-  }
+  // SHARED: even-numbered patterns replicate the row in every lane, odd ones leave it in lane 0.
+  const auto scenarios = tb::traffic_scenarios(tb::standard_traffic(), [&c](const tb::Traffic& t, int i) {
+    return run(c, t, c.seed * 1000 + i, i % 2 == 0);
+  });
   return tb::run_scenarios("thresholding_tb", scenarios, opt.flag("expect_failure"));
 }
