@@ -4,6 +4,7 @@ load(
     "//bazel/private:repositories.bzl",
     _ap_types_headers = "ap_types_headers",
     _eda_tools = "eda_tools",
+    _layer_test_manifests = "layer_test_manifests",
     _npm_tool = "npm_tool",
     _python_venv = "python_venv",
 )
@@ -43,6 +44,9 @@ def qnn2fpga_dependencies():
         binary = "buildifier-linux_{arch}",
     )
     _eda_tools(name = "eda_tools")
+
+    # Every rtl/<x>/ package's layer test manifest (the layer conformance test reads them).
+    _layer_test_manifests(name = "qnn2fpga_layer_tests")
     _ap_types_headers(
         name = "ap_types",
         lock = "//third_party/ap_types:requirements_lock.txt",

@@ -7,25 +7,11 @@ load(":pytest.bzl", "pytest_test")
 load(":verilator.bzl", "verilator_sim")
 load(":yosys.bzl", "yosys_synth")
 
-# The verilog_library of each layer kind with RTL.
-LAYER_RTL = {
-    "AddStreams": "//rtl/streams",
-    "DuplicateStreams": "//rtl/streams",
-    "LabelSelect": "//rtl/label_select",
-    "MVAU": "//rtl/mvau",
-    "StreamingDataWidthConverter": "//rtl/dwc:stream_dwc",
-    "StreamingFIFO": "//rtl/common:axis_fifo",
-    "Thresholding": "//rtl/thresholding",
-}
-
-# Everything a stitched design may instantiate (rtlsim.LIBRARY_GLOBS as targets).
-STITCHED_RTL = sorted({t: None for t in LAYER_RTL.values()}.keys()) + ["//rtl/common:axil_split"]
-
 REPORTS = ["estimate_layer_resources", "estimate_layer_cycles", "estimate_network_performance", "op_and_param_counts"]
 
 _STEP = "//python/qnn2fpga:accelerator_step"
 
-def _run_step(ctx, step, args, inputs, outputs, mnemonic, message):
+def _run_step(ctx, step, args, inputs, outputs, mnemonic, message, env = {}):
     all_args = ctx.actions.args()
     all_args.add(step)
     ctx.actions.run(
@@ -37,7 +23,7 @@ def _run_step(ctx, step, args, inputs, outputs, mnemonic, message):
         progress_message = message,
         # PATH (the strict action environment's) for FIFO sizing's Verilator and g++, and
         # one compile job inside the action: Bazel runs one action per core already.
-        env = {"PATH": "/bin:/usr/bin:/usr/local/bin", "QNN2FPGA_JOBS": "1"},
+        env = dict({"PATH": "/bin:/usr/bin:/usr/local/bin", "QNN2FPGA_JOBS": "1"}, **env),
     )
 
 # --- compile -------------------------------------------------------------------------------
@@ -111,8 +97,12 @@ def _fifos_impl(ctx):
     if info.folding:
         args.add("--folding", info.folding)
         inputs.append(info.folding)
-    _run_step(ctx, "fifos", args, inputs, [hw, config], "QnnFifoSizing",
-              "Sizing the FIFOs of %s by simulation" % ctx.attr.accelerator)
+    # The simulation compiles the libraries of the generated layer list (stitched_rtl),
+    # found at their source paths from the execution root.
+    rtl = collect_verilog([], [], ctx.attr.rtl)
+    _run_step(ctx, "fifos", args, depset(inputs + ctx.files._rtlsim_files, transitive = [rtl.srcs, rtl.hdrs]),
+              [hw, config], "QnnFifoSizing",
+              "Sizing the FIFOs of %s by simulation" % ctx.attr.accelerator, env = {"QNN2FPGA_RTL_ROOT": "."})
     return [DefaultInfo(files = depset([hw, config]), runfiles = ctx.runfiles(files = [hw, config]))]
 
 qnn_accelerator_fifos = rule(
@@ -121,6 +111,8 @@ qnn_accelerator_fifos = rule(
     attrs = {
         "accelerator": attr.string(mandatory = True, doc = "The qnn_accelerator name: the output folder `<accelerator>/`."),
         "compiled": attr.label(mandatory = True, providers = [LayerSpecsInfo], doc = "The qnn_accelerator_compile target."),
+        "rtl": attr.label_list(providers = [VerilogInfo], doc = "The Verilog libraries the simulation compiles: the layer list's stitched_rtl."),
+        "_rtlsim_files": attr.label(default = "//rtl/common:rtlsim_harness", doc = "rtlsim's templates and simulation harness."),
         "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
     },
 )
@@ -227,7 +219,11 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
     """
     if (folding == None) == (target_fps == None):
         fail("qnn2fpga: qnn_accelerator %s: give exactly one of folding and target_fps" % name)
-    entry = layers or {"board": board, "layers": [], "synth_family": ""}
+    entry = layers or {"board": board, "layers": [], "stitched_rtl": [], "synth_family": ""}
+    if "stitched_rtl" not in entry or [x for x in entry["layers"] if len(x) != 3]:
+        # A list in an older format (no Verilog libraries): declared like a list not yet
+        # generated, so that `<layers_file>_update` rewrites it (its test fails meanwhile).
+        entry = {"board": entry["board"], "layers": [], "stitched_rtl": [], "synth_family": ""}
     if entry["board"] != board:
         fail("qnn2fpga: qnn_accelerator %s: the layer list was generated for board %s; run `bazel run //%s:%s_update`" %
              (name, entry["board"], native.package_name(), layers_file))
@@ -240,28 +236,29 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
         folding = folding,
         target_fps = str(target_fps) if target_fps != None else "",
         fclk_mhz = str(fclk_mhz) if fclk_mhz != None else "",
-        layers = ["%s:%s" % (n, op) for n, op in entry["layers"]],
+        layers = ["%s:%s" % (n, op) for n, op, _ in entry["layers"]],
         update_hint = "run `bazel run //%s:%s_update`" % (native.package_name(), layers_file),
     )
     synths = []
-    for layer, op in entry["layers"]:
-        if op not in LAYER_RTL:
-            fail("qnn2fpga: qnn_accelerator %s: layer %s (%s) has no RTL in the library (%s)" %
-                 (name, layer, op, ", ".join(sorted(LAYER_RTL))))
+    for layer, op, rtl in entry["layers"]:
+        if not rtl:
+            fail("qnn2fpga: qnn_accelerator %s: layer %s (%s) has no RTL (its layer class declares no rtl_library)" %
+                 (name, layer, op))
         base = "%s_%s" % (name, layer.lower())
         top = base.replace("-", "_")
         hw_layer_vectors(name = base + "_vectors", op = op, top = top, spec = ":" + compiled, layer = layer,
-                         rtl = [LAYER_RTL[op]])
+                         rtl = [rtl])
         stream_tb_test(base + "_test", ":" + base + "_vectors", top, size = "medium", tags = tags)
         hw_layer_vectors(name = base + "_rtl", op = op, top = top + "_s", spec = ":" + compiled, layer = layer,
-                         for_synthesis = True, rtl = [LAYER_RTL[op]])
+                         for_synthesis = True, rtl = [rtl])
         if entry["synth_family"]:  # boards whose family Yosys cannot target get no synthesis
             yosys_synth(name = base + "_synth", family = entry["synth_family"], top = top + "_s", verilog = ":" + base + "_rtl")
             synths.append(":" + base + "_synth")
     native.filegroup(name = name + "_synth", srcs = synths)
-    qnn_accelerator_fifos(name = name + "_fifos", accelerator = name, compiled = ":" + compiled)
+    qnn_accelerator_fifos(name = name + "_fifos", accelerator = name, compiled = ":" + compiled,
+                          rtl = entry["stitched_rtl"])
     qnn_accelerator_stitched(name = name + "_stitched", accelerator = name, fifos = ":" + name + "_fifos",
-                             rtl = STITCHED_RTL)
+                             rtl = entry["stitched_rtl"])
     verilator_sim(
         name = name + "_rtlsim",
         verilog = ":" + name + "_stitched",
@@ -279,7 +276,7 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
         name = name + "_rtlsim_test",
         size = "medium",
         srcs = ["//python/qnn2fpga:tools/accelerator_rtlsim_test.py"],
-        data = [model, ":" + name + "_fifos", ":" + name + "_stitched", ":" + name + "_rtlsim", "//rtl/common:rtlsim_files"],
+        data = [model, ":" + name + "_fifos", ":" + name + "_stitched", ":" + name + "_rtlsim", "//rtl/common:rtlsim_harness"],
         env = {
             "ACCEL_MODEL": "$(rootpaths %s)" % model,
             "ACCEL_HW": "$(rootpaths :%s_fifos)" % name,
@@ -296,7 +293,7 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
         compiled = ":" + compiled,
         fifos = ":" + name + "_fifos",
         synths = synths,
-        layer_names = [layer for layer, _ in entry["layers"]] if entry["synth_family"] else [],
+        layer_names = [layer for layer, _, _ in entry["layers"]] if entry["synth_family"] else [],
     )
     native.filegroup(name = name, srcs = [":" + name + "_report", ":" + name + "_stitched"])
     native.py_binary(
@@ -313,7 +310,7 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
             "$(rootpaths :%s_report)" % name,
         ],
         data = [model, ":" + name + "_fifos", ":" + name + "_report", ":" + name + "_rtlsim",
-                "//rtl/common:rtlsim_files"],
+                "//rtl/common:rtlsim_harness"],
         deps = ["//python/qnn2fpga"],
     )
 

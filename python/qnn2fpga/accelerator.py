@@ -113,7 +113,8 @@ def compile_for_board(model_path: str, board: str, out: pathlib.Path, folding_co
                       declared: list[tuple[str, str]] = (), update_hint: str = "") -> list[tuple[str, str]]:
     """Runs the build's steps up to the estimate reports and writes into `out`: hw.onnx (the
     folded hardware graph), final_hw_config.json, report/<FINN report>.json,
-    layers.json ({"board", "synth_family", "layers": [[name, op], ...]}) and
+    layers.json ({"board", "synth_family", "layers": [[name, op, rtl library], ...],
+    "stitched_rtl": [labels]}, see `layer_list`) and
     layers/<name>.npz for each `declared` layer (a stale-list spec where the graph
     differs). Returns the compiled graph's layers."""
     b = boards.load_board(board)
@@ -131,8 +132,8 @@ def compile_for_board(model_path: str, board: str, out: pathlib.Path, folding_co
     model.save(str(out / "hw.onnx"))
     layers = hw_layers(model)
     family = {v: k for k, v in SYNTH_FAMILY.items()}.get(b.family, "")
-    (out / "layers.json").write_text(json.dumps({"board": board, "synth_family": family,
-                                                 "layers": [list(x) for x in layers]}, indent=1) + "\n")
+    (out / "layers.json").write_text(json.dumps({"board": board, "synth_family": family, **layer_list(layers)},
+                                                indent=1) + "\n")
     actual = dict(layers)
     (out / "layers").mkdir(exist_ok=True)
     for name, op in declared:
@@ -155,14 +156,31 @@ def size_fifos(hw_onnx: str, out: pathlib.Path, folding_config: str | None = Non
     model.save(str(out / "hw_fifos.onnx"))
 
 
+def layer_list(layers: list[tuple[str, str]]) -> dict:
+    """The Verilog libraries of a compiled graph's layers, from the layer registry (each
+    class's `rtl_library`, "" for a layer without RTL): {"layers": [[name, op, label],
+    ...], "stitched_rtl": [label, ...]}, where stitched_rtl is what the stitched design
+    may instantiate: the layers' libraries, those of the stream layers the FIFO step
+    inserts (steps.STREAM_OPS) and the top's AXI-lite split (stitch.AXIL_SPLIT_LIBRARY)."""
+    from qnn2fpga import stitch  # noqa: PLC0415
+    from qnn2fpga.layers import LAYERS  # noqa: PLC0415
+
+    listed = [[name, op, LAYERS[op].rtl_library] for name, op in layers]
+    stitched = {label for _, _, label in listed} | {LAYERS[op].rtl_library for op in steps.STREAM_OPS}
+    return {"layers": listed, "stitched_rtl": sorted((stitched | {stitch.AXIL_SPLIT_LIBRARY}) - {""})}
+
+
 def layer_list_bzl(accelerators: dict) -> str:
     """The checked-in layer list of a package: HW_LAYERS = {accelerator: {"board",
-    "synth_family", "layers": [(name, op), ...]}}, one entry per layers.json."""
+    "synth_family", "layers": [(name, op, rtl library), ...], "stitched_rtl": [...]}},
+    one entry per layers.json (see `layer_list`)."""
     lines = ["HW_LAYERS = {"]
     for name in sorted(accelerators):
         a = accelerators[name]
         lines += [f'    "{name}": {{', f'        "board": "{a["board"]}",', '        "layers": [']
-        lines += [f'            ("{n}", "{op}"),' for n, op in a["layers"]]
+        lines += [f'            ("{n}", "{op}", "{label}"),' for n, op, label in a["layers"]]
+        lines += ["        ],", '        "stitched_rtl": [']
+        lines += [f'            "{label}",' for label in a["stitched_rtl"]]
         lines += ["        ],", f'        "synth_family": "{a["synth_family"]}",', "    },"]
     return "\n".join(lines + ["}"]) + "\n"
 

@@ -29,7 +29,10 @@ def test_compile_writes_the_graph_reports_and_layer_list(compiled):
     out, layers = compiled
     assert [op for _, op in layers] == ["MVAU", "MVAU"]
     listed = json.loads((out / "layers.json").read_text())
-    assert listed == {"board": "pynq-z1", "synth_family": "xc7", "layers": [list(x) for x in layers]}
+    assert listed == {"board": "pynq-z1", "synth_family": "xc7",
+                      "layers": [[name, op, "//rtl/mvau"] for name, op in layers],
+                      "stitched_rtl": ["//rtl/common:axil_split", "//rtl/common:axis_fifo", "//rtl/dwc:stream_dwc",
+                                       "//rtl/mvau"]}
     for name in accelerator.REPORTS:
         assert (out / "report" / f"{name}.json").is_file()
     hw = flow.load_model(str(out / "hw.onnx"))
@@ -73,16 +76,31 @@ def test_unreadable_spec_is_a_typed_error(tmp_path):
 
 
 def test_layer_list_is_sorted_starlark():
+    pynq = accelerator.layer_list([("MVAU_0", "MVAU"), ("LabelSelect_0", "LabelSelect")])
     text = accelerator.layer_list_bzl({
-        "zcu104": {"board": "zcu104", "synth_family": "xcup", "layers": [["MVAU_0", "MVAU"]]},
-        "pynq-z1": {"board": "pynq-z1", "synth_family": "xc7",
-                    "layers": [["MVAU_0", "MVAU"], ["LabelSelect_0", "LabelSelect"]]},
+        "zcu104": {"board": "zcu104", "synth_family": "xcup", **accelerator.layer_list([("MVAU_0", "MVAU")])},
+        "pynq-z1": {"board": "pynq-z1", "synth_family": "xc7", **pynq},
     })
     scope = {}
     exec(text, scope)  # Starlark's dict/list/tuple literals are Python's
     assert list(scope["HW_LAYERS"]) == ["pynq-z1", "zcu104"]
-    assert scope["HW_LAYERS"]["pynq-z1"]["layers"] == [("MVAU_0", "MVAU"), ("LabelSelect_0", "LabelSelect")]
+    assert scope["HW_LAYERS"]["pynq-z1"]["layers"] == [("MVAU_0", "MVAU", "//rtl/mvau"),
+                                                       ("LabelSelect_0", "LabelSelect", "//rtl/label_select")]
+    assert scope["HW_LAYERS"]["pynq-z1"]["stitched_rtl"] == [
+        "//rtl/common:axil_split", "//rtl/common:axis_fifo", "//rtl/dwc:stream_dwc", "//rtl/label_select",
+        "//rtl/mvau"]
     assert scope["HW_LAYERS"]["zcu104"]["synth_family"] == "xcup"
+
+
+def test_layer_list_labels_come_from_the_layer_registry():
+    """Each listed layer's Verilog library is its class's rtl_library; a layer without RTL
+    gets "" (qnn_accelerator refuses it by name)."""
+    from qnn2fpga.layers import LAYERS  # noqa: PLC0415
+
+    listed = accelerator.layer_list([("X_0", op) for op in sorted(LAYERS)])
+    assert [label for _, _, label in listed["layers"]] == [LAYERS[op].rtl_library for op in sorted(LAYERS)]
+    assert dict((op, label) for _, op, label in listed["layers"])["StreamingMaxPool"] == ""
+    assert "" not in listed["stitched_rtl"]
 
 
 def test_fifo_sizing_output_is_reproducible(compiled, tmp_path):
@@ -95,3 +113,14 @@ def test_fifo_sizing_output_is_reproducible(compiled, tmp_path):
     assert any(n.op_type == "StreamingFIFO" for n in hw.graph.node)
     for name in ("hw_fifos.onnx", "final_hw_config.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_rtlsim_library_follows_the_layer_registry():
+    """rtlsim compiles the .sv files of every registered layer's library package (and
+    rtl/common, which holds the FIFO and the AXI-lite split)."""
+    from qnn2fpga import rtlsim  # noqa: PLC0415
+
+    assert rtlsim.library_globs() == ["rtl/common/*.sv", "rtl/dwc/*.sv", "rtl/label_select/*.sv", "rtl/mvau/*.sv",
+                                      "rtl/streams/*.sv", "rtl/thresholding/*.sv"]
+    assert rtlsim.label_package("//rtl/dwc:stream_dwc") == "rtl/dwc"
+    assert rtlsim.label_package("//rtl/mvau") == "rtl/mvau"

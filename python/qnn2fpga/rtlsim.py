@@ -35,16 +35,15 @@ TOP = "qnn2fpga_accel"
 HARNESS = ("rtl/common/tb/stitched_sim.cpp", "rtl/common/tb/axilite.hpp", "rtl/common/tb/bits.hpp",
            "rtl/common/tb/dut.hpp", "rtl/common/tb/options.hpp", "rtl/common/tb/rng.hpp")
 TEMPLATES = ("rtl/common/layer_wrapper.sv.j2", "rtl/common/stitched_top.sv.j2")
-# RTL library sources (every layer module and the blocks they instantiate).
-LIBRARY_GLOBS = ("rtl/common/*.sv", "rtl/mvau/*.sv", "rtl/thresholding/*.sv", "rtl/label_select/*.sv",
-                 "rtl/dwc/*.sv", "rtl/streams/*.sv")
+# The blocks every layer library may instantiate (AXI-stream skid buffers, RAMs, ...).
+COMMON_LIBRARY_GLOB = "rtl/common/*.sv"
 
 
 def rtl_root() -> pathlib.Path:
     """The directory holding rtl/ (the repository root, the runfiles root under Bazel, or
     the package's data/ in an installed wheel)."""
     env = os.environ.get("QNN2FPGA_RTL_ROOT")
-    candidates = [pathlib.Path(env)] if env else []
+    candidates = [pathlib.Path(env).absolute()] if env else []
     candidates.append(pathlib.Path(__file__).parent / "data")
     candidates.append(pathlib.Path(__file__).resolve().parents[2])
     candidates.append(pathlib.Path(__file__).parents[2])
@@ -56,8 +55,25 @@ def rtl_root() -> pathlib.Path:
                                 "(./bazelw run //:qnn2fpga -- ...) or set QNN2FPGA_RTL_ROOT to the repository root")
 
 
+def label_package(label: str) -> str:
+    """The package directory of a Bazel label: //rtl/dwc:stream_dwc -> rtl/dwc."""
+    if not label.startswith("//"):
+        raise ValueError(f"not an absolute Bazel label: {label!r}")
+    return label[2:].split(":", 1)[0]
+
+
+def library_globs() -> list[str]:
+    """The RTL library sources, from the layer registry: the .sv files of every
+    registered layer's `rtl_library` package and of the top's AXI-lite split, plus
+    rtl/common (what the layer modules instantiate)."""
+    from qnn2fpga.layers import LAYERS  # noqa: PLC0415
+
+    labels = {cls.rtl_library for cls in LAYERS.values() if cls.rtl_library} | {stitch.AXIL_SPLIT_LIBRARY}
+    return sorted({COMMON_LIBRARY_GLOB} | {f"{label_package(label)}/*.sv" for label in labels})
+
+
 def library_files(root: pathlib.Path) -> list[pathlib.Path]:
-    return sorted(p for g in LIBRARY_GLOBS for p in root.glob(g))
+    return sorted({p for g in library_globs() for p in root.glob(g)})
 
 
 def cache_dir() -> pathlib.Path:

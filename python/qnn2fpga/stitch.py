@@ -25,6 +25,9 @@ from qnn2fpga import codegen, errors
 from qnn2fpga.layers.base import HwLayer
 from qnn2fpga.layers.registry import get_layer, is_hw_layer
 
+# The Verilog library of the AXI-lite split the top instantiates (runtime-writeable layers).
+AXIL_SPLIT_LIBRARY = "//rtl/common:axil_split"
+
 
 @dataclass
 class Stitched:

@@ -31,7 +31,7 @@ from qnn2fpga.layers.numerics import smallest_int_datatype
 from qnn2fpga.layers.registry import DOMAIN, LAYERS, get_layer, is_hw_layer, register_layer
 from qnn2fpga.layers.rtl import MEM_MODES, RAM_STYLES, RtlInstance, axilite_tie_offs
 
-_HELPERS = frozenset({"attrs", "base", "numerics", "registry", "resources", "rtl", "testing", "conftest"})
+_HELPERS = frozenset({"attrs", "base", "conversion", "numerics", "registry", "resources", "rtl", "testing", "conftest"})
 
 
 def layer_module_names() -> list[str]:

@@ -41,7 +41,7 @@ class AddStreams(ChannelStreams, HwLayer):
         if max(packing.element_bits(a), packing.element_bits(b)) > 31:
             raise DataTypeError(self.where, f"inputs {a.name} and {b.name}: the RTL adds elements of up to 31 bits",
                                 "narrow the inputs to 31 bits or fewer")
-        return RtlInstance(module="add_streams", library="//rtl/streams", latency=1, params=dict(
+        return RtlInstance(module="add_streams", library=self.rtl_library, latency=1, params=dict(
             PE=self.PE, A_BITS=packing.element_bits(a), A_KIND=kind(a), B_BITS=packing.element_bits(b),
             B_KIND=kind(b), OUT_BITS=packing.element_bits(self.output_datatypes()[0])))
 
@@ -66,3 +66,7 @@ class AddStreams(ChannelStreams, HwLayer):
             Example(dict(NumChannels=6, PE=3, inputDataTypes=["UINT3", "INT5"]), label="mixed"),
             Example(dict(NumChannels=4, inputDataTypes=["BIPOLAR", "BIPOLAR"]), label="bipolar"),
         ]
+
+    # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
+
+    rtl_library = "//rtl/streams"

@@ -115,6 +115,10 @@ class HwLayer(CustomOp):
     # True for layers whose folds follow from their neighbours (width converters, FIFOs):
     # automatic folding leaves them alone.
     folded_by_neighbours: ClassVar[bool] = False
+    # The Bazel verilog_library holding the layer's RTL ("" when it has none): `rtl()`
+    # instantiates modules from it, the generated layer lists of qnn_accelerator name it,
+    # and rtlsim compiles the .sv files of its package.
+    rtl_library: ClassVar[str] = ""
 
     # Attributes every layer has (FINN's names): FIFO depths on its streams, sized later
     # or given in a folding config, and the preferred implementation.

@@ -56,10 +56,16 @@ def test_registry_is_not_empty_and_examples_exist():
         assert cls.examples(np.random.default_rng(0)), f"{op} has no conformance example"
 
 
-# Where each layer's own tests are: Verilator tests listed by hw_layer_test_manifest
-# targets (data of this test), unit test modules next to the layer modules.
-HW_TEST_MANIFESTS = ["rtl/layer_tests/layer_tests.json", "rtl/streaming_fifo/layer_tests.json",
-                     "rtl/streams/layer_tests.json"]
+# Where each layer's own tests are: Verilator tests listed by the `layer_tests` target
+# (a hw_layer_test_manifest) of each rtl/<x>/ package, which the layer_test_manifests
+# repository rule finds and Bazel passes as $HW_TEST_MANIFESTS (runfiles paths); unit
+# test modules next to the layer modules.
+MISSING_HW_TEST = ("{op} has RTL but no hw_layer_test (add hw_layer_test targets and "
+                   "hw_layer_test_manifest(name = \"layer_tests\") to rtl/<x>/BUILD.bazel)")
+
+
+def hw_test_manifests() -> list[str]:
+    return sorted(os.environ.get("HW_TEST_MANIFESTS", "").split())
 
 
 def _runfile(path: str) -> str:
@@ -77,7 +83,7 @@ def untested_layers(registry, hw_tests: dict, unit_test_modules) -> list[str]:
         layer = the_layer(single_node_model(op, ex.attrs, ex.params))
         if layer.rtl(list(ex.params)) is not None:
             if not hw_tests.get(op):
-                problems.append(f"{op} has RTL but no hw_layer_test (add one to rtl/layer_tests/BUILD.bazel)")
+                problems.append(MISSING_HW_TEST.format(op=op))
         elif cls.__module__.rsplit(".", 1)[-1] + "_test" not in unit_test_modules:
             problems.append(f"{op} has neither RTL tests nor a unit test module")
     return problems
@@ -85,7 +91,7 @@ def untested_layers(registry, hw_tests: dict, unit_test_modules) -> list[str]:
 
 def _hw_tests() -> dict:
     merged = {}
-    for path in HW_TEST_MANIFESTS:
+    for path in hw_test_manifests():
         with open(_runfile(path)) as f:
             for op, tests in json.load(f).items():
                 merged.setdefault(op, []).extend(tests)
@@ -105,12 +111,30 @@ def test_a_layer_without_tests_is_reported():
     mvau = LAYERS["MVAU"]
     hw = _hw_tests()
     assert hw["MVAU"] and untested_layers({"MVAU": mvau}, hw, set()) == []
-    assert untested_layers({"MVAU": mvau}, {}, set(_unit_test_modules())) == [
-        "MVAU has RTL but no hw_layer_test (add one to rtl/layer_tests/BUILD.bazel)"]
+    assert untested_layers({"MVAU": mvau}, {}, set(_unit_test_modules())) == [MISSING_HW_TEST.format(op="MVAU")]
     pool = LAYERS["StreamingMaxPool"]
     assert untested_layers({"StreamingMaxPool": pool}, hw, {"streaming_max_pool_test"}) == []
     assert untested_layers({"StreamingMaxPool": pool}, hw, set()) == [
         "StreamingMaxPool has neither RTL tests nor a unit test module"]
+
+
+def test_manifests_are_found_by_convention():
+    """Every rtl/<x>/ package with a `layer_tests` target is found (none listed by hand)."""
+    found = hw_test_manifests()
+    assert {"rtl/layer_tests/layer_tests.json", "rtl/streaming_fifo/layer_tests.json",
+            "rtl/streams/layer_tests.json"} <= set(found)
+    assert all(path.startswith("rtl/") and path.endswith(".json") for path in found)
+
+
+@pytest.mark.parametrize("op", sorted(LAYERS))
+def test_rtl_comes_from_the_declared_library(op):
+    """A layer's rtl() instantiates from its class's rtl_library (which qnn_accelerator and
+    rtlsim read), and a layer declaring a library has RTL."""
+    cls = LAYERS[op]
+    ex = cls.examples(np.random.default_rng(0))[0]
+    inst = the_layer(single_node_model(op, ex.attrs, ex.params)).rtl(list(ex.params))
+    assert (inst.library if inst is not None else "") == cls.rtl_library
+    assert cls.rtl_library == "" or cls.rtl_library.startswith("//rtl/")
 
 
 def test_every_layer_module_registers_a_layer():

@@ -6,10 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from qnn2fpga.errors import DataTypeError, ModelError
+from qnn2fpga.graph import new_tensor, node_attr
 from qnn2fpga.layers.numerics import sliding_window_dim
 from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr
 from qnn2fpga.layers.base import Example, HwLayer
 from qnn2fpga.layers.registry import register_layer
+from qnn2fpga.layers.conversion import converts, int_datatype, replace, typed_node
+from qnn2fpga.layers.fm_padding import FMPadding
 from qnn2fpga.layers.resources import Memory
 
 
@@ -115,3 +118,29 @@ class ConvolutionInputGenerator(HwLayer):
             Example(cfg((3, 3), 2, (7, 7), dil=(2, 2), dt="BIPOLAR"), label="dilated bipolar"),
             Example(cfg((1, 3), 4, (1, 8), simd=4, dw=1), label="1-D depthwise"),
         ]
+
+    # ---- conversion from the front end (transforms/to_hw.py) ----
+
+    @converts("Im2Col", order=20)
+    def from_im2col(cls, model, n):
+        """Im2Col (NHWC) on an integer input -> [FMPadding ->] ConvolutionInputGenerator."""
+        xdt = int_datatype(model, n.input[0])
+        if xdt is None:
+            return None
+        _, ih, iw, c = model.get_tensor_shape(n.input[0])
+        _, oh, ow, _ = model.get_tensor_shape(n.output[0])
+        kh, kw = node_attr(n, "kernel_size")
+        pads = list(node_attr(n, "pad_amount", [0, 0, 0, 0]))
+        src, nodes = n.input[0], []
+        if any(pads):
+            ph, pw = ih + pads[0] + pads[2], iw + pads[1] + pads[3]
+            padded = new_tensor(model, [1, ph, pw, c], xdt)
+            nodes.append(typed_node(FMPadding, [src], [padded], f"{n.name}_pad", Padding=pads, ImgDim=[ih, iw],
+                                    NumChannels=c, SIMD=1, inputDataType=xdt.name,
+                                    padValue=int(node_attr(n, "pad_value", 0))))
+            src, ih, iw = padded, ph, pw
+        nodes.append(typed_node(
+            cls, [src], [n.output[0]], n.name, ConvKernelDim=[kh, kw], IFMChannels=c, IFMDim=[ih, iw],
+            OFMDim=[oh, ow], Stride=list(node_attr(n, "stride")), Dilation=list(node_attr(n, "dilations", [1, 1])),
+            SIMD=1, inputDataType=xdt.name, outputDataType=xdt.name, depthwise=int(node_attr(n, "depthwise", 0))))
+        return replace(model, [n], nodes)

@@ -48,7 +48,7 @@ class DuplicateStreams(ChannelStreams, HwLayer):
 
     def rtl(self, params):
         """rtl/streams/duplicate_streams.sv: no memories, no latency."""
-        return RtlInstance(module="duplicate_streams", library="//rtl/streams",
+        return RtlInstance(module="duplicate_streams", library=self.rtl_library,
                            params=dict(WIDTH=self.get_instream_width()))
 
     def resource_features(self):
@@ -67,3 +67,7 @@ class DuplicateStreams(ChannelStreams, HwLayer):
             Example(dict(NumChannels=8, PE=4, inputDataType="INT4", numInputVectors=[1, 2, 2]), label="residual"),
             Example(dict(NumChannels=6, PE=1, inputDataType="BIPOLAR"), label="bipolar"),
         ]
+
+    # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
+
+    rtl_library = "//rtl/streams"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+from qonnx.core.datatype import DataType
+from qonnx.transformation.infer_datatypes import InferDataTypes
 
 from qnn2fpga.errors import DataTypeError, ModelError
 from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr
 from qnn2fpga.layers.base import Example, HwLayer
 from qnn2fpga.layers.registry import register_layer
+from qnn2fpga.graph import new_const, node_attr
+from qnn2fpga.layers.conversion import converts, set_node_attr
 
 
 @register_layer("FMPadding")
@@ -76,3 +80,38 @@ class FMPadding(HwLayer):
             Example(dict(Padding=[1, 0, 1, 0], ImgDim=[2, 3], NumChannels=2, inputDataType="BIPOLAR",
                          padValue=-1), label="bipolar"),
         ]
+
+    # ---- conversion from the front end (transforms/to_hw.py) ----
+
+    # What may sit between the MultiThreshold and the padded Im2Col it feeds.
+    WIDEN_THROUGH = ("MaxPoolNHWC", "Transpose", "Reshape", "Flatten")
+
+    @converts("Im2Col", order=10)
+    def widen_bipolar_before_zero_padding(cls, model, n):
+        """A zero-padded convolution of a BIPOLAR (-1/+1) activation pads with 0, which a
+        BIPOLAR stream cannot carry. The MultiThreshold producing the activation (through
+        max-pooling or layout changes) then emits the same -1/+1 values as INT2:
+        thresholds [always, t, t] from level -2 give -2 + 1 below t and -2 + 3 from t on.
+        Padding, sliding window and the next MVAU then run on INT2, where 0 exists. Runs
+        over the whole graph before any Im2Col becomes a sliding window."""
+        bipolar = DataType["BIPOLAR"]
+        if not any(node_attr(n, "pad_amount", [0])):
+            return None
+        if model.get_tensor_datatype(n.input[0]) != bipolar or bipolar.allowed(node_attr(n, "pad_value", 0)):
+            return None
+        mt = model.find_producer(n.input[0])
+        while mt is not None and mt.op_type in cls.WIDEN_THROUGH:
+            mt = model.find_producer(mt.input[0])
+        if mt is None or mt.op_type != "MultiThreshold" or node_attr(mt, "out_dtype") != "BIPOLAR":
+            return None
+        t = model.get_initializer(mt.input[1])
+        if t is None or t.ndim != 2 or t.shape[1] != 1:
+            return None
+        xdt = model.get_tensor_datatype(mt.input[0])
+        always = xdt.min() if xdt.is_integer() else -np.inf
+        mt.input[1] = new_const(model, np.concatenate([np.full_like(t, always), t, t], axis=1)
+                                .astype(t.dtype if xdt.is_integer() else np.float64))
+        for name, value in (("out_dtype", "INT2"), ("out_scale", 1.0), ("out_bias", -2.0)):
+            set_node_attr(mt, name, value)
+        model.set_tensor_datatype(mt.output[0], DataType["INT2"])
+        return model.transform(InferDataTypes())

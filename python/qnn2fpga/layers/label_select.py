@@ -7,11 +7,13 @@ import math
 import numpy as np
 
 from qnn2fpga.errors import DataTypeError, ModelError
+from qnn2fpga.graph import node_attr
 from qnn2fpga.layers import numerics
 from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr
 from qnn2fpga.layers.base import Example, HwLayer
 from qnn2fpga.layers.registry import register_layer
 from qnn2fpga.layers.rtl import RtlInstance
+from qnn2fpga.layers.conversion import converts, int_datatype, replace, typed_node
 from qnn2fpga.layers.numerics import smallest_int_datatype
 
 
@@ -59,7 +61,7 @@ class LabelSelect(HwLayer):
                  IN_SIGNED=int(idt.signed() and idt != numerics.BIPOLAR),
                  OUT_BITS=packing.element_bits(self.get_output_datatype(0)),
                  NUM_VECTORS=math.prod(self.numInputVectors))
-        return RtlInstance(module="label_select", library="//rtl/label_select", params=p, latency=0)
+        return RtlInstance(module="label_select", library=self.rtl_library, params=p, latency=0)
 
     def resource_features(self):
         """rtl/label_select: K*PE + PE*(PE-1)/2 comparators rank the K list entries and PE
@@ -101,3 +103,26 @@ class LabelSelect(HwLayer):
             Example(dict(Labels=6, PE=3, K=6, inputDataType="BIPOLAR", numInputVectors=[1, 2]),
                     label="full sort, ties"),
         ]
+
+    # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
+
+    rtl_library = "//rtl/label_select"
+
+    # ---- conversion from the front end (transforms/to_hw.py) ----
+
+    @converts("TopK", order=60)
+    def from_topk(cls, model, n):
+        """TopK (largest, last axis) on an integer vector, its values unused -> LabelSelect
+        returning the indices."""
+        xdt, k = int_datatype(model, n.input[0]), model.get_initializer(n.input[1])
+        shape = model.get_tensor_shape(n.input[0])
+        if xdt is None or k is None or len(shape) != 2 or node_attr(n, "largest", 1) != 1 or \
+                node_attr(n, "axis", -1) not in (-1, 1) or model.find_consumers(n.output[0]):
+            return None
+        labels = shape[-1]
+        odt = smallest_int_datatype(0, max(labels - 1, 1))
+        node = typed_node(cls, [n.input[0]], [n.output[1]], n.name, Labels=labels, PE=1, K=int(k.reshape(-1)[0]),
+                          inputDataType=xdt.name, outputDataType=odt.name)
+        replace(model, [n], [node])
+        model.set_tensor_datatype(n.output[1], odt)
+        return model

@@ -8,10 +8,12 @@ import math
 import numpy as np
 
 from qnn2fpga.errors import DataTypeError, ModelError
+from qnn2fpga.graph import single_consumer
 from qnn2fpga.layers import numerics
 from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr, StrAttr
 from qnn2fpga.layers.base import Example, HwLayer
 from qnn2fpga.layers.registry import register_layer
+from qnn2fpga.layers.conversion import converts, int_datatype, replace, threshold_activation, typed_node
 from qnn2fpga.layers.resources import Memory
 from qnn2fpga.layers.rtl import MEM_MODES, RAM_STYLES, RtlInstance, axilite_tie_offs
 
@@ -277,7 +279,7 @@ class MVAU(HwLayer):
         else:
             ports["unused_outputs"]["s_axis_w_tready"] = 1
             ports["tied_inputs"].update(s_axis_w_tdata="'0", s_axis_w_tvalid="1'b0")
-        return RtlInstance(module="mvau", library="//rtl/mvau", params=p, memories=mems,
+        return RtlInstance(module="mvau", library=self.rtl_library, params=p, memories=mems,
                            latency=4 if self.noActivation else 5, **ports)
 
     def execute(self, x, weights, thresholds=None):
@@ -307,3 +309,37 @@ class MVAU(HwLayer):
                          outputDataType="INT2", accDataType="INT16", ActVal=-2, numInputVectors=[1, 3, 3]),
                     (w_conv, thresholds(1, 3, -10, 10)), "conv-shaped, shared thresholds"),
         ]
+
+    # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
+
+    rtl_library = "//rtl/mvau"
+
+    # ---- conversion from the front end (transforms/to_hw.py) ----
+
+    @converts("MatMul", order=30)
+    def from_matmul(cls, model, mm):
+        """MatMul(x int, W int) [-> MultiThreshold] -> MVAU, the thresholds fused when the
+        MultiThreshold is the MatMul's only consumer."""
+        xdt, w = int_datatype(model, mm.input[0]), model.get_initializer(mm.input[1])
+        wdt = int_datatype(model, mm.input[1]) if w is not None else None
+        if xdt is None or wdt is None or w.ndim != 2:
+            return None
+        xshape = model.get_tensor_shape(mm.input[0])
+        mw, mh = w.shape
+        lo, hi = numerics.matmul_acc_range(xdt, w)
+        accdt = numerics.smallest_int_datatype(lo, hi)
+        attrs = dict(MW=mw, MH=mh, SIMD=1, PE=1, inputDataType=xdt.name, weightDataType=wdt.name,
+                     accDataType=accdt.name, numInputVectors=list(xshape[:-1]))
+        inputs, out, consumed = [mm.input[0], mm.input[1]], mm.output[0], [mm]
+        mt = single_consumer(model, out)
+        act = threshold_activation(model, mt) if mt is not None and mt.op_type == "MultiThreshold" else None
+        if act is not None:
+            attrs.update(noActivation=0, **act)
+            inputs.append(mt.input[1])
+            out = mt.output[0]
+            consumed.append(mt)
+        else:
+            attrs.update(noActivation=1, ActVal=0, outputDataType=accdt.name)
+        replace(model, consumed, [typed_node(cls, inputs, [out], mm.name, **attrs)])
+        model.set_tensor_datatype(out, numerics.datatype(attrs["outputDataType"]))
+        return model

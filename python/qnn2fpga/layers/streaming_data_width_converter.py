@@ -71,7 +71,7 @@ class StreamingDataWidthConverter(ChannelStreams, HwLayer):
 
         bits = packing.element_bits(self.dataType)
         p = dict(IN_WIDTH=self.inFold * bits, OUT_WIDTH=self.outFold * bits, TOTAL_BITS=self.NumChannels * bits)
-        return RtlInstance(module="stream_dwc", library="//rtl/dwc:stream_dwc", params=p, latency=2)
+        return RtlInstance(module="stream_dwc", library=self.rtl_library, params=p, latency=2)
 
     @classmethod
     def examples(cls, rng):
@@ -80,3 +80,7 @@ class StreamingDataWidthConverter(ChannelStreams, HwLayer):
                     label="3 -> 2 elements"),
             Example(dict(NumChannels=8, inFold=1, outFold=8, dataType="BIPOLAR"), label="upsize"),
         ]
+
+    # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
+
+    rtl_library = "//rtl/dwc:stream_dwc"

@@ -67,7 +67,7 @@ class StreamingFIFO(ChannelStreams, HwLayer):
         width = self.PE * packing.element_bits(self.dataType)
         p = dict(WIDTH=width, DEPTH=self.depth, IMPL=self.fifo_impl, RAM_STYLE=self.ram_style)
         count_bits = max(1, (self.depth).bit_length())
-        return RtlInstance(module="axis_fifo", library="//rtl/common:axis_fifo", params=p, latency=3,
+        return RtlInstance(module="axis_fifo", library=self.rtl_library, params=p, latency=3,
                            unused_outputs={"count": count_bits})
 
     @classmethod
@@ -76,3 +76,7 @@ class StreamingFIFO(ChannelStreams, HwLayer):
             Example(dict(NumChannels=8, PE=4, dataType="INT4", depth=16, numInputVectors=[1, 2, 2]), label="srl"),
             Example(dict(NumChannels=6, PE=3, dataType="BIPOLAR", depth=256, fifo_impl="ram"), label="ram"),
         ]
+
+    # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
+
+    rtl_library = "//rtl/common:axis_fifo"

@@ -8,6 +8,8 @@ from qnn2fpga.errors import ModelError
 from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr
 from qnn2fpga.layers.base import Example, HwLayer
 from qnn2fpga.layers.registry import register_layer
+from qnn2fpga.graph import node_attr
+from qnn2fpga.layers.conversion import converts, int_datatype, replace, typed_node
 from qnn2fpga.layers.resources import Memory
 from qnn2fpga.layers.numerics import sliding_window_dim
 
@@ -104,3 +106,17 @@ class StreamingMaxPool(HwLayer):
             Example(dict(PoolDim=[2, 2], ImgDim=[5, 5], NumChannels=2, dataType="BIPOLAR", ceil_mode=1),
                     label="ceil mode, bipolar"),
         ]
+
+    # ---- conversion from the front end (transforms/to_hw.py) ----
+
+    @converts("MaxPoolNHWC", order=40)
+    def from_maxpool(cls, model, n):
+        """MaxPoolNHWC (no padding, floor mode) on an integer input -> StreamingMaxPool."""
+        xdt = int_datatype(model, n.input[0])
+        if xdt is None or any(node_attr(n, "pads", [0])) or node_attr(n, "ceil_mode", 0):
+            return None
+        _, ih, iw, c = model.get_tensor_shape(n.input[0])
+        node = typed_node(cls, [n.input[0]], [n.output[0]], n.name, PoolDim=list(node_attr(n, "kernel_shape")),
+                          ImgDim=[ih, iw], NumChannels=c, Stride=list(node_attr(n, "strides")), PE=1,
+                          dataType=xdt.name)
+        return replace(model, [n], [node])

@@ -7,10 +7,12 @@ import math
 import numpy as np
 
 from qnn2fpga.errors import ModelError
+from qnn2fpga.graph import node_attr
 from qnn2fpga.layers import numerics
 from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr, StrAttr
 from qnn2fpga.layers.base import ChannelStreams, Example, HwLayer, check_vectors_and_channels
 from qnn2fpga.layers.registry import register_layer
+from qnn2fpga.layers.conversion import converts, int_datatype, replace, threshold_activation, typed_node
 from qnn2fpga.layers.resources import Memory
 from qnn2fpga.layers.rtl import RAM_STYLES, RtlInstance, axilite_tie_offs
 
@@ -143,7 +145,7 @@ class Thresholding(ChannelStreams, HwLayer):
         width = self.PE * t.shape[1] * thr_bits
         ports = dict(axilite=("THRES_FILE", packing.axilite_addr_bits(len(words), width))) \
             if self.runtime_writeable_weights else axilite_tie_offs()
-        return RtlInstance(module="thresholding", library="//rtl/thresholding", params=p,
+        return RtlInstance(module="thresholding", library=self.rtl_library, params=p,
                            memories={"THRES_FILE": (words, width)}, latency=3, **ports)
 
     def execute(self, x, thresholds):
@@ -160,3 +162,22 @@ class Thresholding(ChannelStreams, HwLayer):
             Example(dict(NumChannels=4, PE=4, inputDataType="INT5", outputDataType="UINT2"), (t1,), "shared"),
             Example(dict(NumChannels=6, PE=3, inputDataType="INT4", outputDataType="BIPOLAR"), (tb,), "bipolar"),
         ]
+
+    # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
+
+    rtl_library = "//rtl/thresholding"
+
+    # ---- conversion from the front end (transforms/to_hw.py) ----
+
+    @converts("MultiThreshold", order=50)
+    def from_multithreshold(cls, model, mt):
+        """A standalone MultiThreshold on an integer channels-last input -> Thresholding
+        (one after a MatMul was fused into its MVAU already)."""
+        xdt = int_datatype(model, mt.input[0])
+        act = threshold_activation(model, mt)
+        shape = model.get_tensor_shape(mt.input[0])
+        if xdt is None or act is None or (len(shape) == 4 and node_attr(mt, "data_layout", "") != "NHWC"):
+            return None
+        node = typed_node(cls, [mt.input[0], mt.input[1]], [mt.output[0]], mt.name, NumChannels=shape[-1], PE=1,
+                          inputDataType=xdt.name, numInputVectors=list(shape[:-1]), **act)
+        return replace(model, [mt], [node])

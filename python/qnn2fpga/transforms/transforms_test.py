@@ -484,3 +484,19 @@ def test_export_tail_probes_further_while_an_output_channel_has_only_been_zero()
     assert any(n.name.startswith("ExportTail") for n in compiled.graph.node)
     xs = [np.random.default_rng(i).uniform(-1, 1, size=(1, 16)).astype(np.float32) for i in range(40)]
     np.testing.assert_array_equal(_outputs(compiled, xs), _outputs(export, xs))
+
+
+def test_conversions_come_from_the_layers_in_their_declared_order():
+    """to_hw applies the conversions the layer modules declare (`@converts`), ordered by
+    their declared position; the MVAU's comes before those of the layers that may consume
+    its output."""
+    seen = [(c.order, c.op_type, c.layer) for c in to_hw.conversions()]
+    assert seen[:6] == [(10, "Im2Col", "FMPadding"), (20, "Im2Col", "ConvolutionInputGenerator"),
+                        (30, "MatMul", "MVAU"), (40, "MaxPoolNHWC", "StreamingMaxPool"),
+                        (50, "MultiThreshold", "Thresholding"), (60, "TopK", "LabelSelect")]
+    assert seen == sorted(seen)
+    # Every conversion makes nodes through the typed make_node: no raw helper.make_node
+    # with the layer domain in the step itself.
+    import inspect  # noqa: PLC0415
+
+    assert "make_node(" not in inspect.getsource(to_hw).replace("make_opsetid(", "")
