@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import math
-
 from qnn2fpga.graph import node_attr
 from qnn2fpga.layers import numerics
-from qnn2fpga.layers.base import DTypeAttr, Example, FoldAttr, HwLayer, IntAttr, IntsAttr, RtlInstance, register_layer
+from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr
+from qnn2fpga.layers.base import ChannelStreams, Example, HwLayer
+from qnn2fpga.layers.registry import register_layer
+from qnn2fpga.layers.rtl import RtlInstance
 from qnn2fpga.layers.conversion import converts, int_datatype, replace, typed_node
 
 
 @register_layer("Identity")
-class Identity(HwLayer):
+class Identity(ChannelStreams, HwLayer):
     """(*numInputVectors, NumChannels) -> the same values, PE elements per stream word."""
 
     NumChannels = IntAttr(doc="channels (innermost axis)")
@@ -19,27 +20,11 @@ class Identity(HwLayer):
     dataType = DTypeAttr(doc="element datatype")
     numInputVectors = IntsAttr([1], doc="leading dimensions, e.g. [1, H, W]")
 
-    def normal_input_shapes(self):
-        return [(*self.numInputVectors, self.NumChannels)]
-
-    def normal_output_shapes(self):
-        return [(*self.numInputVectors, self.NumChannels)]
-
     def input_datatypes(self):
         return [self.dataType]
 
     def output_datatypes(self):
         return [self.dataType]
-
-    def input_folds(self):
-        return [self.PE]
-
-    def output_folds(self):
-        return [self.PE]
-
-    def cycles(self) -> int:
-        """prod(numInputVectors) * NumChannels / PE: one word per cycle."""
-        return math.prod(self.numInputVectors) * (self.NumChannels // self.PE)
 
     def resource_features(self):
         """Two registers (output and skid) per stream bit."""
@@ -49,9 +34,6 @@ class Identity(HwLayer):
 
     def execute(self, x):
         return numerics.as_int64(x)
-
-    def random_params(self, rng):
-        return []
 
     def rtl(self, params):
         """identity: WIDTH = PE element bits, one skid buffer."""
