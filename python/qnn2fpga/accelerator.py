@@ -59,7 +59,7 @@ def _json_value(v):
 def layer_spec(model, node) -> LayerSpec:
     """The spec of hardware node `node` of `model`: its attributes and parameters."""
     from qnn2fpga import stitch  # noqa: PLC0415
-    from qnn2fpga.layers.base import get_layer  # noqa: PLC0415
+    from qnn2fpga.layers.registry import get_layer  # noqa: PLC0415
 
     layer = get_layer(node)
     attrs = {a.name: _json_value(layer.attr(a.name)) for a in sorted(node.attribute, key=lambda a: a.name)}

@@ -55,7 +55,7 @@ import numpy as np
 
 from qnn2fpga import boards, estimate, execute, files, flow, folding, html_report, packing, report_schemas, steps
 from qnn2fpga.errors import BoardError, FoldingError, InputFileError  # noqa: F401 (BoardError: what --strict raises)
-from qnn2fpga.layers.base import get_layer
+from qnn2fpga.layers.registry import get_layer
 from qnn2fpga.steps import STREAM_OPS, estimate_warnings, load_folding
 
 

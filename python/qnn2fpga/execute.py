@@ -16,7 +16,8 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from qnn2fpga import errors
 from qnn2fpga.graph import real_inputs
-from qnn2fpga.layers.base import HwLayer, is_hw_layer
+from qnn2fpga.layers.base import HwLayer
+from qnn2fpga.layers.registry import is_hw_layer
 
 MODES = ("python", "rtlsim")
 

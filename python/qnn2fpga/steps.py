@@ -33,7 +33,7 @@ from qonnx.transformation.general import GiveReadableTensorNames
 from qnn2fpga import boards, codegen, estimate, execute, fifo_sizing, flow
 from qnn2fpga import folding, report, report_schemas, rtlsim, stitch
 from qnn2fpga.errors import BoardError, FoldingError, InputFileError, QnnError
-from qnn2fpga.layers.base import get_layer
+from qnn2fpga.layers.registry import get_layer
 from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
 
 # FINN's names for `fold`, by how the folding is chosen (automatic, or a config file).

@@ -52,7 +52,6 @@ on the raw ONNX values (datatypes as names).
 
 from __future__ import annotations
 
-import importlib
 import math
 from abc import abstractmethod
 from dataclasses import dataclass, field
@@ -71,22 +70,6 @@ from qnn2fpga.layers.resources import Memory
 
 if TYPE_CHECKING:
     from qnn2fpga.layers.rtl import RtlInstance
-
-# Names this module held before the attribute descriptors, the registry and the RTL
-# backend vocabulary moved to their own modules; still importable from here.
-_MOVED = {
-    **dict.fromkeys(("REQUIRED", "Attr", "AttrProblem", "DTypeAttr", "DTypesAttr", "FoldAttr", "IntAttr",
-                     "IntsAttr", "StrAttr"), "attrs"),
-    **dict.fromkeys(("DOMAIN", "LAYERS", "get_layer", "is_hw_layer", "register_layer"), "registry"),
-    **dict.fromkeys(("MEM_MODES", "RAM_STYLES", "RtlInstance", "axilite_tie_offs"), "rtl"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        return getattr(importlib.import_module(f"qnn2fpga.layers.{_MOVED[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 Shape = tuple[int, ...]
 
