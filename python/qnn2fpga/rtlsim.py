@@ -16,6 +16,7 @@ RTL library is found in the package's data/ (an installed wheel), beside the pac
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -203,18 +204,15 @@ def compile_design(design: Design, jobs: int | None = None, log=None,
         return binary
     if log:
         log(f"compiling {what} with Verilator ({design.top}, {len(design.nodes)} layers)")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = pathlib.Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
-    work.chmod(umask_mode(directory=True))
-    obj = work / "obj"
-    flags = ["--cc", "--exe", "--prefix", "Vdut", "-O3", "--x-assign", "fast", "--x-initial", "fast",
-             "-Wno-fatal", "-Wno-lint", "-Wno-style", "-CFLAGS", f"-O1 -std=c++17 -I{root}"]
-    try:
+    obj_flags = ["--cc", "--exe", "--prefix", "Vdut", "-O3", "--x-assign", "fast", "--x-initial", "fast",
+                 "-Wno-fatal", "-Wno-lint", "-Wno-style", "-CFLAGS", f"-O1 -std=c++17 -I{root}"]
+    with _staged(target, ".build-") as work:
+        obj = work / "obj"
         # Verilate, then make: between the two, the Verilator runtime's objects (the same for
         # every design) come from an earlier build, so only the design and harness compile.
-        _run_build(design, [exe, *flags, "--top-module", design.top, "-Mdir", str(obj), "-o", "sim",
+        _run_build(design, [exe, *obj_flags, "--top-module", design.top, "-Mdir", str(obj), "-o", "sim",
                             str(design.verilog), *map(str, files), str(root / HARNESS[0])])
-        runtime = _runtime_objects_dir(version, flags)
+        runtime = _runtime_objects_dir(version, obj_flags)
         names = _runtime_object_names(obj)
         reused = runtime.is_dir() and all((runtime / n).is_file() for n in names)
         if reused:
@@ -222,17 +220,30 @@ def compile_design(design: Design, jobs: int | None = None, log=None,
                 shutil.copyfile(runtime / n, obj / n)  # newer than the makefiles: not rebuilt
         _run_build(design, ["make", "-s", "-C", str(obj), "-f", "Vdut.mk", "-j", str(jobs or build_jobs())])
         if not reused and names:
-            _keep_runtime_objects(obj, names, runtime)
+            with _staged(runtime, ".verilated-") as keep:
+                for n in names:
+                    shutil.copyfile(obj / n, keep / n)
         (obj / "sim").rename(work / "sim")
         shutil.rmtree(obj)
+    return binary
+
+
+@contextlib.contextmanager
+def _staged(target: pathlib.Path, prefix: str):
+    """A new directory beside `target` that becomes `target` when the block completes
+    (unless another run made it first); removed if the block fails."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = pathlib.Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+    work.chmod(umask_mode(directory=True))
+    try:
+        yield work
         try:
             os.replace(work, target)
-        except OSError:  # built concurrently by another run
+        except OSError:  # made concurrently by another run
             pass
     finally:
         if work.exists():
             shutil.rmtree(work)
-    return binary
 
 
 def _run_build(design: Design, cmd: list[str]) -> None:
@@ -259,20 +270,6 @@ def _runtime_object_names(obj: pathlib.Path) -> list[str]:
         if key.strip() in ("VM_GLOBAL_FAST", "VM_GLOBAL_SLOW"):
             names += [f"{n}.o" for n in value.split()]
     return names
-
-
-def _keep_runtime_objects(obj: pathlib.Path, names: list[str], runtime: pathlib.Path) -> None:
-    tmp = pathlib.Path(tempfile.mkdtemp(prefix=".verilated-", dir=runtime.parent))
-    try:
-        for n in names:
-            shutil.copyfile(obj / n, tmp / n)
-        tmp.chmod(umask_mode(directory=True))
-        os.replace(tmp, runtime)
-    except OSError:  # kept concurrently by another run
-        pass
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
 
 
 @dataclass
