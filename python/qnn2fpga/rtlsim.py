@@ -8,12 +8,15 @@ rtl/common/tb/stitched_sim.cpp, and run on packed input frames.
 
 The simulator binary depends only on the Verilog text and the harness (weights are read
 from the memory files at start-up), so it is cached under `cache_dir()` by a hash of
-those and reused across runs. The RTL library is found in the package's data/ (an installed
-wheel), beside the package (source tree or Bazel runfiles) or at $QNN2FPGA_RTL_ROOT.
+those and reused across runs; the Verilator runtime's objects, the same for every design,
+are kept there too and linked into each new build instead of being compiled again. The
+RTL library is found in the package's data/ (an installed wheel), beside the package
+(source tree or Bazel runfiles) or at $QNN2FPGA_RTL_ROOT.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -201,29 +204,72 @@ def compile_design(design: Design, jobs: int | None = None, log=None,
         return binary
     if log:
         log(f"compiling {what} with Verilator ({design.top}, {len(design.nodes)} layers)")
+    obj_flags = ["--cc", "--exe", "--prefix", "Vdut", "-O3", "--x-assign", "fast", "--x-initial", "fast",
+                 "-Wno-fatal", "-Wno-lint", "-Wno-style", "-CFLAGS", f"-O1 -std=c++17 -I{root}"]
+    with _staged(target, ".build-") as work:
+        obj = work / "obj"
+        # Verilate, then make: between the two, the Verilator runtime's objects (the same for
+        # every design) come from an earlier build, so only the design and harness compile.
+        _run_build(design, [exe, *obj_flags, "--top-module", design.top, "-Mdir", str(obj), "-o", "sim",
+                            str(design.verilog), *map(str, files), str(root / HARNESS[0])])
+        runtime = _runtime_objects_dir(version, obj_flags)
+        names = _runtime_object_names(obj)
+        reused = runtime.is_dir() and all((runtime / n).is_file() for n in names)
+        if reused:
+            for n in names:
+                shutil.copyfile(runtime / n, obj / n)  # newer than the makefiles: not rebuilt
+        _run_build(design, ["make", "-s", "-C", str(obj), "-f", "Vdut.mk", "-j", str(jobs or build_jobs())])
+        if not reused and names:
+            with _staged(runtime, ".verilated-") as keep:
+                for n in names:
+                    shutil.copyfile(obj / n, keep / n)
+        (obj / "sim").rename(work / "sim")
+        shutil.rmtree(obj)
+    return binary
+
+
+@contextlib.contextmanager
+def _staged(target: pathlib.Path, prefix: str):
+    """A new directory beside `target` that becomes `target` when the block completes
+    (unless another run made it first); removed if the block fails."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    work = pathlib.Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
+    work = pathlib.Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
     work.chmod(umask_mode(directory=True))
     try:
-        cmd = [exe, "--cc", "--exe", "--build", "-j", str(jobs or build_jobs()), "--prefix", "Vdut",
-               "--top-module", design.top, "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal",
-               "-Wno-lint", "-Wno-style", "-CFLAGS", f"-O1 -std=c++17 -I{root}", "-Mdir", str(work / "obj"),
-               "-o", "sim", str(design.verilog), *map(str, files), str(root / HARNESS[0])]
-        p = subprocess.run(cmd, capture_output=True, text=True)
-        if p.returncode != 0:
-            tail = "\n".join((p.stdout + p.stderr).strip().splitlines()[-20:])
-            raise errors.QnnError(f"Verilator build of {design.verilog.name}", f"failed:\n{tail}",
-                                  "report this with the design directory")
-        (work / "obj" / "sim").rename(work / "sim")
-        shutil.rmtree(work / "obj")
+        yield work
         try:
             os.replace(work, target)
-        except OSError:  # built concurrently by another run
+        except OSError:  # made concurrently by another run
             pass
     finally:
         if work.exists():
             shutil.rmtree(work)
-    return binary
+
+
+def _run_build(design: Design, cmd: list[str]) -> None:
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        tail = "\n".join((p.stdout + p.stderr).strip().splitlines()[-20:])
+        raise errors.QnnError(f"Verilator build of {design.verilog.name}", f"failed:\n{tail}",
+                              "report this with the design directory")
+
+
+def _runtime_objects_dir(version: str, flags: list[str]) -> pathlib.Path:
+    """Where the Verilator runtime objects built with `flags` by this Verilator and C++
+    compiler are kept (they depend on nothing else)."""
+    cxx = subprocess.run([os.environ.get("CXX", "g++"), "--version"], capture_output=True, text=True).stdout
+    key = hashlib.sha256("\0".join([version, cxx, *flags]).encode()).hexdigest()[:20]
+    return cache_dir() / f"verilated-{key}"
+
+
+def _runtime_object_names(obj: pathlib.Path) -> list[str]:
+    """The runtime's object files the generated makefile builds (VM_GLOBAL_FAST/SLOW)."""
+    names = []
+    for line in (obj / "Vdut_classes.mk").read_text().replace("\\\n", " ").splitlines():
+        key, _, value = line.partition("+=")
+        if key.strip() in ("VM_GLOBAL_FAST", "VM_GLOBAL_SLOW"):
+            names += [f"{n}.o" for n in value.split()]
+    return names
 
 
 @dataclass

@@ -65,12 +65,21 @@ def test_fifo_sizing_observes_the_burst(folded, sized):
     assert max(sizing.observed.values()) >= 1
 
 
+def _runtime_objects():
+    """{path: mtime} of the Verilator runtime objects kept for reuse between builds."""
+    return {p: p.stat().st_mtime_ns for p in rtlsim.cache_dir().glob("verilated-*/*.o")}
+
+
 def test_undersized_fifos_cost_throughput(sized, tmp_path):
     model, sizing, design, _ = sized
     small = fifo_sizing.set_depths(model, {k: 1 for k in sizing.depths})
     d = rtlsim.write_design(small, tmp_path)
+    runtime = _runtime_objects()
     r = rtlsim.simulate(rtlsim.compile_design(d), d, d.random_frames(16)).report
     assert r["status"] == "ok" and r["cycles_per_frame"] > design.bottleneck_cycles()
+    # The new design's build took the runtime objects of the earlier builds, unchanged.
+    assert {p.name for p in runtime} >= {"verilated.o", "verilated_threads.o"}, runtime
+    assert _runtime_objects() == runtime
 
 
 def test_a_stall_stops_within_the_bound_and_names_the_full_fifos(sized):

@@ -1,6 +1,8 @@
-"""MVAU build helpers: parameter sets from datatype names, memory files, Yosys-ready ROMs.
+"""MVAU build helpers: memory files, Yosys-ready ROMs.
 
-mvau_params(...)      qonnx-style datatype names -> the RTL parameter dict (strings)
+The RTL parameter dicts (strings) come from the MVAU layer's rtl() hook, through the
+checked-in grid_params.bzl (grid.py, gen_grid_params.py); the helpers here only read them.
+
 mvau_sim_params(...)  the parameters with the runfiles paths of the memory files (Verilator)
 mvau_synth_params(...) the same with their bare names (Yosys, beside a rom_with_init_files copy)
 mvau_mem_files(...)   genrule running //rtl/mvau:mvau_gen -> <name>_weights.hex, <name>_thresholds.hex
@@ -19,97 +21,7 @@ so tests pass the runfiles path and list the files in `data`.
 
 load("//bazel:defs.bzl", "VerilogInfo")
 
-# --- datatypes --------------------------------------------------------------------------------
-
-def _dtype(name):
-    """(bits, signed, bipolar, min, max) of a qonnx integer datatype name."""
-    if name == "BIPOLAR":
-        return struct(bits = 1, signed = 0, bipolar = 1, min = -1, max = 1)
-    if name.startswith("UINT"):
-        b = int(name[4:])
-        return struct(bits = b, signed = 0, bipolar = 0, min = 0, max = (1 << b) - 1)
-    if name.startswith("INT"):
-        b = int(name[3:])
-        return struct(bits = b, signed = 1, bipolar = 0, min = -(1 << (b - 1)), max = (1 << (b - 1)) - 1)
-    fail("mvau: unsupported datatype %r (BIPOLAR, INTn, UINTn)" % name)
-
-def _signed_bits(lo, hi):
-    """The narrowest two's-complement width holding [lo, hi] (at least 2)."""
-    for n in range(2, 63):
-        if -(1 << (n - 1)) <= lo and hi <= (1 << (n - 1)) - 1:
-            return n
-    fail("mvau: accumulator range [%d, %d] beyond 62 bits" % (lo, hi))
-
-def mvau_params(
-        mw,
-        mh,
-        simd,
-        pe,
-        idt,
-        wdt,
-        act,
-        num_vectors = 1,
-        mem_mode = "internal_embedded",
-        ram_style = "auto",
-        runtime_writeable = 0):
-    """The mvau RTL parameters (a dict of strings) for a layer given by datatype names.
-
-    Args:
-      mw: matrix width (input features).
-      mh: matrix height (output features).
-      simd: input elements per word; divides mw.
-      pe: output channels per word; divides mh.
-      idt: input datatype: "BIPOLAR", "INTn" or "UINTn".
-      wdt: weight datatype, same names.
-      act: "none" (output the accumulator), "BIPOLAR" (one threshold, 1-bit output), or an
-        INTn/UINTn output type: 2^n - 1 thresholds, ACT_VAL = the type's minimum.
-      num_vectors: vectors per frame.
-      mem_mode: internal_embedded, internal_decoupled or external.
-      ram_style: weight memory style: auto, block, distributed or ultra.
-      runtime_writeable: 1 = weight memory writable through s_axilite (internal_decoupled
-        only); the key RUNTIME_WRITEABLE is set only then.
-
-    ACC_BITS is the narrowest signed width holding every x @ W of the datatypes (the
-    extremes of each product are at the corners of the two ranges); thresholds get
-    ACC_BITS + 1 bits, enough for the clip values acc_min .. acc_max + 1.
-    """
-    if mw % simd or mh % pe:
-        fail("mvau: SIMD=%d must divide MW=%d and PE=%d must divide MH=%d" % (simd, mw, pe, mh))
-    x = _dtype(idt)
-    w = _dtype(wdt)
-    corners = [x.min * w.min, x.min * w.max, x.max * w.min, x.max * w.max]
-    acc_bits = _signed_bits(mw * min(corners + [0]), mw * max(corners + [0]))
-    p = {
-        "MW": mw,
-        "MH": mh,
-        "SIMD": simd,
-        "PE": pe,
-        "NUM_VECTORS": num_vectors,
-        "IN_BITS": x.bits,
-        "IN_SIGNED": x.signed,
-        "IN_BIPOLAR": x.bipolar,
-        "W_BITS": w.bits,
-        "W_SIGNED": w.signed,
-        "W_BIPOLAR": w.bipolar,
-        "ACC_BITS": acc_bits,
-        "MEM_MODE": mem_mode,
-        "RAM_STYLE": ram_style,
-    }
-    if runtime_writeable:
-        p["RUNTIME_WRITEABLE"] = 1
-    if act == "none":
-        p.update(NO_ACT = 1, OUT_BITS = acc_bits, N_THRES = 1, THR_BITS = acc_bits + 1, ACT_VAL = 0, OUT_BIPOLAR = 0)
-    else:
-        o = _dtype(act)
-        p.update(
-            NO_ACT = 0,
-            OUT_BITS = o.bits,
-            N_THRES = 1 if o.bipolar else (1 << o.bits) - 1,
-            THR_BITS = acc_bits + 1,
-            ACT_VAL = 0 if o.bipolar else o.min,
-            OUT_BIPOLAR = o.bipolar,
-        )
-    return {k: str(v) for k, v in p.items()}
+# --- parameter dicts --------------------------------------------------------------------------
 
 def mvau_runtime_writeable(params):
     return params.get("RUNTIME_WRITEABLE", "0") != "0"
@@ -186,7 +98,7 @@ def mvau_mem_files(name, params, seed, flip_weight_bit = -1, **kwargs):
 
     Args:
       name: genrule name and output prefix.
-      params: an mvau_params dict.
+      params: an RTL parameter dict (grid_params.bzl).
       seed: layer seed (the testbench must use the same).
       flip_weight_bit: >= 0 flips that bit of the weight memory (mutation tests).
       **kwargs: passed to genrule (tags, visibility).

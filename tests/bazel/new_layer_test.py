@@ -11,6 +11,7 @@ new_layer/.
 from __future__ import annotations
 
 import hashlib
+import os
 import pathlib
 import re
 import shutil
@@ -72,7 +73,9 @@ def test_a_new_layer_is_only_its_own_files(tmp_path):
     testing.tiny_mlp(middle_op="Flatten", fixed_point_out=True).save(str(pkg / "model.onnx"))
     (pkg / "BUILD.bazel").write_text(BUILD)
     (pkg / "hw_layers.bzl").write_text("HW_LAYERS = {}\n")
-    disk = f"--disk_cache={pathlib.Path.home() / '.cache/qnn2fpga/disk-cache'}"
+    # The disk cache ./bazelw gives the outer build (QNN2FPGA_DISK_CACHE, empty: none).
+    disk = "--disk_cache=" + os.environ.get("QNN2FPGA_DISK_CACHE",
+                                            str(pathlib.Path.home() / ".cache/qnn2fpga/disk-cache"))
 
     # The generated layer list names the layer and its Verilog library, read from the class.
     ws.bazel("run", disk, f"//{PACKAGE}:hw_layers_update")

@@ -11,6 +11,7 @@ case "${1:-}" in
       exit 2
     fi
     cp "$2" "$BUILD_WORKSPACE_DIRECTORY/$3.tmp"
+    chmod 0644 "$BUILD_WORKSPACE_DIRECTORY/$3.tmp"  # outputs are read-only, some executable
     mv "$BUILD_WORKSPACE_DIRECTORY/$3.tmp" "$BUILD_WORKSPACE_DIRECTORY/$3"
     echo "wrote $3"
     ;;
