@@ -51,7 +51,8 @@ def _verilator_cc_library_impl(ctx):
         srcs = [model_cpp],
         public_hdrs = [hdrs_dir],
         includes = [hdrs_dir.path],
-        user_compile_flags = ["-O2", "-w"],
+        # -O1: a model is compiled for one short test; -O2 costs more compile than it saves.
+        user_compile_flags = ["-O1", "-w"],
         compilation_contexts = [runtime.compilation_context],
         additional_inputs = [ctx.file._fingerprint],
     )
@@ -130,7 +131,7 @@ def _model_and_tb(name, verilog, top, params, vopts, tb_srcs, tb_deps, kwargs):
     return dict(
         srcs = tb_srcs,
         deps = [":" + model, "@eda_tools//:verilated"] + tb_deps,
-        copts = ["-O2"],
+        copts = ["-O1"],
     )
 
 def verilator_sim(name, verilog, top, tb_srcs, tb_deps = [], params = {}, vopts = [], **kwargs):
