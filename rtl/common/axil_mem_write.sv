@@ -29,11 +29,10 @@
 module axil_mem_write #(
     parameter int WIDTH     = 32,
     parameter int DEPTH     = 16,
-    // derived; do not set
-    parameter int CHUNKS    = (WIDTH + 31) / 32,
-    parameter int STRIDE    = 2 ** $clog2(CHUNKS),
-    parameter int ADDR_BITS = $clog2(DEPTH * STRIDE * 4),
-    parameter int AW        = (DEPTH > 1) ? $clog2(DEPTH) : 1
+    localparam int CHUNKS    = (WIDTH + 31) / 32,
+    localparam int STRIDE    = 2 ** $clog2(CHUNKS),
+    localparam int ADDR_BITS = $clog2(DEPTH * STRIDE * 4),
+    localparam int AW        = (DEPTH > 1) ? $clog2(DEPTH) : 1
 ) (
     input  logic                 clk,
     input  logic                 rst_n,

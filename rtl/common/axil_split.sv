@@ -15,9 +15,8 @@ module axil_split #(
     parameter int SLAVE_BITS = 2,
     // slave k's address bits in bits [8*k +: 8] (default: SLAVE_BITS for every slave)
     parameter logic [8*N-1:0] BITS = {N{8'(SLAVE_BITS)}},
-    // derived; do not set
-    parameter int SEL_BITS   = (N > 1) ? $clog2(N) : 1,
-    parameter int ADDR_BITS  = SLAVE_BITS + SEL_BITS
+    localparam int SEL_BITS  = (N > 1) ? $clog2(N) : 1,
+    localparam int ADDR_BITS = SLAVE_BITS + SEL_BITS
 ) (
     input  logic                    clk,
     input  logic                    rst_n,

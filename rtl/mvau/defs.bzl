@@ -6,12 +6,13 @@ checked-in grid_params.bzl (grid.py, gen_grid_params.py); the helpers here only 
 mvau_sim_params(...)  the parameters with the runfiles paths of the memory files (Verilator)
 mvau_synth_params(...) the same with their bare names (Yosys, beside a rom_with_init_files copy)
 mvau_mem_files(...)   genrule running //rtl/mvau:mvau_gen -> <name>_weights.hex, <name>_thresholds.hex
-rom_with_init_files   copies mvau_rom.sv next to its memory files, as a VerilogInfo library
+rom_with_init_files   copies the memory primitive (rtl/common/ram_sdp.sv) next to its memory
+                      files, as a VerilogInfo library
 
 Why rom_with_init_files: Yosys opens a relative $readmemh path against its working
 directory (the execroot, where generated files sit under a configuration-dependent
 bazel-out/<config>/bin), and failing that against the directory of the source file holding
-the $readmemh. A copy of mvau_rom.sv beside the .hex files therefore lets synthesis name
+the $readmemh. A copy of ram_sdp.sv beside the .hex files therefore lets synthesis name
 them by their bare file names, under every configuration; the .hex files travel as `data`
 of the VerilogInfo, so yosys_synth stages them. Simulation needs none of this: Verilator
 opens the file at run time relative to the test's working directory (the runfiles root),

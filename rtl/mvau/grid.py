@@ -55,7 +55,7 @@ MODE_TAG = {
 }
 
 # ram_style only changes a synthesis attribute, but each style is its own generate branch
-# of mvau_rom.sv. ("ultra" is refused for weight files: URAM has no initial
+# of rtl/common/ram_sdp.sv. ("ultra" is refused for weight files: URAM has no initial
 # contents; the runtime-writable configurations below use it.)
 STYLES = ["auto", "block", "distributed"]
 

@@ -22,7 +22,7 @@
 //                [(pe*N_THRES + t)*THR_BITS +: THR_BITS] = T[nf*PE + pe][t] (signed).
 // The paths are used as given: Verilator opens them at simulation start relative to the
 // simulator's working directory; Yosys relative to its working directory, else to the
-// directory of mvau_rom.sv.
+// directory of rtl/common/ram_sdp.sv (the memory primitive, which holds the $readmemh).
 //
 // The defaults (external weights, no activation) need no files: Yosys elaborates every
 // module with its defaults while reading it.
@@ -75,13 +75,12 @@ module mvau #(
     parameter MEM_MODE = "external",
     parameter RAM_STYLE = "auto",
     parameter int RUNTIME_WRITEABLE = 0,
-    // derived; do not set
-    parameter int IN_W        = SIMD * IN_BITS,
-    parameter int W_W         = PE * SIMD * W_BITS,
-    parameter int OUT_W       = PE * OUT_BITS,
+    localparam int IN_W       = SIMD * IN_BITS,
+    localparam int W_W        = PE * SIMD * W_BITS,
+    localparam int OUT_W      = PE * OUT_BITS,
     // AXI-lite address bits of the weight memory (SF*NF words of W_W bits):
     // clog2(SF*NF * STRIDE * 4), STRIDE = ceil(W_W / 32) rounded up to a power of two.
-    parameter int AXIL_ADDR_BITS = $clog2((MW / SIMD) * (MH / PE) * (2 ** $clog2((W_W + 31) / 32)) * 4)
+    localparam int AXIL_ADDR_BITS = $clog2((MW / SIMD) * (MH / PE) * (2 ** $clog2((W_W + 31) / 32)) * 4)
 ) (
     input  logic                      clk,
     input  logic                      rst_n,
@@ -242,14 +241,8 @@ module mvau #(
       );
     end else begin : g_no_axilite
       // No writable memory: the AXI-lite port accepts nothing.
-      assign s_axilite_awready = 1'b0;
-      assign s_axilite_wready = 1'b0;
-      assign s_axilite_bresp = 2'b00;
-      assign s_axilite_bvalid = 1'b0;
-      assign s_axilite_arready = 1'b0;
-      assign s_axilite_rdata = '0;
-      assign s_axilite_rresp = 2'b00;
-      assign s_axilite_rvalid = 1'b0;
+      assign {s_axilite_awready, s_axilite_wready, s_axilite_bvalid, s_axilite_arready, s_axilite_rvalid} = '0;
+      assign {s_axilite_bresp, s_axilite_rdata, s_axilite_rresp} = '0;
       /* verilator lint_off UNUSEDSIGNAL */
       wire unused_axilite = ^{s_axilite_awaddr, s_axilite_awvalid, s_axilite_wdata, s_axilite_wstrb,
                               s_axilite_wvalid, s_axilite_bready, s_axilite_araddr, s_axilite_arvalid,

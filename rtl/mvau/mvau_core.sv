@@ -43,10 +43,9 @@ module mvau_core #(
     parameter WEIGHT_FILE = "",
     parameter THRES_FILE = "",
     parameter RAM_STYLE = "auto",
-    // derived; do not set
-    parameter int IN_W          = SIMD * IN_BITS,
-    parameter int W_W           = PE * SIMD * W_BITS,
-    parameter int OUT_W         = PE * OUT_BITS
+    localparam int IN_W         = SIMD * IN_BITS,
+    localparam int W_W          = PE * SIMD * W_BITS,
+    localparam int OUT_W        = PE * OUT_BITS
 ) (
     input  logic             clk,
     input  logic             rst_n,
@@ -77,7 +76,6 @@ module mvau_core #(
   localparam int LATENCY = (NO_ACT != 0) ? 4 : 5;
   localparam int OBUF_DEPTH = 1 + (LATENCY + SF - 1) / SF;
   localparam int CRW = $clog2(OBUF_DEPTH + 1);
-  localparam int CMP_W = (ACC_BITS > THR_BITS) ? ACC_BITS : THR_BITS;
 
   // --- issue ------------------------------------------------------------------------------
   logic run_q;  // low in reset: no handshakes then
@@ -163,11 +161,12 @@ module mvau_core #(
       always_ff @(posedge clk) if (issue) w_q <= s_axis_w_tdata;
       assign w_word = w_q;
     end else begin : g_w_rom
-      mvau_rom #(
+      ram_sdp #(
           .WIDTH(W_W),
           .DEPTH(WDEPTH),
           .INIT_FILE(WEIGHT_FILE),
-          .RAM_STYLE(RAM_STYLE)
+          .RAM_STYLE(RAM_STYLE),
+          .WRITEABLE(0)
       ) u_wmem (
           .clk(clk),
           .rd_en(issue),
@@ -237,13 +236,13 @@ module mvau_core #(
       /* verilator lint_on UNUSEDSIGNAL */
     end else begin : g_act
       logic [T_W-1:0] thr;
-      logic [PE*N_THRES-1:0] cmp_q;
       logic v4;
-      mvau_rom #(
+      ram_sdp #(
           .WIDTH(T_W),
           .DEPTH(NF),
           .INIT_FILE(THRES_FILE),
-          .RAM_STYLE("auto")
+          .RAM_STYLE("auto"),
+          .WRITEABLE(0)
       ) u_tmem (
           .clk(clk),
           .rd_en(v2 && last2),
@@ -257,22 +256,22 @@ module mvau_core #(
         if (!rst_n) v4 <= 1'b0;
         else v4 <= v3;
       end
+      // Compare in t+3, count + ACT_VAL combinationally into the output FIFO in t+4.
       for (genvar p = 0; p < PE; p++) begin : g_pe_act
-        wire signed [CMP_W-1:0] a = CMP_W'($signed(acc[p*ACC_BITS+:ACC_BITS]));
-        for (genvar t = 0; t < N_THRES; t++) begin : g_thr
-          wire signed [CMP_W-1:0] th = CMP_W'($signed(thr[(p*N_THRES+t)*THR_BITS+:THR_BITS]));
-          always_ff @(posedge clk) cmp_q[p*N_THRES+t] <= a >= th;
-        end
-        // ACT_VAL + number of thresholds reached, in OUT_BITS (thresholds ascend, so
-        // the reached ones are a prefix; counting them all is the simplest exact form).
-        /* verilator lint_off UNUSEDSIGNAL */
-        logic [31:0] val;
-        /* verilator lint_on UNUSEDSIGNAL */
-        always_comb begin
-          val = ACT_VAL;
-          for (int t = 0; t < N_THRES; t++) val = val + 32'(cmp_q[p*N_THRES+t]);
-        end
-        assign push_data[p*OUT_BITS+:OUT_BITS] = val[OUT_BITS-1:0];
+        threshold_compare #(
+            .IN_BITS(ACC_BITS),
+            .IN_SIGNED(1),
+            .N_THRES(N_THRES),
+            .THR_BITS(THR_BITS),
+            .OUT_BITS(OUT_BITS),
+            .ACT_VAL(ACT_VAL)
+        ) u_cmp (
+            .clk(clk),
+            .en(1'b1),
+            .x(acc[p*ACC_BITS+:ACC_BITS]),
+            .thr(thr[p*N_THRES*THR_BITS+:N_THRES*THR_BITS]),
+            .y(push_data[p*OUT_BITS+:OUT_BITS])
+        );
       end
       assign push = v4;
     end

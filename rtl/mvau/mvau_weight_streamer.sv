@@ -5,9 +5,9 @@
 // needs no stall (a credit scheme, as in mvau_core). The FIFO (rtl/common axis_fifo_srl,
 // 3 words) also registers m_axis, so nothing on m_axis is combinational from m_axis_tready.
 //
-// RUNTIME_WRITEABLE = 1: the memory gets a write port driven by the AXI4-lite slave
-// s_axilite_* (rtl/common/axil_mem_write.sv: address map, write order, responses;
-// AXIL_ADDR_BITS = its ADDR_BITS for this memory). Every committed word write flushes the
+// The memory is rtl/common/ram_sdp_axil.sv. RUNTIME_WRITEABLE = 1: it gets a write port
+// driven by the AXI4-lite slave s_axilite_* (rtl/common/axil_mem_write.sv: address map,
+// write order, responses; AXIL_ADDR_BITS = its ADDR_BITS for this memory). Every committed word write flushes the
 // words already read ahead (FIFO and read in flight) and rewinds the read address to the
 // oldest of them, so the stream keeps its order and every word leaving after the write
 // comes from the memory as written: weights written while the layer is idle are what
@@ -25,8 +25,7 @@ module mvau_weight_streamer #(
     parameter INIT_FILE = "",
     parameter RAM_STYLE = "auto",
     parameter int RUNTIME_WRITEABLE = 0,
-    // derived; do not set
-    parameter int AXIL_ADDR_BITS    = $clog2(DEPTH * (2 ** $clog2((WIDTH + 31) / 32)) * 4)
+    localparam int AXIL_ADDR_BITS   = $clog2(DEPTH * (2 ** $clog2((WIDTH + 31) / 32)) * 4)
 ) (
     input  logic                      clk,
     input  logic                      rst_n,
@@ -63,10 +62,8 @@ module mvau_weight_streamer #(
   /* verilator lint_on UNUSEDSIGNAL */
   logic run_q;
 
-  // Memory write port (RUNTIME_WRITEABLE); a write flushes the words read ahead.
+  // A word written into the memory (RUNTIME_WRITEABLE) flushes the words read ahead.
   logic wr_en;
-  logic [AW-1:0] wr_addr;
-  logic [WIDTH-1:0] wr_data;
   wire flush = (RUNTIME_WRITEABLE != 0) && wr_en;
 
   // Address of the oldest word not yet taken from m_axis: where a flush rewinds to.
@@ -91,20 +88,36 @@ module mvau_weight_streamer #(
     end
   end
 
-  mvau_rom #(
+  ram_sdp_axil #(
       .WIDTH(WIDTH),
       .DEPTH(DEPTH),
-      .INIT_FILE(INIT_FILE),
       .RAM_STYLE(RAM_STYLE),
+      .INIT_FILE(INIT_FILE),
       .WRITEABLE(RUNTIME_WRITEABLE)
-  ) u_rom (
+  ) u_mem (
       .clk(clk),
+      .rst_n(rst_n),
       .rd_en(rd_en),
       .rd_addr(addr),
       .rd_data(rd_data),
-      .wr_en(wr_en),
-      .wr_addr(wr_addr),
-      .wr_data(wr_data)
+      .written(wr_en),
+      .s_axilite_awaddr(s_axilite_awaddr),
+      .s_axilite_awvalid(s_axilite_awvalid),
+      .s_axilite_awready(s_axilite_awready),
+      .s_axilite_wdata(s_axilite_wdata),
+      .s_axilite_wstrb(s_axilite_wstrb),
+      .s_axilite_wvalid(s_axilite_wvalid),
+      .s_axilite_wready(s_axilite_wready),
+      .s_axilite_bresp(s_axilite_bresp),
+      .s_axilite_bvalid(s_axilite_bvalid),
+      .s_axilite_bready(s_axilite_bready),
+      .s_axilite_araddr(s_axilite_araddr),
+      .s_axilite_arvalid(s_axilite_arvalid),
+      .s_axilite_arready(s_axilite_arready),
+      .s_axilite_rdata(s_axilite_rdata),
+      .s_axilite_rresp(s_axilite_rresp),
+      .s_axilite_rvalid(s_axilite_rvalid),
+      .s_axilite_rready(s_axilite_rready)
   );
 
   axis_fifo_srl #(
@@ -121,53 +134,4 @@ module mvau_weight_streamer #(
       .m_axis_tready(m_axis_tready),
       .count(fifo_count)
   );
-
-  generate
-    if (RUNTIME_WRITEABLE != 0) begin : g_axilite
-      axil_mem_write #(
-          .WIDTH(WIDTH),
-          .DEPTH(DEPTH)
-      ) u_axilite (
-          .clk(clk),
-          .rst_n(rst_n),
-          .s_axilite_awaddr(s_axilite_awaddr),
-          .s_axilite_awvalid(s_axilite_awvalid),
-          .s_axilite_awready(s_axilite_awready),
-          .s_axilite_wdata(s_axilite_wdata),
-          .s_axilite_wstrb(s_axilite_wstrb),
-          .s_axilite_wvalid(s_axilite_wvalid),
-          .s_axilite_wready(s_axilite_wready),
-          .s_axilite_bresp(s_axilite_bresp),
-          .s_axilite_bvalid(s_axilite_bvalid),
-          .s_axilite_bready(s_axilite_bready),
-          .s_axilite_araddr(s_axilite_araddr),
-          .s_axilite_arvalid(s_axilite_arvalid),
-          .s_axilite_arready(s_axilite_arready),
-          .s_axilite_rdata(s_axilite_rdata),
-          .s_axilite_rresp(s_axilite_rresp),
-          .s_axilite_rvalid(s_axilite_rvalid),
-          .s_axilite_rready(s_axilite_rready),
-          .wr_en(wr_en),
-          .wr_addr(wr_addr),
-          .wr_data(wr_data)
-      );
-    end else begin : g_rom
-      assign wr_en = 1'b0;
-      assign wr_addr = '0;
-      assign wr_data = '0;
-      assign s_axilite_awready = 1'b0;
-      assign s_axilite_wready = 1'b0;
-      assign s_axilite_bresp = 2'b00;
-      assign s_axilite_bvalid = 1'b0;
-      assign s_axilite_arready = 1'b0;
-      assign s_axilite_rdata = '0;
-      assign s_axilite_rresp = 2'b00;
-      assign s_axilite_rvalid = 1'b0;
-      /* verilator lint_off UNUSEDSIGNAL */
-      wire unused_axilite = ^{s_axilite_awaddr, s_axilite_awvalid, s_axilite_wdata, s_axilite_wstrb,
-                              s_axilite_wvalid, s_axilite_bready, s_axilite_araddr, s_axilite_arvalid,
-                              s_axilite_rready};
-      /* verilator lint_on UNUSEDSIGNAL */
-    end
-  endgenerate
 endmodule

@@ -27,8 +27,8 @@
 //   SHARED: one row for every channel, taken from lane 0 (the low N_THRES*THR_BITS bits)
 //   of the single word; a writer may replicate the row into all PE lanes or write lane 0
 //   only. THRES_FILE must be set (left empty, the thresholds are undefined). A relative
-//   name resolves against the working directory (Yosys then tries the directory of this
-//   source file); Yosys reads the file while elaborating, so in Bazel it must be an input
+//   name resolves against the working directory (Yosys then tries the directory of
+//   rtl/common/ram_sdp.sv, which holds the $readmemh); Yosys reads the file while elaborating, so in Bazel it must be an input
 //   of the synthesis action (memory_files.bzl).
 //
 // Memory primitive (RAM_STYLE "auto"; the other values force a style), by memory depth
@@ -53,6 +53,10 @@
 // answered SLVERR. Latency and throughput do not change. The s_axilite_* ports exist in
 // every configuration; without RUNTIME_WRITEABLE they are ignored and their outputs are 0
 // (tie awvalid, wvalid, arvalid to 0).
+//
+// Structure: this module is the AXI adapter (stream flow control, the threshold memory
+// with its AXI-lite write port: rtl/common/ram_sdp_axil.sv) around thresholding_core.sv
+// (channel folds, comparisons and counts: rtl/common/threshold_compare.sv).
 module thresholding #(
     parameter int NUM_CHANNELS       = 4,
     parameter int PE                 = 1,
@@ -72,10 +76,11 @@ module thresholding #(
     parameter int DEPTH_TRIGGER_BRAM = 64,
     parameter int DEPTH_TRIGGER_URAM = 0,
     parameter int RUNTIME_WRITEABLE  = 0,
-    // derived; do not set: AXI-lite address bits of the threshold memory,
-    // clog2(depth * STRIDE * 4), STRIDE = ceil(word width / 32) rounded up to a power of 2
-    parameter int AXIL_ADDR_BITS     = $clog2(((SHARED != 0) ? 1 : NUM_CHANNELS / PE) *
-                                              (2 ** $clog2((PE * N_THRES * THR_BITS + 31) / 32)) * 4)
+    localparam int DEPTH             = (SHARED != 0) ? 1 : NUM_CHANNELS / PE,  // memory words
+    localparam int TW                = PE * N_THRES * THR_BITS,  // memory word width
+    // AXI-lite address bits of the threshold memory: clog2(DEPTH * STRIDE * 4), STRIDE =
+    // ceil(TW / 32) rounded up to a power of two
+    localparam int AXIL_ADDR_BITS    = $clog2(DEPTH * (2 ** $clog2((TW + 31) / 32)) * 4)
 ) (
     input  logic                      clk,
     input  logic                      rst_n,
@@ -103,13 +108,7 @@ module thresholding #(
     output logic                      s_axilite_rvalid,
     input  logic                      s_axilite_rready
 );
-  localparam int CF = NUM_CHANNELS / PE;  // channel folds: words per pixel
-  localparam int DEPTH = (SHARED != 0) ? 1 : CF;  // threshold memory words
-  localparam int TW = PE * N_THRES * THR_BITS;  // threshold memory word width
   localparam int AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
-  // Comparison width: both operands sign-extended, unsigned inputs get a zero sign bit.
-  localparam int CW = ((IN_BITS > THR_BITS) ? IN_BITS : THR_BITS) + 1;
-  localparam int NW = $clog2(N_THRES + 1);  // width of a threshold count
 
   generate
     if (NUM_CHANNELS < 1 || PE < 1 || NUM_CHANNELS % PE != 0) begin : g_bad_fold
@@ -128,47 +127,44 @@ module thresholding #(
     end
   endgenerate
 
-  // ---- flow control: one enable for the whole pipeline --------------------------------
-  logic v1, v2, v3;  // stage valids: threshold read, comparisons, counts (= output)
-  wire  ce = !v3 || m_axis_tready;
+  // ---- stream flow control: one enable for the whole pipeline --------------------------
+  logic out_valid;
+  wire  ce = !out_valid || m_axis_tready;
   assign s_axis_tready = ce;
-  assign m_axis_tvalid = v3;
+  assign m_axis_tvalid = out_valid;
 
-  // ---- stage 1: read the thresholds of channel fold cf, register the input ---------------
-  logic [AW-1:0] cf;
-  /* verilator lint_off UNUSEDSIGNAL */
-  logic [TW-1:0] thr;  // thresholds of the word in stage 1 (SHARED: lane 0 only is read)
-  /* verilator lint_on UNUSEDSIGNAL */
-  logic [PE*IN_BITS-1:0] x1;
+  logic thr_rd_en;
+  logic [AW-1:0] thr_rd_addr;
+  logic [TW-1:0] thr_rd_data;
 
-  always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      cf <= '0;
-      v1 <= 1'b0;
-      v2 <= 1'b0;
-      v3 <= 1'b0;
-    end else if (ce) begin
-      v1 <= s_axis_tvalid;
-      v2 <= v1;
-      v3 <= v2;
-      if (s_axis_tvalid && DEPTH > 1) cf <= (cf == AW'(DEPTH - 1)) ? '0 : cf + 1'b1;
-    end
-  end
-  always_ff @(posedge clk) if (ce) x1 <= s_axis_tdata;
+  thresholding_core #(
+      .NUM_CHANNELS(NUM_CHANNELS),
+      .PE(PE),
+      .IN_BITS(IN_BITS),
+      .IN_SIGNED(IN_SIGNED),
+      .N_THRES(N_THRES),
+      .THR_BITS(THR_BITS),
+      .OUT_BITS(OUT_BITS),
+      .ACT_VAL(ACT_VAL),
+      .SHARED(SHARED)
+  ) u_core (
+      .clk(clk),
+      .rst_n(rst_n),
+      .ce(ce),
+      .in_valid(s_axis_tvalid),
+      .in_data(s_axis_tdata),
+      .out_valid(out_valid),
+      .out_data(m_axis_tdata),
+      .thr_rd_en(thr_rd_en),
+      .thr_rd_addr(thr_rd_addr),
+      .thr_rd_data(thr_rd_data)
+  );
 
-  // The thresholds are a ROM, or with RUNTIME_WRITEABLE a RAM whose write port comes from
-  // axil_mem_write: one branch per style, since synthesis attributes must be literal
-  // constants. Vivado reads rom_style; Yosys 0.23 reads ram_style first and maps a ROM to
-  // LUTs only as "logic" (its LUTRAM needs a write port). The write port is a process of
-  // its own, present only when writable, so a ROM stays a ROM for synthesis.
-  localparam bit WRITEABLE = RUNTIME_WRITEABLE != 0;
-  logic wr_en;
-  logic [AW-1:0] wr_addr;
-  logic [TW-1:0] wr_data;
+  // ---- threshold memory: a ROM, or with RUNTIME_WRITEABLE a RAM written over AXI-lite ------
+  // The style by the depth triggers; a single word ignores RAM_STYLE.
   /* verilator lint_off WIDTH */
-  // Tools elaborate the defaults before parameters are set: no file, no $readmemh.
-  localparam bit HAS_FILE = THRES_FILE != "";
-  localparam STYLE = (RAM_STYLE != "auto") ? RAM_STYLE :
+  localparam STYLE = (DEPTH == 1) ? "auto" :
+                     (RAM_STYLE != "auto") ? RAM_STYLE :
                      (DEPTH_TRIGGER_URAM > 0 && DEPTH >= DEPTH_TRIGGER_URAM) ? "ultra" :
                      (DEPTH >= DEPTH_TRIGGER_BRAM) ? "block" : "distributed";
   generate
@@ -176,131 +172,44 @@ module thresholding #(
     begin : g_bad_style
       $error("thresholding: RAM_STYLE must be auto, block, distributed or ultra");
     end
-    if (DEPTH == 1) begin : g_const
-      logic [TW-1:0] mem[1];
-      if (HAS_FILE) begin : g_init
-        initial $readmemh(THRES_FILE, mem);
-      end
-      always_ff @(posedge clk) if (ce) thr <= mem[0];
-      if (WRITEABLE) begin : g_write
-        always_ff @(posedge clk) if (wr_en) mem[0] <= wr_data;
-      end
-    end else if (STYLE == "ultra" && !WRITEABLE) begin : g_ultra_rom
+    if (STYLE == "ultra" && RUNTIME_WRITEABLE == 0) begin : g_ultra_rom
       $error("thresholding: URAM has no initial contents, so it cannot hold $readmemh thresholds; use RAM_STYLE block, DEPTH_TRIGGER_URAM = 0 or RUNTIME_WRITEABLE = 1");
-    end else if (STYLE == "ultra") begin : g_ultra
-      (* ram_style = "ultra" *) logic [TW-1:0] mem[DEPTH];
-      always_ff @(posedge clk) if (ce) thr <= mem[cf];
-      always_ff @(posedge clk) if (wr_en) mem[wr_addr] <= wr_data;
-    end else if (STYLE == "block") begin : g_block
-      (* ram_style = "block", rom_style = "block" *) logic [TW-1:0] mem[DEPTH];
-      if (HAS_FILE) begin : g_init
-        initial $readmemh(THRES_FILE, mem);
-      end
-      always_ff @(posedge clk) if (ce) thr <= mem[cf];
-      if (WRITEABLE) begin : g_write
-        always_ff @(posedge clk) if (wr_en) mem[wr_addr] <= wr_data;
-      end
-    end else if (WRITEABLE) begin : g_distributed_ram
-      (* ram_style = "distributed" *) logic [TW-1:0] mem[DEPTH];
-      if (HAS_FILE) begin : g_init
-        initial $readmemh(THRES_FILE, mem);
-      end
-      always_ff @(posedge clk) if (ce) thr <= mem[cf];
-      always_ff @(posedge clk) if (wr_en) mem[wr_addr] <= wr_data;
-    end else begin : g_distributed
-      (* ram_style = "logic", rom_style = "distributed" *) logic [TW-1:0] mem[DEPTH];
-      if (HAS_FILE) begin : g_init
-        initial $readmemh(THRES_FILE, mem);
-      end
-      always_ff @(posedge clk) if (ce) thr <= mem[cf];
     end
   endgenerate
   /* verilator lint_on WIDTH */
 
-  generate
-    if (WRITEABLE) begin : g_axilite
-      axil_mem_write #(
-          .WIDTH(TW),
-          .DEPTH(DEPTH)
-      ) u_axilite (
-          .clk(clk),
-          .rst_n(rst_n),
-          .s_axilite_awaddr(s_axilite_awaddr),
-          .s_axilite_awvalid(s_axilite_awvalid),
-          .s_axilite_awready(s_axilite_awready),
-          .s_axilite_wdata(s_axilite_wdata),
-          .s_axilite_wstrb(s_axilite_wstrb),
-          .s_axilite_wvalid(s_axilite_wvalid),
-          .s_axilite_wready(s_axilite_wready),
-          .s_axilite_bresp(s_axilite_bresp),
-          .s_axilite_bvalid(s_axilite_bvalid),
-          .s_axilite_bready(s_axilite_bready),
-          .s_axilite_araddr(s_axilite_araddr),
-          .s_axilite_arvalid(s_axilite_arvalid),
-          .s_axilite_arready(s_axilite_arready),
-          .s_axilite_rdata(s_axilite_rdata),
-          .s_axilite_rresp(s_axilite_rresp),
-          .s_axilite_rvalid(s_axilite_rvalid),
-          .s_axilite_rready(s_axilite_rready),
-          .wr_en(wr_en),
-          .wr_addr(wr_addr),
-          .wr_data(wr_data)
-      );
-    end else begin : g_no_axilite
-      assign wr_en = 1'b0;
-      assign wr_addr = '0;
-      assign wr_data = '0;
-      assign s_axilite_awready = 1'b0;
-      assign s_axilite_wready = 1'b0;
-      assign s_axilite_bresp = 2'b00;
-      assign s_axilite_bvalid = 1'b0;
-      assign s_axilite_arready = 1'b0;
-      assign s_axilite_rdata = '0;
-      assign s_axilite_rresp = 2'b00;
-      assign s_axilite_rvalid = 1'b0;
-      /* verilator lint_off UNUSEDSIGNAL */
-      wire unused_axilite = ^{s_axilite_awaddr, s_axilite_awvalid, s_axilite_wdata, s_axilite_wstrb,
-                              s_axilite_wvalid, s_axilite_bready, s_axilite_araddr, s_axilite_arvalid,
-                              s_axilite_rready, wr_en, wr_addr, wr_data};
-      /* verilator lint_on UNUSEDSIGNAL */
-    end
-    if (WRITEABLE && DEPTH == 1) begin : g_one_word
-      /* verilator lint_off UNUSEDSIGNAL */
-      wire unused_wr_addr = ^wr_addr;  // a single word
-      /* verilator lint_on UNUSEDSIGNAL */
-    end
-  endgenerate
-
-  // ---- stage 2: compare every input with its N_THRES thresholds --------------------------
-  logic [PE*N_THRES-1:0] ge;  // bit pe*N_THRES + t: x[pe] >= T[pe][t]
-  for (genvar p = 0; p < PE; p++) begin : g_cmp
-    // SHARED: lane 0 holds the row of every channel.
-    localparam int LANE = (SHARED != 0) ? 0 : p;
-    wire [IN_BITS-1:0] xi = x1[p*IN_BITS+:IN_BITS];
-    logic signed [CW-1:0] xe;
-    if (IN_SIGNED != 0) begin : g_signed
-      assign xe = CW'($signed(xi));
-    end else begin : g_unsigned
-      assign xe = $signed(CW'(xi));
-    end
-    for (genvar t = 0; t < N_THRES; t++) begin : g_thr
-      wire signed [CW-1:0] te = CW'($signed(thr[(LANE*N_THRES+t)*THR_BITS+:THR_BITS]));
-      always_ff @(posedge clk) if (ce) ge[p*N_THRES+t] <= (xe >= te);
-    end
-  end
-
-  // ---- stage 3: count the thresholds passed, add ACT_VAL --------------------------------
-  for (genvar p = 0; p < PE; p++) begin : g_out
-    if (OUT_BIPOLAR != 0) begin : g_bipolar
-      always_ff @(posedge clk) if (ce) m_axis_tdata[p] <= ge[p*N_THRES];
-    end else begin : g_int
-      localparam logic [OUT_BITS-1:0] BIAS = OUT_BITS'(ACT_VAL);
-      logic [NW-1:0] n;
-      always_comb begin
-        n = '0;
-        for (int t = 0; t < N_THRES; t++) n = n + NW'(ge[p*N_THRES+t]);
-      end
-      always_ff @(posedge clk) if (ce) m_axis_tdata[p*OUT_BITS+:OUT_BITS] <= BIAS + OUT_BITS'(n);
-    end
-  end
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic written;  // the memory is read per word: a write needs no further action
+  /* verilator lint_on UNUSEDSIGNAL */
+  ram_sdp_axil #(
+      .WIDTH(TW),
+      .DEPTH(DEPTH),
+      .RAM_STYLE(STYLE),
+      .INIT_FILE(THRES_FILE),
+      .WRITEABLE(RUNTIME_WRITEABLE)
+  ) u_thresholds (
+      .clk(clk),
+      .rst_n(rst_n),
+      .rd_en(thr_rd_en),
+      .rd_addr(thr_rd_addr),
+      .rd_data(thr_rd_data),
+      .written(written),
+      .s_axilite_awaddr(s_axilite_awaddr),
+      .s_axilite_awvalid(s_axilite_awvalid),
+      .s_axilite_awready(s_axilite_awready),
+      .s_axilite_wdata(s_axilite_wdata),
+      .s_axilite_wstrb(s_axilite_wstrb),
+      .s_axilite_wvalid(s_axilite_wvalid),
+      .s_axilite_wready(s_axilite_wready),
+      .s_axilite_bresp(s_axilite_bresp),
+      .s_axilite_bvalid(s_axilite_bvalid),
+      .s_axilite_bready(s_axilite_bready),
+      .s_axilite_araddr(s_axilite_araddr),
+      .s_axilite_arvalid(s_axilite_arvalid),
+      .s_axilite_arready(s_axilite_arready),
+      .s_axilite_rdata(s_axilite_rdata),
+      .s_axilite_rresp(s_axilite_rresp),
+      .s_axilite_rvalid(s_axilite_rvalid),
+      .s_axilite_rready(s_axilite_rready)
+  );
 endmodule
