@@ -79,6 +79,10 @@ def main(argv=None) -> int:
             script.append(f"chparam{chparams} {a.top}")
         script += [f"hierarchy -check -top {a.top}",
                   f"synth_xilinx -family {a.family} -top {a.top} -flatten -noiopad -noclkbuf",
+                  # Identical cells (same type, parameters and inputs) once: synth_xilinx
+                  # leaves e.g. one INV of rst_n per reset pin, which Vivado never builds.
+                  "opt_merge -share_all",
+                  "opt_clean",
                   f"tee -q -o {stat_path} stat -json",
                   f"write_verilog -noattr {a.netlist}"]
         # A script file, not -p: only there does Yosys keep the quotes of string parameters.
