@@ -44,7 +44,7 @@ def _yosys_synth_impl(ctx):
 
 yosys_synth = rule(
     implementation = _yosys_synth_impl,
-    doc = """Out-of-context `synth_xilinx -flatten -noiopad -noclkbuf` of one top module, identical cells merged (`opt_merge -share_all`).
+    doc = """Out-of-context `synth_xilinx -flatten -noiopad -noclkbuf` of one top module, identical inverters merged (`opt_merge -share_all t:INV`).
 
 Default output: `<name>.json` with resource counts by category (LUT, FF, LUTRAM, SRL,
 BRAM18, BRAM36, URAM, DSP, CARRY, MUXF) and the raw cell histogram. These are Yosys

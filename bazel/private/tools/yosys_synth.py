@@ -79,9 +79,11 @@ def main(argv=None) -> int:
             script.append(f"chparam{chparams} {a.top}")
         script += [f"hierarchy -check -top {a.top}",
                   f"synth_xilinx -family {a.family} -top {a.top} -flatten -noiopad -noclkbuf",
-                  # Identical cells (same type, parameters and inputs) once: synth_xilinx
-                  # leaves e.g. one INV of rst_n per reset pin, which Vivado never builds.
-                  "opt_merge -share_all",
+                  # One inverter per inverted net: synth_xilinx leaves an INV of rst_n per
+                  # group of reset pins (Vivado folds them into the flip-flops). Only INV:
+                  # merging every identical LUT would also undo ABC's duplications, a
+                  # different count altogether.
+                  "opt_merge -share_all t:INV",
                   "opt_clean",
                   f"tee -q -o {stat_path} stat -json",
                   f"write_verilog -noattr {a.netlist}"]
