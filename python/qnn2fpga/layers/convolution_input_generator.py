@@ -96,7 +96,11 @@ class ConvolutionInputGenerator(HwLayer):
     def cycles(self) -> int:
         """max(IH*IW*C, OH*OW*KH*KW*C) / SIMD: one word per cycle on the busier side (the
         output unless the stride skips input); ignores the initial line-buffer fill, which
-        the RTL's `latency` covers (back-to-back frames overlap their fills)."""
+        the RTL's `latency` covers (back-to-back frames overlap their fills). When the
+        input is the busier side and the window does not reach the last image rows or
+        columns (a stride that does not fit the image), the last frame's last output
+        leaves before those unused input words arrive: first input to last output is then
+        shorter than this, the interval between frames is not."""
         return self.stream_bound_cycles()
 
     def rtl(self, params):
