@@ -68,8 +68,11 @@ def main(argv):
         op, attrs = FLAGS.op, json.loads(FLAGS.attrs)
     cls = LAYERS[op]
     # The frames go back to back: one frame of `frames` times the vectors, so the layer's
-    # own cycle estimate covers the whole stream.
-    if "numInputVectors" in cls.declared_attrs():
+    # own cycle estimate covers the whole stream. A layer without numInputVectors (an image
+    # layer: (1, H, W, C)) gets `frames` images as a batch, estimated at `frames` times
+    # its per-frame cycles.
+    batched = "numInputVectors" not in cls.declared_attrs()
+    if not batched:
         nv = list(attrs.get("numInputVectors", [1]))
         attrs["numInputVectors"] = [nv[0] * FLAGS.frames] + nv[1:]
     layer0 = cls(cls.make_node([], [], name=FLAGS.top, **attrs))
@@ -84,7 +87,7 @@ def main(argv):
         params = layer0.random_params(rng, FLAGS.variant)
     model = testing.single_node_model(op, attrs, params, name=FLAGS.top)
     layer = testing.the_layer(model)
-    x = testing.random_inputs(model, rng)
+    x = testing.random_inputs(model, rng, batch=FLAGS.frames if batched else None)
     y = layer.execute(*x, *params)
     y = y[0] if isinstance(y, tuple) else y
 
@@ -117,7 +120,7 @@ def main(argv):
     meta = (f"in_width {layer.get_instream_width()}\nout_width {layer.get_outstream_width()}\n"
             f"input {os.path.join(prefix, os.path.basename(FLAGS.input))}\n"
             f"expected {os.path.join(prefix, os.path.basename(FLAGS.expected))}\n"
-            f"cycles {layer.cycles()}\nlatency {inst.latency}\n")
+            f"cycles {layer.cycles() * (FLAGS.frames if batched else 1)}\nlatency {inst.latency}\n")
     # Optional streams, next to the input file: the weight stream and the AXI-lite writes.
     stem = FLAGS.input[:-len(".in.hex")]
     with open(stem + ".weights.hex", "w") as f:
