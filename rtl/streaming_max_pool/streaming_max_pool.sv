@@ -92,7 +92,8 @@ module streaming_max_pool #(
   localparam int LAST_START_X = (OW - 1) * STRIDE_W;  // column of the last window's start
   localparam int LAST_START_Y = (OH - 1) * STRIDE_H;
   // Where the last window ends: the frame's last output word is made at column LAST_X of
-  // row LAST_Y; the pixels after it are a dropped tail (CEIL_MODE = 0 only).
+  // row LAST_Y; the pixels after it are a dropped tail (CEIL_MODE = 0, or a stride
+  // beyond the window).
   localparam int LAST_X = min2(LAST_START_X + POOL_W - 1, IMG_W - 1);
   localparam int LAST_Y = min2(LAST_START_Y + POOL_H - 1, IMG_H - 1);
   localparam bit HAS_TAIL = LAST_X != IMG_W - 1 || LAST_Y != IMG_H - 1;
@@ -150,8 +151,20 @@ module streaming_max_pool #(
   logic [CF*NA*DW-1:0] h_line;  // delay lines, newest word at the bottom
   wire [NA*DW-1:0] h_prev = h_line[(CF-1)*NA*DW+:NA*DW];  // same channels, previous pixel
 
-  // A window opens at every STRIDE_W-th column up to the last window's start.
-  wire h_start = sx == '0 && x <= XW'(LAST_START_X);
+  // A window opens at every STRIDE_W-th column up to the last window's start (a bound that
+  // is no bound when the last window starts in the last column: no constant compare).
+  logic h_room, v_room;
+  if (LAST_START_X < IMG_W - 1) begin : g_h_room
+    assign h_room = x <= XW'(LAST_START_X);
+  end else begin : g_h_any
+    assign h_room = 1'b1;
+  end
+  if (LAST_START_Y < IMG_H - 1) begin : g_v_room
+    assign v_room = y <= YW'(LAST_START_Y);
+  end else begin : g_v_any
+    assign v_room = 1'b1;
+  end
+  wire h_start = sx == '0 && h_room;
   logic [NA-1:0] h_first, h_in, h_end;  // slot: opens / takes part / closes here
   logic [NA*HOW-1:0] h_pos;  // offset of the current column in the slot's window
   logic [NA*DW-1:0] h_new;  // updated running maxima
@@ -174,7 +187,7 @@ module streaming_max_pool #(
   logic [NAV-1:0] v_open;
   logic [NAV*VOW-1:0] v_off;
   logic [NVW-1:0] v_next;
-  wire v_start = sy == '0 && y <= YW'(LAST_START_Y);
+  wire v_start = sy == '0 && v_room;
   logic [NAV-1:0] v_first, v_in, v_end;
   logic [NAV*VOW-1:0] v_pos;
   always_comb begin
@@ -193,12 +206,12 @@ module streaming_max_pool #(
   logic [DW-1:0] b_h;  // the row maximum
   logic [VAW-1:0] b_addr;
   logic [NAV-1:0] b_first, b_end;
-  logic b_last;  // the frame's last output word
+  logic b_hold;  // the frame's last output word, its frame's tail still to come
   logic b_fwd;  // the memory word read was being written: take b_fwd_data
   logic [NAV*DW-1:0] b_fwd_data;
   logic [NAV*DW-1:0] rd_data;
 
-  logic out_full, out_last, tail;
+  logic out_full, out_hold;
   logic [DW-1:0] out_data;
   wire pop = m_axis_tvalid && m_axis_tready;
   wire out_free = !out_full || pop;
@@ -237,8 +250,11 @@ module streaming_max_pool #(
   );
 
   // ---- output ---------------------------------------------------------------------------
-  // The frame's last word waits for the end of the frame's input (a dropped tail).
-  assign m_axis_tvalid = out_full && !(out_last && tail);
+  // The frame's last word waits for the end of the frame's input (a dropped tail). The
+  // hold travels with that word, so an earlier frame's last word still waiting for the
+  // consumer is never held by the next frame's tail.
+  wire frame_end = push && last_cf && last_x && last_y;
+  assign m_axis_tvalid = out_full && !out_hold;
   assign m_axis_tdata = out_data;
 
   // ---- registers --------------------------------------------------------------------------
@@ -256,7 +272,8 @@ module streaming_max_pool #(
       va <= '0;
       b_valid <= 1'b0;
       out_full <= 1'b0;
-      tail <= 1'b0;
+      b_hold <= 1'b0;
+      out_hold <= 1'b0;
     end else begin
       if (push) begin
         cf <= last_cf ? '0 : cf + 1'b1;
@@ -275,13 +292,16 @@ module streaming_max_pool #(
             else if (v_start) v_next <= (v_next == NVW'(NAV - 1)) ? '0 : v_next + 1'b1;
           end
         end
-        if (last_cf && last_x && last_y) tail <= 1'b0;
-        else if (HAS_TAIL && last_cf && x == XW'(LAST_X) && y == YW'(LAST_Y)) tail <= 1'b1;
       end
       if (item) b_valid <= 1'b1;
       else if (b_leaves) b_valid <= 1'b0;
       if (b_leaves && b_emit) out_full <= 1'b1;
       else if (pop) out_full <= 1'b0;
+      // (A tail word makes no item: setting and clearing a hold never coincide.)
+      if (item) b_hold <= HAS_TAIL && last_cf && x == XW'(LAST_X) && y == YW'(LAST_Y);
+      else if (frame_end) b_hold <= 1'b0;
+      if (b_leaves && b_emit) out_hold <= b_hold && !frame_end;
+      else if (frame_end) out_hold <= 1'b0;
     end
   end
 
@@ -304,13 +324,11 @@ module streaming_max_pool #(
       b_addr <= va;
       b_first <= v_first;
       b_end <= v_in & v_end;
-      b_last <= last_cf && x == XW'(LAST_X) && y == YW'(LAST_Y);
       b_fwd <= b_leaves && b_addr == va;
       b_fwd_data <= v_new;
     end
     if (b_leaves && b_emit) begin
       out_data <= v_val;
-      out_last <= b_last;
     end
   end
 endmodule
