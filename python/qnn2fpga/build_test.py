@@ -303,8 +303,8 @@ def test_fixed_folding_beyond_the_board_warns_or_with_strict_fails(tmp_path):
 
 
 @pytest.mark.parametrize("seed, named", [
-    (2, "FMPadding 'FMPadding_0', ConvolutionInputGenerator 'ConvolutionInputGenerator_0', StreamingMaxPool "
-        "'StreamingMaxPool_0': have no RTL implementation yet"),
+    (2, "ConvolutionInputGenerator 'ConvolutionInputGenerator_0', StreamingMaxPool 'StreamingMaxPool_0': have no "
+        "RTL implementation yet"),
     (0, "the hardware layers: are split by software nodes Reshape 'flat16'"),
 ])
 def test_a_conv_net_that_cannot_be_stitched_names_why(tmp_path, seed, named):
