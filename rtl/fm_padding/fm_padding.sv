@@ -15,7 +15,9 @@
 // flags, updated as the column and row counters step, tell whether the position lies
 // inside the original image. Inside, the output word is the input word held in a one-word
 // input register; outside, the constant padding word. The input register is refilled in
-// the cycle its word leaves, so inside pixels stream at one word per cycle too.
+// the cycle its word leaves, so inside pixels stream at one word per cycle too. Hence
+// s_axis_tready depends on m_axis_tready combinationally (one gate); m_axis_tvalid and
+// m_axis_tdata depend on registers only.
 //
 // Frames: the first output word of a frame (padding or not) waits until the frame's first
 // input word is in the register, so an idle input never starts an image, and nothing
