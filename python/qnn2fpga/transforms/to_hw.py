@@ -69,6 +69,8 @@ class RemoveStreamReshapes(Pass):
         for n in model.graph.node:
             if n.op_type not in STREAM_RESHAPES or n.domain or n.output[0] in outputs:
                 continue
+            if any(model.get_initializer(t) is None for t in n.input[1:] if t):
+                continue  # a computed target shape: its nodes would be left without a consumer
             producer = model.find_producer(n.input[0])
             consumers = model.find_consumers(n.output[0]) or []
             if producer is None or not is_hw_layer(producer) or not consumers or \
