@@ -13,6 +13,7 @@ Rules:
   qonnx_export           Brevitas export script, run in the PyTorch venv -> <name>.onnx (+ .onnx.data)
   qnn_compile            QONNX model -> hardware-layer graph <name>.onnx + <name>_summary.txt
   hw_layer_test          one hardware layer's generated RTL vs its numpy golden model, in Verilator
+  hw_layer_mutant_test   a layer's RTL with one deliberate bug: the stream testbench must catch it
   hw_layer_synth         one hardware layer's generated RTL through yosys_synth (xc7, xcup)
   hw_layer_params        a compiled model's node parameters as .npz (real weights for hw_layer_synth)
   hw_layer_test_manifest which layers a package's hw_layer_tests cover (for the conformance test)
@@ -38,6 +39,7 @@ load(
     "//bazel/private:layer_test.bzl",
     _hw_layer_params = "hw_layer_params",
     _hw_layer_synth = "hw_layer_synth",
+    _hw_layer_mutant_test = "hw_layer_mutant_test",
     _hw_layer_test = "hw_layer_test",
     _hw_layer_resource_report = "hw_layer_resource_report",
     _hw_layer_test_manifest = "hw_layer_test_manifest",
@@ -76,6 +78,7 @@ rtl_mutant = _rtl_mutant
 qonnx_export = _qonnx_export
 qnn_compile = _qnn_compile
 hw_layer_test = _hw_layer_test
+hw_layer_mutant_test = _hw_layer_mutant_test
 hw_layer_synth = _hw_layer_synth
 hw_layer_params = _hw_layer_params
 hw_layer_test_manifest = _hw_layer_test_manifest

@@ -1,6 +1,8 @@
 """hw_layer_test: one hardware layer's RTL against its numpy golden model, in Verilator."""
 
+load(":mutant.bzl", "rtl_mutant")
 load(":verilator.bzl", "verilator_test")
+load(":verilog.bzl", "verilog_library")
 load(":providers.bzl", "LayerSpecsInfo", "SynthInfo", "collect_verilog")
 load(":yosys.bzl", "yosys_synth")
 
@@ -73,6 +75,7 @@ hw_layer_vectors = rule(
         "variant": attr.string(doc = "Parameter variant for the layer's random_params, e.g. shared_thresholds."),
         "params": attr.label(allow_single_file = [".npz"], doc = "Parameters (.npz, one array per param name) instead of random ones, e.g. from hw_layer_params."),
         "flip_weight_bit": attr.bool(default = False, doc = "Mutation: flip one bit of the first memory file."),
+        "mutant": attr.bool(default = False, doc = "The RTL carries a deliberate bug (hw_layer_mutant_test): not listed by hw_layer_test_manifest."),
         "for_synthesis": attr.bool(default = False, doc = "Write memory paths for synthesis (execroot) instead of simulation (runfiles)."),
         "rtl": attr.label_list(doc = "verilog_library targets the wrapper instantiates."),
         "_tool": attr.label(default = "//python/qnn2fpga:layer_testbench", executable = True, cfg = "exec"),
@@ -105,6 +108,33 @@ def hw_layer_test(name, op, attrs, rtl, seed = 1, frames = 2, variant = "", flip
     if synth_families:
         hw_layer_synth(name = name + "_synth", op = op, attrs = attrs, rtl = rtl, families = synth_families,
                        seed = seed, variant = variant)
+
+def hw_layer_mutant_test(name, op, attrs, srcs, src, find, replace, deps = [], seed = 1, frames = 2, variant = "", size = "small", tags = []):
+    """A mutation test of a layer's RTL: the verilog_library made of `srcs` and `deps`,
+    with `find` replaced by `replace` in `src` (one of `srcs`), run as hw_layer_test
+    with `attrs`; it passes only if the stream testbench catches the bug (wrong output,
+    wrong cycle count, stall or protocol error)."""
+    if src not in srcs:
+        fail("hw_layer_mutant_test %s: src %s is not one of srcs" % (name, src))
+    rtl_mutant(name = name + "_src", src = src, find = find, replace = replace)
+    verilog_library(
+        name = name + "_lib",
+        srcs = [":" + name + "_src" if f == src else f for f in srcs],
+        deps = deps,
+    )
+    top = name.replace("-", "_")
+    hw_layer_vectors(
+        name = name + "_vectors",
+        op = op,
+        attrs = json.encode(attrs),
+        top = top,
+        seed = seed,
+        frames = frames,
+        variant = variant,
+        mutant = True,
+        rtl = [":" + name + "_lib"],
+    )
+    stream_tb_test(name, ":" + name + "_vectors", top, size = size, expect_failure = True, tags = tags)
 
 def stream_tb_test(name, vectors, top, size = "small", expect_failure = False, tags = []):
     """The stream testbench (rtl/common/tb/stream_tb.cpp) on a hw_layer_vectors target
@@ -198,7 +228,7 @@ def hw_layer_test_manifest(name):
     manifests: a registered layer with RTL but no Verilator test fails it."""
     tests = {}
     for r in native.existing_rules().values():
-        if r["kind"] != "hw_layer_vectors" or r["for_synthesis"] or r["flip_weight_bit"]:
+        if r["kind"] != "hw_layer_vectors" or r["for_synthesis"] or r["flip_weight_bit"] or r["mutant"]:
             continue
         label = "//%s:%s" % (native.package_name(), r["name"][:-len("_vectors")])
         tests[r["op"]] = sorted(tests.get(r["op"], []) + [label])

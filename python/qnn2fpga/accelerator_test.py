@@ -99,7 +99,8 @@ def test_layer_list_labels_come_from_the_layer_registry():
 
     listed = accelerator.layer_list([("X_0", op) for op in sorted(LAYERS)])
     assert [label for _, _, label in listed["layers"]] == [LAYERS[op].rtl_library for op in sorted(LAYERS)]
-    assert dict((op, label) for _, op, label in listed["layers"])["StreamingMaxPool"] == ""
+    labels = dict((op, label) for _, op, label in listed["layers"])
+    assert labels["StreamingMaxPool"] == "//rtl/streaming_max_pool"
     assert "" not in listed["stitched_rtl"]
 
 
@@ -120,7 +121,8 @@ def test_rtlsim_library_follows_the_layer_registry():
     rtl/common, which holds the FIFO and the AXI-lite split)."""
     from qnn2fpga import rtlsim  # noqa: PLC0415
 
-    assert rtlsim.library_globs() == ["rtl/common/*.sv", "rtl/dwc/*.sv", "rtl/label_select/*.sv", "rtl/mvau/*.sv",
-                                      "rtl/streams/*.sv", "rtl/thresholding/*.sv"]
+    assert rtlsim.library_globs() == ["rtl/common/*.sv", "rtl/convolution_input_generator/*.sv", "rtl/dwc/*.sv",
+                                      "rtl/fm_padding/*.sv", "rtl/label_select/*.sv", "rtl/mvau/*.sv",
+                                      "rtl/streaming_max_pool/*.sv", "rtl/streams/*.sv", "rtl/thresholding/*.sv"]
     assert rtlsim.label_package("//rtl/dwc:stream_dwc") == "rtl/dwc"
     assert rtlsim.label_package("//rtl/mvau") == "rtl/mvau"

@@ -302,19 +302,37 @@ def test_fixed_folding_beyond_the_board_warns_or_with_strict_fails(tmp_path):
     assert not (tmp_path / "b").exists()
 
 
-@pytest.mark.parametrize("seed, named", [
-    (2, "FMPadding 'FMPadding_0', ConvolutionInputGenerator 'ConvolutionInputGenerator_0', StreamingMaxPool "
-        "'StreamingMaxPool_0': have no RTL implementation yet"),
-    (0, "the hardware layers: are split by software nodes Reshape 'flat16'"),
-])
-def test_a_conv_net_that_cannot_be_stitched_names_why(tmp_path, seed, named):
-    # Random conv graphs: seed 2 has conv/pool layers without RTL, seed 0 a flatten left in software.
+@pytest.mark.parametrize("seed", [2, 0])
+def test_a_conv_net_with_a_flatten_before_its_classifier_is_stitched(tmp_path, seed):
+    """Random conv graphs with a Flatten (seed 2, after padding, sliding window and
+    max-pool) or a Reshape (seed 0) before the fully connected layers: to_hw removes it
+    (a stream wire), so the build stitches one design (FIFO sizing, which simulates, left
+    out; random_graphs_rtlsim_test simulates such graphs)."""
     random_graphs.random_graph(seed)[0].save(str(tmp_path / "conv.onnx"))
     p = qnn2fpga("build", "conv.onnx", "--board=pynq-z1", "--target_fps=1000", "--output_dir=out",
-                 "--stop_step=hw_codegen", cwd=str(tmp_path))
-    assert p.returncode == 2 and named in one_error_line(p)
-    assert "--stop_step generate_estimate_reports" in one_error_line(p)
-    assert not (tmp_path / "out").exists()
+                 "--noauto_fifo_depths", "--stop_step=create_stitched_ip", cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    sv = (tmp_path / "out" / "stitched_ip" / "qnn2fpga_accel.sv").read_text()
+    assert "u_mvau_1" in sv  # the classifier, after the removed Flatten/Reshape
+    image_layers = ("u_fmpadding_0", "u_convolutioninputgenerator_0", "u_streamingmaxpool_0")
+    assert all(u in sv for u in image_layers) == (seed == 2)  # seed 0: a 1x1 convolution, a plain MVAU
+
+
+def test_software_between_hardware_layers_is_named_when_stitching():
+    """A software node left between two hardware layers (here inserted by hand: the
+    compiler itself leaves none) keeps the layers from being one design."""
+    from onnx import helper  # noqa: PLC0415
+
+    from qnn2fpga import errors, flow, stitch  # noqa: PLC0415
+
+    model = flow.compile_model(testing.tiny_mlp())
+    first = next(n for n in model.graph.node if n.name == "MVAU_0")
+    second = next(n for n in model.graph.node if n.name == "MVAU_1")
+    model.graph.node.insert(list(model.graph.node).index(second),
+                            helper.make_node("Identity", [first.output[0]], ["copied"], name="between"))
+    second.input[0] = "copied"
+    with pytest.raises(errors.UnsupportedOpError, match="split by software nodes Identity 'between'"):
+        stitch.stream_graph(model)
 
 
 def test_estimates_from_the_generic_model_are_flagged(tmp_path):

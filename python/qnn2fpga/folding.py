@@ -264,6 +264,18 @@ def achievable_fps(fclk_mhz: float, cycles: int) -> int:
     return math.floor(fclk_mhz * 1e6 / cycles)
 
 
+def fastest_cycles(model: ModelWrapper, board, wwidth_max: int = DEFAULT_WWIDTH_MAX) -> int:
+    """The fewest cycles per frame automatic folding can reach on `board` (every layer at
+    its fastest option, resources aside): layers whose cycles do not fall with folding
+    (padding, sliding windows, pooling: one pixel per cycle at least) bound it."""
+    cands = [_group_candidates(model, g, board.family, board.capacity, wwidth_max) for g in _groups(model)]
+    return _fastest(cands)
+
+
+def _fastest(cands) -> int:
+    return max(min(max(x.cycles for x in c) for c in cs) for cs in cands)
+
+
 def auto_fold(model: ModelWrapper, board, target_fps: float, fclk_mhz: float | None = None,
               wwidth_max: int = DEFAULT_WWIDTH_MAX, max_utilization: float = 1.0) -> tuple[ModelWrapper, FoldResult]:
     """Folds every hardware layer of `model` (in place) for `target_fps` at `fclk_mhz` on
@@ -294,7 +306,7 @@ def auto_fold(model: ModelWrapper, board, target_fps: float, fclk_mhz: float | N
 
     chosen, stuck = pick(target_cycles)
     if chosen is None:
-        fastest = max(min(max(x.cycles for x in c) for c in cs) for cs in cands)
+        fastest = _fastest(cands)
         names = ", ".join(n.name for n in stuck)
         raise FoldingError(f"layer {names}", f"cannot reach {target_fps:g} fps ({target_cycles} cycles per frame at "
                            f"{fclk:g} MHz) even fully unfolded",

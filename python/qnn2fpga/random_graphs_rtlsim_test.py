@@ -1,11 +1,15 @@
-"""Random fully connected graphs (qnn2fpga.random_graphs) through the hardware flow:
-compiled, folded automatically for a board and a throughput target, width converters and
-FIFOs inserted, stitched, built with Verilator and simulated, between the software head
-and tail (qnn2fpga.execute, mode "rtlsim").
+"""Random graphs (qnn2fpga.random_graphs) through the hardware flow: compiled, folded
+automatically for a board and a throughput target, width converters and FIFOs inserted,
+stitched, built with Verilator and simulated, between the software head and tail
+(qnn2fpga.execute, mode "rtlsim").
 
 The graphs are the first GRAPHS fully connected seeds (no Conv) within the compiler's
-documented limits, in seed order; each is folded on pynq-z1 or zcu104 (alternating) for
-a cycle budget of its unfolded bottleneck divided by 1, 4 or 16 (by seed). The FIFOs are
+documented limits, in seed order, and the first CONV_GRAPHS conv seeds (sliding window,
+padding, stride, max-pooling, the Flatten/Reshape before the fully connected layers
+removed by to_hw; seeds with a known compiler defect left out); each is folded on
+pynq-z1 or zcu104 (alternating) for a cycle budget of its unfolded bottleneck divided by
+1, 4 or 16 (by seed), or the fastest budget folding reaches when that is more (a sliding
+window or padding moves at most one pixel per cycle, whatever the folding). The FIFOs are
 made deep enough never to throttle (one frame of words, as FIFO sizing's deep run; the
 sizing simulation itself is covered by //tests/rtlsim), so each graph costs one Verilator
 build (a few seconds at these sizes).
@@ -23,7 +27,8 @@ the input quantizer's rounding ties) plus more uniform ones, all in one simulati
   estimated bottleneck, as the network rtlsim tests check.
 
 A failure names the seed, the graph's description and the folding. RANDOM_RTLSIM_GRAPHS
-(env) sets how many graphs, RANDOM_RTLSIM_SEEDS=1,7 picks seeds.
+and RANDOM_RTLSIM_CONV_GRAPHS (env) set how many graphs, RANDOM_RTLSIM_SEEDS=1,7 and
+RANDOM_RTLSIM_CONV_SEEDS=2,6 pick seeds.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from qnn2fpga.layers.registry import get_layer, is_hw_layer
 from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
 
 GRAPHS = int(os.environ.get("RANDOM_RTLSIM_GRAPHS", "20"))
+CONV_GRAPHS = int(os.environ.get("RANDOM_RTLSIM_CONV_GRAPHS", "6"))
 EXTRA_INPUTS = 13  # uniform inputs beyond random_graphs_test's candidates
 BOARDS = ("pynq-z1", "zcu104")
 SPEEDUPS = (1, 4, 16)  # target: the unfolded bottleneck's cycles divided by this
@@ -52,6 +58,20 @@ def fc_seeds(count: int) -> list[int]:
     if os.environ.get("RANDOM_RTLSIM_SEEDS"):
         return [int(s) for s in os.environ["RANDOM_RTLSIM_SEEDS"].split(",")]
     return random_graphs.fc_seeds(count)
+
+
+def conv_seeds(count: int) -> list[int]:
+    """The first `count` seeds whose graph has a Conv, is within the documented limits and
+    is not a known compiler defect of random_graphs_test."""
+    if os.environ.get("RANDOM_RTLSIM_CONV_SEEDS"):
+        return [int(s) for s in os.environ["RANDOM_RTLSIM_CONV_SEEDS"].split(",")]
+    seeds, seed = [], 0
+    while len(seeds) < count:
+        g = random_graphs.generate(seed)
+        if g.within_limits and not random_graphs.is_fully_connected(g) and seed not in rgt.KNOWN_DEFECTS:
+            seeds.append(seed)
+        seed += 1
+    return seeds
 
 
 def _inputs(graph: random_graphs.RandomGraph) -> list[np.ndarray]:
@@ -80,7 +100,7 @@ def check_seed(seed: int, workdir: pathlib.Path) -> tuple[str | None, str]:
     try:
         model = flow.compile_model(graph.model)
         unfolded = max(get_layer(n).cycles() for n in model.graph.node if is_hw_layer(n))
-        target_cycles = max(1, unfolded // speedup)
+        target_cycles = max(1, unfolded // speedup, folding.fastest_cycles(model, board))
         fps = board.default_clock_mhz * 1e6 / target_cycles
         model, fold = folding.auto_fold(model, board, fps)
         where += f", {target_cycles} cycles per frame: {folding.hw_config(model)}"
@@ -133,25 +153,50 @@ def test_seed_list_is_fully_connected_and_deterministic():
     assert all(random_graphs.is_fully_connected(random_graphs.generate(s)) for s in seeds)
 
 
-def test_random_fc_graphs_in_stitched_rtlsim(tmp_path, capsys):
+def test_conv_seed_list_has_the_image_layers():
+    """The conv seeds are conv graphs, deterministic, and between them have padding,
+    stride and max-pooling (so the sliding window, FMPadding and StreamingMaxPool RTL
+    all run stitched)."""
+    seeds = conv_seeds(CONV_GRAPHS)
+    assert len(seeds) == CONV_GRAPHS and seeds == conv_seeds(CONV_GRAPHS)
+    graphs = [random_graphs.generate(s) for s in seeds]
+    assert not any(random_graphs.is_fully_connected(g) for g in graphs)
+    if not os.environ.get("RANDOM_RTLSIM_CONV_SEEDS") and CONV_GRAPHS >= 6:
+        ops = {n.op_type for g in graphs for n in g.model.graph.node}
+        attrs = [dict((a.name, list(a.ints)) for a in n.attribute) for g in graphs for n in g.model.graph.node
+                 if n.op_type == "Conv"]
+        assert "MaxPool" in ops
+        assert any(max(a["pads"]) > 0 for a in attrs) and any(max(a["strides"]) > 1 for a in attrs)
+
+
+def _run_seeds(kind: str, seeds: list[int], tmp_path, capsys) -> None:
     start = time.monotonic()
     failures, lines = [], []
-    for seed in fc_seeds(GRAPHS):
+    for seed in seeds:
         failure, line = check_seed(seed, tmp_path)
         if failure:
             failures.append(failure)
             line = f"seed {seed}: FAILED"
         lines.append(line)
     with capsys.disabled():
-        print(f"\nrandom FC graphs in stitched rtlsim: {len(lines)} in {time.monotonic() - start:.1f} s, "
+        print(f"\nrandom {kind} graphs in stitched rtlsim: {len(lines)} in {time.monotonic() - start:.1f} s, "
               f"{len(failures)} failed\n  " + "\n  ".join(lines))
-    assert not failures, f"{len(failures)} of {len(lines)} random FC graphs failed in rtlsim:\n" + "\n".join(failures)
+    assert not failures, (f"{len(failures)} of {len(lines)} random {kind} graphs failed in rtlsim:\n"
+                          + "\n".join(failures))
+
+
+def test_random_fc_graphs_in_stitched_rtlsim(tmp_path, capsys):
+    _run_seeds("FC", fc_seeds(GRAPHS), tmp_path, capsys)
+
+
+def test_random_conv_graphs_in_stitched_rtlsim(tmp_path, capsys):
+    _run_seeds("conv", conv_seeds(CONV_GRAPHS), tmp_path, capsys)
 
 
 if __name__ == "__main__":  # RANDOM_RTLSIM_SEEDS=3 python random_graphs_rtlsim_test.py
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
-        for s in fc_seeds(GRAPHS):
+        for s in fc_seeds(GRAPHS) + conv_seeds(CONV_GRAPHS):
             f, line = check_seed(s, pathlib.Path(d))
             print(f or line)

@@ -234,7 +234,7 @@ def execute_chain(stitched: Stitched, x: np.ndarray) -> np.ndarray:
     values); returns the output stream's values."""
     values = {"s0": x}
     for layer, params, ins, outs in zip(stitched.layers, stitched.params, stitched.ins, stitched.outs):
-        y = layer.execute(*[values[s] for s in ins], *params)
+        y = layer.execute(*[layer.as_input_shape(i, values[s]) for i, s in enumerate(ins)], *params)
         for s, v in zip(outs, (y,) if isinstance(y, np.ndarray) else y):
             values[s] = v
     return values[stitched.output_stream]

@@ -463,6 +463,7 @@ class HwLayer(CustomOp):
         batch = streams[0].shape[0] if streams and streams[0].ndim else None
         for i, (name, x) in enumerate(zip(node.input, streams)):
             self._check_stream_shape(name, x.shape, self.get_normal_input_shape(i), batch)
+            streams[i] = self.as_input_shape(i, x)
             dt = self.get_input_datatype(i)
             bad = numerics.not_allowed(x, dt)
             if bad.size:
@@ -500,13 +501,27 @@ class HwLayer(CustomOp):
         if all(p is not None for p in params):
             self.check_params(params)
 
+    def as_input_shape(self, ind: int, x: np.ndarray) -> np.ndarray:
+        """Streamed input `ind` in the layer's normal shape (keeping its batch axis): a
+        tensor in another shape with the same elements per frame (a layer's output read
+        through a removed Reshape/Flatten, see qnn2fpga.transforms.to_hw) is the same
+        stream, since streams carry a tensor's elements in row-major order."""
+        expected = self.get_normal_input_shape(ind)
+        if x.ndim == len(expected) and tuple(x.shape[1:]) == tuple(expected[1:]):
+            return x
+        return x.reshape(x.shape[0], *expected[1:])
+
     def _check_stream_shape(self, name: str, shape: Shape, expected: Shape, batch: int | None) -> None:
-        ok = len(shape) == len(expected) and tuple(shape[1:]) == tuple(expected[1:])
+        """The input is `expected` (any leading batch size), or another view of the same
+        stream: a shape with the same leading batch axis and as many elements per frame
+        (a row-major reshape leaves the element order, and so the stream, unchanged)."""
+        ok = len(shape) >= 1 and math.prod(shape[1:]) == math.prod(expected[1:])
         if ok and batch is not None:
             ok = shape[0] == batch
         if not ok:
             raise ModelError(self.where, f"input '{name}' has shape {tuple(shape)}, expected {tuple(expected)} "
-                             "(any leading batch size)",
+                             f"(any leading batch size; or any shape of {math.prod(expected[1:])} elements per "
+                             "batch entry, the same stream)",
                              "make the layer's shape attributes match the tensor it consumes")
 
     def _to_container(self, y: np.ndarray, graph, name: str) -> np.ndarray:

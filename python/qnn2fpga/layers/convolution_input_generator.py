@@ -8,12 +8,13 @@ import numpy as np
 from qnn2fpga.errors import DataTypeError, ModelError
 from qnn2fpga.graph import new_tensor, node_attr
 from qnn2fpga.layers.numerics import sliding_window_dim
-from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr
+from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr, StrAttr
 from qnn2fpga.layers.base import Example, HwLayer
 from qnn2fpga.layers.registry import register_layer
 from qnn2fpga.layers.conversion import converts, int_datatype, replace, typed_node
 from qnn2fpga.layers.fm_padding import FMPadding
 from qnn2fpga.layers.resources import Memory
+from qnn2fpga.layers.rtl import RAM_STYLES, RtlInstance
 
 
 @register_layer("ConvolutionInputGenerator")
@@ -22,7 +23,12 @@ class ConvolutionInputGenerator(HwLayer):
     window, element (ky*KW + kx)*C + c = x[oy*sh + ky*dh, ox*sw + kx*dw, c], the ordering
     of qonnx's Im2Col. No padding (FMPadding does that). depthwise=1 keeps these values and
     only marks the window for a depthwise consumer, whose hardware stream interleaves
-    channel groups differently. SIMD channels per cycle."""
+    channel groups differently. SIMD channels per cycle.
+
+    RTL (rtl/convolution_input_generator): the output stream is, per output pixel (oy, ox),
+    for ky, for kx, for channel fold c/SIMD, one word each, out of a circular line buffer
+    (`line_buffer_depth()` words, ram_style). depthwise=1 streams the same order; the
+    interleaving a depthwise VVAU needs is for that layer's work."""
 
     ConvKernelDim = IntsAttr(length=2, doc="[KH, KW]")
     IFMChannels = IntAttr(doc="input channels C")
@@ -34,6 +40,7 @@ class ConvolutionInputGenerator(HwLayer):
     inputDataType = DTypeAttr(doc="datatype of the image")
     outputDataType = DTypeAttr(doc="datatype of the windows (equal to inputDataType)")
     depthwise = IntAttr(0, allowed=(0, 1), doc="1: feeds a depthwise layer")
+    ram_style = StrAttr("auto", allowed=RAM_STYLES, doc="line buffer memory style")
 
     def normal_input_shapes(self):
         ih, iw = self.IFMDim
@@ -58,14 +65,28 @@ class ConvolutionInputGenerator(HwLayer):
     def fold_ties(self):
         return ["SIMD"] if self.depthwise else []
 
+    def window_span(self) -> int:
+        """WIN: stream words from a window's first to its last word, inclusive:
+        ((KH-1)*dh*IW + (KW-1)*dw + 1) * IFMChannels/SIMD."""
+        (kh, kw), (dh, dw) = self.ConvKernelDim, self.Dilation
+        return ((kh - 1) * dh * self.IFMDim[1] + (kw - 1) * dw + 1) * (self.IFMChannels // self.SIMD)
+
+    def line_buffer_depth(self) -> int:
+        """Words of the RTL's circular line buffer: WIN + the largest move of the window's
+        first word between consecutive output pixels (next column, next row, next frame),
+        so the next window is always stored by the time the reader needs it (about
+        (2*(KH-1)*dh + 1) image rows for stride 1, 2*WIN words for a 1-D window)."""
+        (ih, iw), (oh, ow) = self.IFMDim, self.OFMDim
+        (sh, sw), cf = self.Stride, self.IFMChannels // self.SIMD
+        steps = [sw, sh * iw - (ow - 1) * sw, ih * iw - (oh - 1) * sh * iw - (ow - 1) * sw]
+        return self.window_span() + max(steps) * cf
+
     def memories(self):
-        """A line buffer of KH image rows (plus one being filled): words of SIMD elements."""
+        """The line buffer: `line_buffer_depth()` words of SIMD elements."""
         from qnn2fpga import packing  # noqa: PLC0415
 
-        kh, _ = self.ConvKernelDim
-        _, iw = self.IFMDim
-        depth = (kh + 1) * iw * (self.IFMChannels // self.SIMD)
-        return [Memory(depth, self.SIMD * packing.element_bits(self.inputDataType), "auto", rom=False)]
+        return [Memory(self.line_buffer_depth(), self.SIMD * packing.element_bits(self.inputDataType),
+                       self.ram_style, rom=False)]
 
     def resource_features(self):
         from qnn2fpga import packing  # noqa: PLC0415
@@ -74,8 +95,27 @@ class ConvolutionInputGenerator(HwLayer):
 
     def cycles(self) -> int:
         """max(IH*IW*C, OH*OW*KH*KW*C) / SIMD: one word per cycle on the busier side (the
-        output unless the stride skips input); ignores the initial line-buffer fill."""
+        output unless the stride skips input); ignores the initial line-buffer fill, which
+        the RTL's `latency` covers (back-to-back frames overlap their fills). When the
+        input is the busier side and the window does not reach the last image rows or
+        columns (a stride that does not fit the image), the last frame's last output
+        leaves before those unused input words arrive: first input to last output is then
+        shorter than this, the interval between frames is not."""
         return self.stream_bound_cycles()
+
+    def rtl(self, params):
+        """rtl/convolution_input_generator: no parameter memories; the line buffer is
+        internal. latency: the first window waits for the WIN words it spans, plus the
+        read pipeline (3 cycles) and a margin of 2."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        (kh, kw), (ih, iw) = self.ConvKernelDim, self.IFMDim
+        (sh, sw), (dh, dw) = self.Stride, self.Dilation
+        p = dict(IFM_H=ih, IFM_W=iw, CHANNELS=self.IFMChannels, K_H=kh, K_W=kw, STRIDE_H=sh, STRIDE_W=sw,
+                 DIL_H=dh, DIL_W=dw, SIMD=self.SIMD, ELEM_BITS=packing.element_bits(self.inputDataType),
+                 RAM_STYLE=self.ram_style)
+        return RtlInstance(module="convolution_input_generator", library=self.rtl_library, params=p,
+                           latency=self.window_span() + 5)
 
     def check_layer(self) -> None:
         values = {"ConvKernelDim": self.ConvKernelDim, "IFMDim": self.IFMDim, "OFMDim": self.OFMDim,
@@ -118,6 +158,10 @@ class ConvolutionInputGenerator(HwLayer):
             Example(cfg((3, 3), 2, (7, 7), dil=(2, 2), dt="BIPOLAR"), label="dilated bipolar"),
             Example(cfg((1, 3), 4, (1, 8), simd=4, dw=1), label="1-D depthwise"),
         ]
+
+    # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
+
+    rtl_library = "//rtl/convolution_input_generator"
 
     # ---- conversion from the front end (transforms/to_hw.py) ----
 

@@ -107,3 +107,46 @@ def test_bad_configurations(change, error, match):
     with pytest.raises(error, match=match) as e:
         the_layer(single_node_model("ConvolutionInputGenerator", attrs, name="swg0")).verify_node()
     assert "ConvolutionInputGenerator node 'swg0'" in str(e.value)
+
+
+def test_rtl_instance_binds_the_attributes():
+    attrs = {**cig_attrs((3, 2), 6, (9, 8), stride=(2, 1), dil=(1, 3), simd=3, dt="BIPOLAR"), "ram_style": "block"}
+    layer = the_layer(single_node_model("ConvolutionInputGenerator", attrs))
+    inst = layer.rtl([])
+    assert inst.module == "convolution_input_generator"
+    assert inst.library == "//rtl/convolution_input_generator" == layer.rtl_library
+    assert inst.params == dict(IFM_H=9, IFM_W=8, CHANNELS=6, K_H=3, K_W=2, STRIDE_H=2, STRIDE_W=1, DIL_H=1, DIL_W=3,
+                               SIMD=3, ELEM_BITS=1, RAM_STYLE="block")
+    assert inst.memories == {}
+    # The first window spans (2*1*8 + 1*3 + 1) pixels of 2 words; latency: that fill + 5.
+    assert layer.window_span() == 40 and inst.latency == 45
+
+
+@pytest.mark.parametrize("k,ifm,stride,dil,c,simd,depth", [
+    # 3x3 stride 1: WIN = (2*8 + 2 + 1) * 2 = 38; the largest move is to the next frame
+    # (= WIN when the window fits the image exactly): 2*WIN.
+    ((3, 3), (8, 8), (1, 1), (1, 1), 4, 2, 76),
+    # CNV's first layer: 2 * (2*32 + 3) words, a little over 4 image rows.
+    ((3, 3), (32, 32), (1, 1), (1, 1), 3, 3, 134),
+    # 1-D: a few pixels, not rows: WIN = 3, 2 * 3.
+    ((1, 3), (1, 8), (1, 1), (1, 1), 4, 4, 6),
+    # 1x1 stride 2 on 6x6 (unused last row and column): WIN = 1 word; the row step
+    # 2*6 - 2*2 and the frame step 36 - 2*2*6 - 2*2 are both 8 pixels.
+    ((1, 1), (6, 6), (2, 2), (1, 1), 2, 2, 9),
+    # Stride (2, 1), 2x3 kernel on 7x5: WIN = 5 + 2 + 1 = 8; steps: next column 1, next
+    # row 2*5 - 2 = 8, next frame 7*5 - 2*2*5 - 2 = 13 (the last image row is unused).
+    ((2, 3), (7, 5), (2, 1), (1, 1), 3, 3, 21),
+])
+def test_line_buffer_depth(k, ifm, stride, dil, c, simd, depth):
+    layer = the_layer(single_node_model("ConvolutionInputGenerator", cig_attrs(k, c, ifm, stride, dil, simd)))
+    assert layer.line_buffer_depth() == depth
+    (mem,) = layer.memories()
+    assert (mem.depth, mem.width, mem.style, mem.rom) == (depth, simd * 4, "auto", False)
+
+
+def test_ram_style_is_checked_and_reaches_the_memory():
+    attrs = {**cig_attrs((3, 3), 4, (6, 6)), "ram_style": "distributed"}
+    layer = the_layer(single_node_model("ConvolutionInputGenerator", attrs))
+    assert layer.memories()[0].style == "distributed" and layer.rtl([]).params["RAM_STYLE"] == "distributed"
+    with pytest.raises(ModelError, match="ram_style='flipflops' is not one of"):
+        the_layer(single_node_model("ConvolutionInputGenerator", {**attrs, "ram_style": "flipflops"})).verify_node()

@@ -10,6 +10,7 @@ from qnn2fpga.errors import DataTypeError, ModelError
 from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr
 from qnn2fpga.layers.base import Example, HwLayer
 from qnn2fpga.layers.registry import register_layer
+from qnn2fpga.layers.rtl import RtlInstance
 from qnn2fpga.graph import new_const, node_attr
 from qnn2fpga.layers.conversion import converts, set_node_attr
 
@@ -46,13 +47,27 @@ class FMPadding(HwLayer):
     def output_folds(self):
         return [self.SIMD]
 
+    def rtl(self, params):
+        """rtl/fm_padding: no memories. PAD_ELEM is padValue encoded as the stream carries
+        it (packing.encode: two's complement at the element width, BIPOLAR -1 -> 0). The
+        first output word leaves one cycle after the first input word (latency 1)."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        idt = self.inputDataType
+        (h, w), (top, left, bottom, right) = self.ImgDim, self.Padding
+        p = dict(IMG_H=h, IMG_W=w, PAD_TOP=top, PAD_LEFT=left, PAD_BOTTOM=bottom, PAD_RIGHT=right,
+                 NUM_CHANNELS=self.NumChannels, SIMD=self.SIMD, ELEM_BITS=packing.element_bits(idt),
+                 PAD_ELEM=int(packing.encode(np.array([self.padValue]), idt)[0]))
+        return RtlInstance(module="fm_padding", library=self.rtl_library, params=p, latency=1)
+
     def resource_features(self):
         from qnn2fpga import packing  # noqa: PLC0415
 
         return {"one": 1, "stream_bits": 2 * self.SIMD * packing.element_bits(self.inputDataType), "dsp": 0}
 
     def cycles(self) -> int:
-        """(H+top+bottom)*(W+left+right)*C / SIMD: one output word per cycle."""
+        """(H+top+bottom)*(W+left+right)*C / SIMD: one output word per cycle
+        (rtl/fm_padding adds 1 cycle of latency per stream, not per frame)."""
         return self.stream_bound_cycles()
 
     def check_layer(self) -> None:
@@ -80,6 +95,10 @@ class FMPadding(HwLayer):
             Example(dict(Padding=[1, 0, 1, 0], ImgDim=[2, 3], NumChannels=2, inputDataType="BIPOLAR",
                          padValue=-1), label="bipolar"),
         ]
+
+    # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
+
+    rtl_library = "//rtl/fm_padding"
 
     # ---- conversion from the front end (transforms/to_hw.py) ----
 

@@ -11,7 +11,9 @@ from qnn2fpga.layers.registry import register_layer
 from qnn2fpga.graph import node_attr
 from qnn2fpga.layers.conversion import converts, int_datatype, replace, typed_node
 from qnn2fpga.layers.resources import Memory
+from qnn2fpga.layers import numerics
 from qnn2fpga.layers.numerics import sliding_window_dim
+from qnn2fpga.layers.rtl import RtlInstance
 
 
 @register_layer("StreamingMaxPool")
@@ -56,13 +58,19 @@ class StreamingMaxPool(HwLayer):
     def output_folds(self):
         return [self.PE]
 
+    def open_row_windows(self) -> int:
+        """Row windows open at once: ceil(kh / sh), at most OH (rtl/streaming_max_pool)."""
+        kh, sh, oh = self.PoolDim[0], self.stride()[0], self.out_dim()[0]
+        return min(-(-kh // sh), oh)
+
     def memories(self):
-        """One image row of running maxima: W/stride words of PE elements."""
+        """One row of running maxima: OW * C/PE words, each holding PE elements for every
+        row window open at once (one for kh <= sh, two for CNV-like 3x3 stride 2)."""
         from qnn2fpga import packing  # noqa: PLC0415
 
         _, ow = self.out_dim()
-        return [Memory(ow * (self.NumChannels // self.PE), self.PE * packing.element_bits(self.dataType), "auto",
-                       rom=False)]
+        width = self.open_row_windows() * self.PE * packing.element_bits(self.dataType)
+        return [Memory(ow * (self.NumChannels // self.PE), width, "auto", rom=False)]
 
     def resource_features(self):
         from qnn2fpga import packing  # noqa: PLC0415
@@ -71,8 +79,21 @@ class StreamingMaxPool(HwLayer):
         return {"one": 1, "stream_bits": 2 * bits, "cmp_bits": bits, "dsp": 0}
 
     def cycles(self) -> int:
-        """H*W*C / PE: input-bound, one input word per cycle (outputs are fewer)."""
+        """H*W*C / PE: input-bound, one input word per cycle (outputs are fewer). The RTL
+        takes 2 cycles more per frame (1 when ceil_mode=0 drops rows or columns at the end:
+        it holds the frame's last output until the frame's input has all gone in)."""
         return self.stream_bound_cycles()
+
+    def rtl(self, params):
+        """rtl/streaming_max_pool: no parameter memories; latency 2."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        (kh, kw), (sh, sw), (h, w) = self.PoolDim, self.stride(), self.ImgDim
+        dt = self.dataType
+        p = dict(POOL_H=kh, POOL_W=kw, STRIDE_H=sh, STRIDE_W=sw, IMG_H=h, IMG_W=w, CHANNELS=self.NumChannels,
+                 PE=self.PE, BITS=packing.element_bits(dt), SIGNED=int(dt.signed() and dt != numerics.BIPOLAR),
+                 CEIL_MODE=self.ceil_mode, RAM_STYLE="auto")
+        return RtlInstance(module="streaming_max_pool", library=self.rtl_library, params=p, latency=2)
 
     def check_layer(self) -> None:
         if len(self.stride()) != 2:
@@ -106,6 +127,10 @@ class StreamingMaxPool(HwLayer):
             Example(dict(PoolDim=[2, 2], ImgDim=[5, 5], NumChannels=2, dataType="BIPOLAR", ceil_mode=1),
                     label="ceil mode, bipolar"),
         ]
+
+    # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
+
+    rtl_library = "//rtl/streaming_max_pool"
 
     # ---- conversion from the front end (transforms/to_hw.py) ----
 

@@ -67,3 +67,37 @@ def test_bad_configurations(change, error, match):
     with pytest.raises(error, match=match) as e:
         the_layer(single_node_model("StreamingMaxPool", attrs, name="pool1")).verify_node()
     assert "StreamingMaxPool node 'pool1'" in str(e.value)
+
+
+@pytest.mark.parametrize("attrs,params", [
+    (dict(PoolDim=[2, 2], ImgDim=[28, 28], NumChannels=64, PE=4, dataType="UINT2"),
+     dict(POOL_H=2, POOL_W=2, STRIDE_H=2, STRIDE_W=2, IMG_H=28, IMG_W=28, CHANNELS=64, PE=4, BITS=2, SIGNED=0,
+          CEIL_MODE=0)),
+    (dict(PoolDim=[3, 3], Stride=[2, 1], ImgDim=[7, 6], NumChannels=3, PE=3, dataType="INT5", ceil_mode=1),
+     dict(POOL_H=3, POOL_W=3, STRIDE_H=2, STRIDE_W=1, IMG_H=7, IMG_W=6, CHANNELS=3, PE=3, BITS=5, SIGNED=1,
+          CEIL_MODE=1)),
+    (dict(PoolDim=[1, 2], ImgDim=[1, 8], NumChannels=2, PE=1, dataType="BIPOLAR"),
+     dict(POOL_H=1, POOL_W=2, STRIDE_H=1, STRIDE_W=2, IMG_H=1, IMG_W=8, CHANNELS=2, PE=1, BITS=1, SIGNED=0,
+          CEIL_MODE=0)),
+])
+def test_rtl_parameters(attrs, params):
+    """BIPOLAR (-1 coded 0, +1 coded 1) compares as an unsigned bit; Stride [] is PoolDim."""
+    inst = the_layer(single_node_model("StreamingMaxPool", attrs)).rtl([])
+    assert (inst.module, inst.library, inst.latency) == ("streaming_max_pool", "//rtl/streaming_max_pool", 2)
+    assert inst.params == {**params, "RAM_STYLE": "auto"}
+    assert inst.memories == {}
+
+
+@pytest.mark.parametrize("pool,stride,img,open_rows", [
+    ([2, 2], [], [8, 8], 1),  # CNV: one row window open at a time
+    ([3, 3], [2, 2], [9, 9], 2),  # overlapping rows: two open windows share a memory word
+    ([3, 3], [1, 1], [6, 6], 3),
+    ([3, 1], [1, 1], [3, 4], 1),  # no more open windows than there are windows (OH = 1)
+    ([2, 2], [3, 3], [8, 8], 1),
+])
+def test_memory_holds_one_row_of_maxima_per_open_row_window(pool, stride, img, open_rows):
+    layer = the_layer(single_node_model("StreamingMaxPool", dict(PoolDim=pool, Stride=stride, ImgDim=img,
+                                                                 NumChannels=6, PE=2, dataType="INT4")))
+    (mem,) = layer.memories()
+    assert layer.open_row_windows() == open_rows
+    assert (mem.depth, mem.width, mem.rom) == (layer.out_dim()[1] * 3, open_rows * 2 * 4, False)

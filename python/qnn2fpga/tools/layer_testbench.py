@@ -68,10 +68,15 @@ def main(argv):
         op, attrs = FLAGS.op, json.loads(FLAGS.attrs)
     cls = LAYERS[op]
     # The frames go back to back: one frame of `frames` times the vectors, so the layer's
-    # own cycle estimate covers the whole stream.
+    # own cycle estimate covers the whole stream. An image layer (no numInputVectors:
+    # FMPadding, ConvolutionInputGenerator, StreamingMaxPool) streams a batch of `frames`
+    # images instead, and its estimate is `frames` times that of one.
+    batch = None
     if "numInputVectors" in cls.declared_attrs():
         nv = list(attrs.get("numInputVectors", [1]))
         attrs["numInputVectors"] = [nv[0] * FLAGS.frames] + nv[1:]
+    else:
+        batch = FLAGS.frames
     layer0 = cls(cls.make_node([], [], name=FLAGS.top, **attrs))
     if spec is not None:
         params = spec.param_list(layer0)
@@ -84,7 +89,7 @@ def main(argv):
         params = layer0.random_params(rng, FLAGS.variant)
     model = testing.single_node_model(op, attrs, params, name=FLAGS.top)
     layer = testing.the_layer(model)
-    x = testing.random_inputs(model, rng)
+    x = testing.random_inputs(model, rng, batch=batch)
     y = layer.execute(*x, *params)
     y = y[0] if isinstance(y, tuple) else y
 
@@ -117,7 +122,7 @@ def main(argv):
     meta = (f"in_width {layer.get_instream_width()}\nout_width {layer.get_outstream_width()}\n"
             f"input {os.path.join(prefix, os.path.basename(FLAGS.input))}\n"
             f"expected {os.path.join(prefix, os.path.basename(FLAGS.expected))}\n"
-            f"cycles {layer.cycles()}\nlatency {inst.latency}\n")
+            f"cycles {layer.cycles() * (batch or 1)}\nlatency {inst.latency}\n")
     # Optional streams, next to the input file: the weight stream and the AXI-lite writes.
     stem = FLAGS.input[:-len(".in.hex")]
     with open(stem + ".weights.hex", "w") as f:

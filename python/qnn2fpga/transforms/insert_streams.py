@@ -6,12 +6,15 @@
   the larger of the producer's `outFIFODepths` and the consumer's `inFIFODepths` entry
   (FIFO sizing sets those; folding configs may too).
 
-Only direct layer-to-layer streams are handled; the inserted nodes are named
+Only direct layer-to-layer streams are handled (a stream whose consumer reads it in
+another shape, after a removed Reshape/Flatten, gets nodes in a shape both folds suit); the inserted nodes are named
 `<op>_<n>` like every hardware layer, numbered in stream order. Execution results do
 not change (both layers pass data through).
 """
 
 from __future__ import annotations
+
+import math
 
 from qonnx.core.modelwrapper import ModelWrapper
 
@@ -34,9 +37,21 @@ def hw_streams(model: ModelWrapper):
     return out
 
 
-def _splice(model: ModelWrapper, prod, cons, j: int, tensor: str, make) -> None:
-    """Puts the node `make(new_tensor)` returns between `tensor` and consumer input j."""
-    mid = new_tensor(model, model.get_tensor_shape(tensor), model.get_tensor_datatype(tensor))
+def stream_view(model: ModelWrapper, tensor: str, cons, j: int, folds: tuple[int, ...]) -> list[int]:
+    """A shape of the stream `tensor` (into consumer input j) whose innermost axis every
+    fold in `folds` divides, for a node spliced into it: the tensor's own shape, else
+    the consumer's view of it (the two differ where a Reshape/Flatten between the layers
+    was removed), else the flat (batch, elements per frame)."""
+    shape = list(model.get_tensor_shape(tensor))
+    views = [shape, [shape[0], *get_layer(cons).get_normal_input_shape(j)[1:]], [shape[0], math.prod(shape[1:])]]
+    return next(v for v in views if all(v[-1] % f == 0 for f in folds))
+
+
+def _splice(model: ModelWrapper, prod, cons, j: int, tensor: str, make, shape=None) -> None:
+    """Puts the node `make(new_tensor)` returns between `tensor` and consumer input j;
+    the new tensor has `shape` (default: the tensor's)."""
+    shape = model.get_tensor_shape(tensor) if shape is None else shape
+    mid = new_tensor(model, shape, model.get_tensor_datatype(tensor))
     node = make(tensor, mid)
     cons.input[j] = mid
     insert_after(model, prod, [node])
@@ -57,11 +72,11 @@ class InsertDWC(Pass):
             fin, fout = p.output_folds()[i], c.input_folds()[j]
             if fin == fout:
                 continue
-            shape = model.get_tensor_shape(tensor)
+            shape = stream_view(model, tensor, cons, j, (fin, fout))
             dt = p.output_datatypes()[i]
             _splice(model, prod, cons, j, tensor, lambda a, b: StreamingDataWidthConverter.make_node(
                 [a], [b], name="StreamingDataWidthConverter_new", NumChannels=shape[-1], inFold=fin, outFold=fout,
-                dataType=dt.name, numInputVectors=list(shape[:-1])))
+                dataType=dt.name, numInputVectors=list(shape[:-1])), shape)
             changed = True
         if changed:
             _renumber(model, "StreamingDataWidthConverter")
@@ -79,11 +94,11 @@ class InsertFIFO(Pass):
             p, c = get_layer(prod), get_layer(cons)
             depth = max(_entry(p.outFIFODepths, i), _entry(c.inFIFODepths, j))
             fold = c.input_folds()[j]
-            shape = model.get_tensor_shape(tensor)
+            shape = stream_view(model, tensor, cons, j, (fold,))
             dt = c.input_datatypes()[j]
             _splice(model, prod, cons, j, tensor, lambda a, b: StreamingFIFO.make_node(
                 [a], [b], name="StreamingFIFO_new", NumChannels=shape[-1], PE=fold, dataType=dt.name,
-                numInputVectors=list(shape[:-1]), depth=depth))
+                numInputVectors=list(shape[:-1]), depth=depth), shape)
             changed = True
         if changed:
             _renumber(model, "StreamingFIFO")

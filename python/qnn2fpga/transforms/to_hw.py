@@ -5,10 +5,13 @@ MatMul [+ MultiThreshold] -> MVAU, MultiThreshold -> Thresholding, Im2Col -> FMP
 ConvolutionInputGenerator, MaxPoolNHWC -> StreamingMaxPool, TopK -> LabelSelect, and any
 other registered layer's. Only nodes whose inputs are integer tensors convert; what is
 left is the software head and tail, or is reported as not converted (see
-qnn2fpga.report).
+qnn2fpga.report). A Reshape/Flatten between hardware layers is removed
+(RemoveStreamReshapes): it does not change the stream.
 """
 
 from __future__ import annotations
+
+import math
 
 from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
@@ -16,6 +19,7 @@ from qonnx.transformation.general import RemoveUnusedTensors, SortGraph
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
+from qnn2fpga.graph import bypass
 from qnn2fpga.transforms.base import Pass
 
 DOMAIN = "qnn2fpga.layers"
@@ -47,6 +51,39 @@ def conversions() -> list:
     return declared(LAYERS)
 
 
+STREAM_RESHAPES = ("Reshape", "Flatten")
+
+
+class RemoveStreamReshapes(Pass):
+    """A Reshape/Flatten from a hardware layer's output into hardware layers only (not a
+    graph output, batch axis kept) is removed, and its consumers read the producer's
+    tensor: streams carry a tensor's elements in row-major order, which a reshape keeps,
+    so in hardware it is a wire. A layer reads any view of its input stream with the right
+    number of elements per frame (HwLayer.as_input_shape); width converters and FIFOs on
+    such a stream take a view that suits both folds (qnn2fpga.transforms.insert_streams)."""
+
+    def apply(self, model: ModelWrapper):
+        from qnn2fpga.layers.registry import is_hw_layer  # noqa: PLC0415
+
+        outputs = {o.name for o in model.graph.output}
+        for n in model.graph.node:
+            if n.op_type not in STREAM_RESHAPES or n.domain or n.output[0] in outputs:
+                continue
+            if any(model.get_initializer(t) is None for t in n.input[1:] if t):
+                continue  # a computed target shape: its nodes would be left without a consumer
+            producer = model.find_producer(n.input[0])
+            consumers = model.find_consumers(n.output[0]) or []
+            if producer is None or not is_hw_layer(producer) or not consumers or \
+                    not all(is_hw_layer(c) for c in consumers):
+                continue
+            src, dst = model.get_tensor_shape(n.input[0]), model.get_tensor_shape(n.output[0])
+            if not src or not dst or src[0] != dst[0] or math.prod(src) != math.prod(dst):
+                continue
+            bypass(model, n)
+            return model, True
+        return model, False
+
+
 class NameHardwareLayers(Pass):
     """Hardware layers are named `<op>_<n>` in stream order (the keys of folding
     configurations); other nodes keep their names."""
@@ -67,6 +104,7 @@ class ToHardwareLayers(Pass):
     def apply(self, model: ModelWrapper):
         for c in conversions():
             model = model.transform(ApplyConversion(c)).transform(InferDataTypes())
+        model = model.transform(RemoveStreamReshapes())
         for t in (SortGraph(), RemoveUnusedTensors(), NameHardwareLayers(), InferShapes(), InferDataTypes()):
             model = model.transform(t)
         # Declare the layer domain, so the compiled model passes onnx.checker (and loads

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from onnx import helper
+from onnx import TensorProto, helper, numpy_helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
+from qonnx.transformation.infer_datatypes import InferDataTypes
+from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.util.basic import qonnx_make_model
 
 from qnn2fpga import errors
 from qnn2fpga.graph import new_const
@@ -147,10 +150,45 @@ def test_lower_conv_flatten_linear_to_nhwc_keeps_the_function():
         x = rng.integers(-8, 8, size=(1, 3, 6, 6)).astype(np.float32)
         np.testing.assert_array_equal(run(m2, x), run(m, x))
     hw = m2.transform(to_hw.ToHardwareLayers())
+    # The Flatten between the pool and the last layer is a wire: gone, and the last layer
+    # reads the pool's (1, 3, 3, 4) stream as its 36 inputs.
     assert [o for o in ops(hw) if o != "Transpose"] == [
-        "FMPadding", "ConvolutionInputGenerator", "MVAU", "StreamingMaxPool", "Flatten", "MVAU"]
+        "FMPadding", "ConvolutionInputGenerator", "MVAU", "StreamingMaxPool", "MVAU"]
+    pool, last = hw.graph.node[-2], hw.graph.node[-1]
+    assert last.input[0] == pool.output[0] and hw.get_tensor_shape(pool.output[0]) == [1, 3, 3, 4]
     for _ in range(20):
         x = rng.integers(-8, 8, size=(1, 3, 6, 6)).astype(np.float32)
+        np.testing.assert_array_equal(run(hw, x), run(m, x))
+
+
+def test_only_a_reshape_between_hardware_layers_is_removed():
+    """Reshapes into hardware from software, and out of hardware to the graph output,
+    stay; the one between two layers goes (the consumer reads the producer's tensor in
+    its own shape), and the function does not change."""
+    rng = np.random.default_rng(8)
+    w1 = rng.integers(-2, 3, size=(6, 4)).astype(np.float32)
+    w2 = rng.integers(-2, 3, size=(8, 3)).astype(np.float32)
+    t = np.sort(rng.integers(-10, 10, size=(8, 3)), axis=1).astype(np.float32)
+    shapes = {"s0": [1, 2, 6], "s1": [1, 8], "s2": [1, 1, 3]}
+    graph = helper.make_graph(
+        [helper.make_node("Reshape", ["x", "s0"], ["a"]), helper.make_node("MatMul", ["a", "w1"], ["b"]),
+         helper.make_node("Reshape", ["b", "s1"], ["c"]), _mt("c", "t", "ct"),
+         helper.make_node("MatMul", ["ct", "w2"], ["d"]),
+         helper.make_node("Reshape", ["d", "s2"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 12])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 3])],
+        [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2"), numpy_helper.from_array(t, "t")]
+        + [numpy_helper.from_array(np.array(v, np.int64), k) for k, v in shapes.items()])
+    m = ModelWrapper(qonnx_make_model(graph))
+    for k, v in {"w1": "INT3", "w2": "INT3", "x": "INT4"}.items():
+        m.set_tensor_datatype(k, DataType[v])
+    m = m.transform(InferShapes()).transform(InferDataTypes())
+    hw = m.transform(to_hw.ToHardwareLayers())
+    # MVAU_0 writes (1, 2, 4); the thresholds read it as their (1, 8).
+    assert ops(hw) == ["Reshape", "MVAU", "Thresholding", "MVAU", "Reshape"]
+    assert hw.graph.node[2].input[0] == hw.graph.node[1].output[0]
+    for _ in range(10):
+        x = rng.integers(-8, 8, size=(1, 12)).astype(np.float32)
         np.testing.assert_array_equal(run(hw, x), run(m, x))
 
 
