@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from qonnx.core.datatype import DataType
 
-from qnn2fpga import rtlsim, stitch
+from qnn2fpga import rtlsim
 from qnn2fpga.errors import DataTypeError, FoldingError
 from qnn2fpga.layers import numerics
 from qnn2fpga.layers.testing import execute_single_node, single_node_model, the_layer
