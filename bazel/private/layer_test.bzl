@@ -92,19 +92,7 @@ def hw_layer_test(name, op, attrs, rtl, seed = 1, frames = 2, variant = "", flip
     `variant`: a parameter variant the layer's random_params knows (e.g.
     "shared_thresholds"). With flip_weight_bit the test passes only if the simulation
     fails (mutation check)."""
-    top = name.replace("-", "_")
-    hw_layer_vectors(
-        name = name + "_vectors",
-        op = op,
-        attrs = json.encode(attrs),
-        top = top,
-        seed = seed,
-        frames = frames,
-        variant = variant,
-        flip_weight_bit = flip_weight_bit,
-        rtl = [rtl],
-    )
-    stream_tb_test(name, ":" + name + "_vectors", top, size = size, expect_failure = flip_weight_bit, tags = tags)
+    _vectors_and_test(name, op, attrs, rtl, seed, frames, variant, size, tags, flip_weight_bit = flip_weight_bit)
     if synth_families:
         hw_layer_synth(name = name + "_synth", op = op, attrs = attrs, rtl = rtl, families = synth_families,
                        seed = seed, variant = variant)
@@ -122,6 +110,11 @@ def hw_layer_mutant_test(name, op, attrs, srcs, src, find, replace, deps = [], s
         srcs = [":" + name + "_src" if f == src else f for f in srcs],
         deps = deps,
     )
+    _vectors_and_test(name, op, attrs, ":" + name + "_lib", seed, frames, variant, size, tags, mutant = True)
+
+def _vectors_and_test(name, op, attrs, rtl, seed, frames, variant, size, tags, flip_weight_bit = False, mutant = False):
+    """hw_layer_vectors `<name>_vectors` and the stream testbench test `<name>` on them;
+    a mutation (flip_weight_bit or mutant RTL) passes only if the testbench fails."""
     top = name.replace("-", "_")
     hw_layer_vectors(
         name = name + "_vectors",
@@ -131,10 +124,11 @@ def hw_layer_mutant_test(name, op, attrs, srcs, src, find, replace, deps = [], s
         seed = seed,
         frames = frames,
         variant = variant,
-        mutant = True,
-        rtl = [":" + name + "_lib"],
+        flip_weight_bit = flip_weight_bit,
+        mutant = mutant,
+        rtl = [rtl],
     )
-    stream_tb_test(name, ":" + name + "_vectors", top, size = size, expect_failure = True, tags = tags)
+    stream_tb_test(name, ":" + name + "_vectors", top, size = size, expect_failure = flip_weight_bit or mutant, tags = tags)
 
 def stream_tb_test(name, vectors, top, size = "small", expect_failure = False, tags = []):
     """The stream testbench (rtl/common/tb/stream_tb.cpp) on a hw_layer_vectors target
