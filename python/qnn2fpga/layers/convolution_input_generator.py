@@ -13,7 +13,7 @@ from qnn2fpga.layers.base import Example, HwLayer
 from qnn2fpga.layers.registry import register_layer
 from qnn2fpga.layers.conversion import converts, int_datatype, replace, typed_node
 from qnn2fpga.layers.fm_padding import FMPadding
-from qnn2fpga.layers.resources import Memory
+from qnn2fpga.layers.resources import Memory, counter_bits, in_luts
 from qnn2fpga.layers.rtl import RAM_STYLES, RtlInstance
 
 
@@ -89,9 +89,21 @@ class ConvolutionInputGenerator(HwLayer):
                        self.ram_style, rom=False)]
 
     def resource_features(self):
+        """Sizes of rtl/convolution_input_generator: stream_bits, the two-word output queue;
+        lutram_bits, the read register of a line buffer in LUTs (block RAM has its own);
+        addr_bits, the line buffer's address width (write, read and window base
+        addresses, each stepped modulo the depth); count_bits, the window and pixel
+        counters, the offset in the window and the fill level."""
         from qnn2fpga import packing  # noqa: PLC0415
 
-        return {"one": 1, "stream_bits": 2 * self.SIMD * packing.element_bits(self.inputDataType), "dsp": 0}
+        width = self.SIMD * packing.element_bits(self.inputDataType)
+        (oh, ow), (kh, kw) = self.OFMDim, self.ConvKernelDim
+        depth, win = self.line_buffer_depth(), self.window_span()
+        # off (0 .. WIN), the signed fill level (up to DEPTH + the largest step), the counters
+        count_bits = (counter_bits(win + 1) + counter_bits(2 * depth - win + 1) + 1 + counter_bits(
+            self.IFMChannels // self.SIMD) + counter_bits(kw) + counter_bits(kh) + counter_bits(ow) + counter_bits(oh))
+        return {"one": 1, "stream_bits": 2 * width, "lutram_bits": width if in_luts(self.memories()[0]) else 0,
+                "addr_bits": counter_bits(depth), "count_bits": count_bits, "dsp": 0}
 
     def cycles(self) -> int:
         """max(IH*IW*C, OH*OW*KH*KW*C) / SIMD: one word per cycle on the busier side (the
