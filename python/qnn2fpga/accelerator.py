@@ -208,8 +208,9 @@ def synth_streams(hw_fifos: str, libraries: dict, yosys: str, family: str, out: 
             key = json.dumps([inst.module, inst.params], sort_keys=True)
             if key not in runs:
                 report = os.path.join(tmp, f"{len(runs)}.json")
+                stem = os.path.join(tmp, str(len(runs)))
                 argv = ["--yosys", yosys, "--top", inst.module, "--family", family, "--report", report,
-                        "--netlist", os.path.join(tmp, f"{len(runs)}.v"), "--log", os.path.join(tmp, f"{len(runs)}.log")]
+                        "--netlist", stem + ".v", "--log", stem + ".log"]
                 argv += [f"--param={k}={v}" for k, v in sorted(inst.params.items())] + list(libraries[inst.library])
                 if yosys_synth.main(argv) != 0:
                     raise errors.ToolError("yosys", f"synthesis of {node.name} ({inst.module}) failed",

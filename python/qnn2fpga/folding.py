@@ -25,7 +25,8 @@ Block RAM left idle saves nothing, while LUTs are what a dense design runs out o
 and what makes timing closure hard. So once the folds are chosen, `auto_fold` spends
 idle BRAM on LUTs: it moves memories (weights, thresholds, line buffers) from LUTs to
 block RAM, keeping every layer's PE/SIMD, those saving the most LUTs per BRAM_18K first,
-while the design's BRAM stays within `bram_fill` (default half) of the board's.
+while the design's BRAM stays within `bram_fill` (default half) of the board's. A move
+must save at least MIN_FILL_SAVING LUTs: a small memory is not worth a BRAM.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ CONFIG_ATTRS = ("PE", "SIMD", "ram_style", "mem_mode", "resType", "runtime_write
 # FINN's default limit on a decoupled weight stream's width (mvau_wwidth_max).
 DEFAULT_WWIDTH_MAX = 36
 DEFAULT_BRAM_FILL = 0.5  # auto_fold moves memories to block RAM up to this share of the board's BRAM_18K
+MIN_FILL_SAVING = 64  # ... each move saving at least this many LUTs (a small memory stays in LUTs)
 
 
 @dataclass
@@ -301,8 +303,9 @@ def _fill_block_ram(groups, cands, chosen: list, cycles: int, budget: float) -> 
             cur = chosen[i]
             for alt in cs:
                 more, saved = res(alt, "BRAM_18K") - res(cur, "BRAM_18K"), res(cur, "LUT") - res(alt, "LUT")
-                if (more <= 0 or saved <= 0 or used + more > budget or folds(alt) != folds(cur)
-                        or max(x.cycles for x in alt) > cycles or any(res(alt, r) > res(cur, r) for r in ("URAM", "DSP"))):
+                if (more <= 0 or saved < MIN_FILL_SAVING or used + more > budget or folds(alt) != folds(cur)
+                        or max(x.cycles for x in alt) > cycles
+                        or any(res(alt, r) > res(cur, r) for r in ("URAM", "DSP"))):
                     continue
                 key = (saved / more, saved, [g.name for g in groups[i]])
                 if best is None or key > best[0]:
