@@ -83,6 +83,37 @@ def tiny_mlp(act_bits: int = 4, middle_op: str | None = None, seed: int = 0, fix
     return make_model(nodes, ("x", [1, 16]), ("y", [1, 5]), inits)
 
 
+def tiny_gap_cnn(seed: int = 0, channels: int = 8, img: int = 6, pool_op: str = "GlobalAveragePool") -> ModelWrapper:
+    """input (1, 3, img, img) -> 8-bit quant -> 3x3 conv (4-bit per-channel weights) ->
+    relu -> 4-bit unsigned quant -> global average pooling (`pool_op`: GlobalAveragePool
+    or ReduceMean over H and W) -> 4-bit unsigned quant -> flatten -> linear (4-bit
+    weights) -> output (1, 5): the smallest model whose pooling compiles to GlobalAccPool."""
+    rng = np.random.default_rng(seed)
+    if pool_op == "ReduceMean":
+        pool = helper.make_node("ReduceMean", ["rq", "axes"], ["p"], name="gap", keepdims=1)
+    else:
+        pool = helper.make_node(pool_op, ["rq"], ["p"], name="gap")
+    nodes = [
+        quant("x", "xq", "s_in", "zero", "b8"),
+        quant("w1", "w1q", "s_w1", "zero", "b4", narrow=1),
+        helper.make_node("Conv", ["xq", "w1q"], ["c"], name="conv", kernel_shape=[3, 3]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        quant("r", "rq", "s_r", "zero", "b4", signed=0),
+        pool,
+        quant("p", "pq", "s_p", "zero", "b4", signed=0),
+        helper.make_node("Flatten", ["pq"], ["f"], name="flatten"),
+        quant("w2", "w2q", "s_w2", "zero", "b4", narrow=1),
+        helper.make_node("MatMul", ["f", "w2q"], ["y"], name="fc"),
+    ]
+    inits = {"s_in": 1 / 128, "zero": 0.0, "b8": 8.0, "b4": 4.0,
+             "w1": rng.normal(size=(channels, 3, 3, 3)), "s_w1": rng.uniform(0.05, 0.2, size=(channels, 1, 1, 1)),
+             "s_r": 0.05, "s_p": 0.03, "w2": rng.normal(size=(channels, 5)), "s_w2": 0.1}
+    model = make_model(nodes, ("x", [1, 3, img, img]), ("y", [1, 5]), inits)
+    if pool_op == "ReduceMean":
+        model.set_initializer("axes", np.array([2, 3], dtype=np.int64))
+    return model
+
+
 def _cli_env(cwd: str) -> dict:
     return {"PYTHONPATH": os.pathsep.join(sys.path), "BUILD_WORKING_DIRECTORY": cwd, "PATH": os.environ["PATH"],
             "HOME": cwd}
