@@ -13,7 +13,7 @@
 // when the sum can be negative; an unsigned sum is zero-extended into the same field).
 //
 // One running sum per channel word (CF = CHANNELS/PE words of PE*ACC_BITS bits, read
-// asynchronously and written on the input handshake: LUTRAM or flip-flops). The first
+// asynchronously and written on the input handshake: LUTRAM, or a register when CF = 1). The first
 // pixel of a group starts the sums, the last one sends them out: each of its words
 // leaves one cycle after it arrives, as it is added. So N input words of a frame take
 // N + 1 cycles from the first input handshake to the last output handshake, at one word
@@ -65,8 +65,7 @@ module global_acc_pool #(
   wire last_px = px == PW'(PIXELS - 1);
 
   // ---- running sums -------------------------------------------------------------------------
-  logic [AW-1:0] sums[CF];
-  wire [AW-1:0] prev = sums[cf];
+  logic [AW-1:0] prev;  // the sums of the current channel word so far
 
   // An input element sign- or zero-extended (or mapped from BIPOLAR) to ACC_BITS.
   function automatic logic [ACC_BITS-1:0] widen(input logic [BITS-1:0] e);
@@ -86,8 +85,18 @@ module global_acc_pool #(
   assign s_axis_tready = !m_axis_tvalid || m_axis_tready;
   wire take = s_axis_tvalid && s_axis_tready;
 
-  always_ff @(posedge clk) begin
-    if (take) sums[cf] <= total;
+  if (CF > 1) begin : g_mem
+    logic [AW-1:0] sums[CF];
+    assign prev = sums[cf];
+    always_ff @(posedge clk) begin
+      if (take) sums[cf] <= total;
+    end
+  end else begin : g_reg  // one channel word: a register
+    logic [AW-1:0] sums;
+    assign prev = sums;
+    always_ff @(posedge clk) begin
+      if (take) sums <= total;
+    end
   end
 
   always_ff @(posedge clk) begin
