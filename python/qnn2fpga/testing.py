@@ -85,14 +85,19 @@ def tiny_mlp(act_bits: int = 4, middle_op: str | None = None, seed: int = 0, fix
 
 def tiny_gap_cnn(seed: int = 0, channels: int = 8, img: int = 6, pool_op: str = "GlobalAveragePool") -> ModelWrapper:
     """input (1, 3, img, img) -> 8-bit quant -> 3x3 conv (4-bit per-channel weights) ->
-    relu -> 4-bit unsigned quant -> global average pooling (`pool_op`: GlobalAveragePool
-    or ReduceMean over H and W) -> 4-bit unsigned quant -> flatten -> linear (4-bit
-    weights) -> output (1, 5): the smallest model whose pooling compiles to GlobalAccPool.
+    relu -> 4-bit unsigned quant -> average pooling (`pool_op`: GlobalAveragePool or
+    ReduceMean over H and W, or AveragePool 2x2 stride 2) -> 4-bit unsigned quant ->
+    flatten -> linear (4-bit weights) -> output (1, 5): the smallest model whose pooling
+    compiles to GlobalAccPool (Pool for AveragePool).
     The pooled quantizer and the last weights have power-of-two scales, so the export's float
     arithmetic after the pooling is exact (compiled and export agree bit for bit)."""
     rng = np.random.default_rng(seed)
+    features = channels
     if pool_op == "ReduceMean":
         pool = helper.make_node("ReduceMean", ["rq"], ["p"], name="gap", axes=[2, 3], keepdims=1)  # opset 11
+    elif pool_op == "AveragePool":
+        pool = helper.make_node("AveragePool", ["rq"], ["p"], name="gap", kernel_shape=[2, 2], strides=[2, 2])
+        features = channels * ((img - 2) // 2) ** 2
     else:
         pool = helper.make_node(pool_op, ["rq"], ["p"], name="gap")
     nodes = [
@@ -109,7 +114,7 @@ def tiny_gap_cnn(seed: int = 0, channels: int = 8, img: int = 6, pool_op: str = 
     ]
     inits = {"s_in": 1 / 128, "zero": 0.0, "b8": 8.0, "b4": 4.0,
              "w1": rng.normal(size=(channels, 3, 3, 3)), "s_w1": rng.uniform(0.05, 0.2, size=(channels, 1, 1, 1)),
-             "s_r": 0.05, "s_p": 1 / 32, "w2": rng.normal(size=(channels, 5)), "s_w2": 0.125}
+             "s_r": 0.05, "s_p": 1 / 32, "w2": rng.normal(size=(features, 5)), "s_w2": 0.125}
     return make_model(nodes, ("x", [1, 3, img, img]), ("y", [1, 5]), inits)
 
 

@@ -222,23 +222,64 @@ class GlobalAverageToSum(Pass):
         return model, False
 
 
+class AveragePoolToWindowSum(Pass):
+    """AveragePool (k, stride s, no padding, floor mode) of an NCHW image -> the depthwise
+    Conv with all-ones k weights and stride s (the window sums) -> Mul(1/(kh*kw)). Lowered,
+    the Conv is a depthwise sliding window and a MatMul with ones on each channel's taps,
+    which becomes the Pool layer; the scale is absorbed like any other."""
+
+    def apply(self, model):
+        for n in model.graph.node:
+            shape = model.get_tensor_shape(n.input[0])
+            if n.op_type != "AveragePool" or len(shape) != 4 or any(node_attr(n, "pads", [0])) \
+                    or node_attr(n, "ceil_mode", 0) or node_attr(n, "auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+                continue
+            kh, kw = node_attr(n, "kernel_shape")
+            c = shape[1]
+            mid = model.make_new_valueinfo_name()
+            model.set_tensor_shape(mid, model.get_tensor_shape(n.output[0]))
+            ones = new_const(model, np.ones((c, 1, kh, kw), dtype=np.float32), DataType["UINT2"])
+            conv = helper.make_node("Conv", [n.input[0], ones], [mid], name=n.name, group=c, kernel_shape=[kh, kw],
+                                    strides=list(node_attr(n, "strides", [kh, kw])), pads=[0, 0, 0, 0],
+                                    dilations=[1, 1])
+            insert_after(model, n, [conv, helper.make_node("Mul", [mid, new_const(model, np.float32(1.0 / (kh * kw)))],
+                                                           [n.output[0]], name=f"{n.name}_scale")])
+            model.graph.node.remove(n)
+            return model, True
+        return model, False
+
+
+def _summed_pixels(model: ModelWrapper, node) -> int | None:
+    """Pixels a channel sum adds up: H*W for a ReduceSum over H and W, kh*kw for an
+    unpadded depthwise Conv with all-ones weights (window sums); else None."""
+    if node.op_type == "ReduceSum" and _image_axes(model, node):
+        _, _, h, w = model.get_tensor_shape(node.input[0])
+        return h * w
+    if node.op_type != "Conv" or any(node_attr(node, "pads", [0])):
+        return None
+    w = model.get_initializer(node.input[1])
+    c = model.get_tensor_shape(node.input[0])[1]
+    if w is None or node_attr(node, "group", 1) != c or w.shape[:2] != (c, 1) or np.any(w != 1):
+        return None
+    return int(w.shape[2] * w.shape[3])
+
+
 class MoveLinearPastImageSum(Pass):
-    """Mul(m) -> ReduceSum over H and W becomes ReduceSum -> Mul(m); Add(c) becomes
-    ReduceSum -> Add(c * H * W) (scalar or per-channel constants)."""
+    """Mul(m) -> a channel sum (ReduceSum over H and W, or window sums) becomes the sum ->
+    Mul(m); Add(c) becomes the sum -> Add(c * pixels summed) (scalar or per-channel)."""
 
     def apply(self, model):
         for n in model.graph.node:
             lc = _linear_const(model, n)
             red = single_consumer(model, n.output[0])
-            if lc is None or red is None or red.op_type != "ReduceSum" or red.input[0] != n.output[0] \
-                    or not _image_axes(model, red):
+            if lc is None or red is None or red.input[0] != n.output[0]:
                 continue
+            pixels = _summed_pixels(model, red)
             shape = model.get_tensor_shape(lc[0])
-            c = channel_vector(lc[1], len(shape), 1)
-            if c is None:
+            if pixels is None or channel_vector(lc[1], len(shape), 1) is None:
                 continue
             if n.op_type == "Add":
-                _set_const_operand(model, n, lc[1] * (shape[2] * shape[3]))
+                _set_const_operand(model, n, lc[1] * pixels)
             _swap(model, n, red)
             return model, True
         return model, False
@@ -385,7 +426,8 @@ class Streamline(Pass):
 
     PASSES = (
         ConvertSubToAdd, ConvertDivToMul, BatchNormToAffine, RemoveIdentityOps, CollapseRepeatedOps, MoveAddPastMul,
-        MoveLinearPastShapeOps, MoveLinearPastMaxPool, GlobalAverageToSum, MoveLinearPastImageSum,
+        MoveLinearPastShapeOps, MoveLinearPastMaxPool, GlobalAverageToSum, AveragePoolToWindowSum,
+        MoveLinearPastImageSum,
         MoveLinearPastLinearLayer, AbsorbSignIntoLinearLayer,
         AbsorbLinearIntoMultiThreshold, AbsorbReluIntoMultiThreshold,
     )
