@@ -52,12 +52,14 @@ class ChannelSums:
         return [Memory(words, self.PE * acc, "distributed", rom=False)] if words > 1 else []
 
     def resource_features(self):
-        """Stream bits (in and out), adder bits, and the running sums when they are
-        flip-flops (one channel word)."""
+        """Stream bits (in and out; the output word is a register), adder bits, and
+        `acc_bits`, the running sums when they are flip-flops (one channel word; more
+        words are LUTRAM, counted by memories()). Yosys: one carry-chain adder bit and
+        about one more LUT per sum bit, no DSP."""
         bits, acc = self._bits()
         words = self.NumChannels // self.PE
         return {"one": 1, "stream_bits": self.PE * (bits + acc), "add_bits": self.PE * acc,
-                "reg_bits": self.PE * acc if words == 1 else 0, "dsp": 0}
+                "acc_bits": self.PE * acc if words == 1 else 0, "dsp": 0}
 
     def cycles(self) -> int:
         """The input words of a frame, one per cycle (outputs are fewer). The RTL sends a
