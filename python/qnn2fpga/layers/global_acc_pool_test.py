@@ -71,13 +71,15 @@ def test_bad_attributes_are_refused(change, error, match):
     assert "GlobalAccPool node 'gap1'" in str(e.value)
 
 
-@pytest.mark.parametrize("pool_op", ["GlobalAveragePool", "ReduceMean"])
-def test_global_average_pooling_compiles_bit_exact(pool_op):
-    export = testing.tiny_gap_cnn(pool_op=pool_op)
+@pytest.mark.parametrize("pool_op,trunc", [("GlobalAveragePool", None), ("ReduceMean", None),
+                                           ("GlobalAveragePool", "FLOOR"), ("GlobalAveragePool", "ROUND")])
+def test_global_average_pooling_compiles_bit_exact(pool_op, trunc):
+    """With a Trunc (Brevitas' TruncAdaptiveAvgPool2d), two thresholdings follow the sums."""
+    export = testing.tiny_gap_cnn(pool_op=pool_op, trunc=trunc)
     x, y = testing.export_golden(export, 40)
     model = steps.run(export, steps.StepConfig(), last="to_hw")
     ops = [n.op_type for n in model.graph.node]
-    assert ops[ops.index("MVAU"):] == ["MVAU", "GlobalAccPool", "Thresholding", "MVAU", "Mul"]
+    assert ops[ops.index("MVAU"):] == ["MVAU", "GlobalAccPool"] + ["Thresholding"] * (1 + bool(trunc)) + ["MVAU", "Mul"]
     assert np.array_equal(execute.execute(model, x, "python"), y)
     # Not a trivial pass: the pooled activation takes several levels.
     thr = next(n for n in model.graph.node if n.op_type == "Thresholding")

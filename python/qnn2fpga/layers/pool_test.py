@@ -74,6 +74,16 @@ def test_bad_attributes_are_refused():
     assert "Pool node 'pool1'" in str(e.value)
 
 
+def test_trunc_avg_pool_compiles_bit_exact():
+    """Brevitas' TruncAvgPool2d: AveragePool, then Trunc to 6 bits (floor)."""
+    export = testing.tiny_gap_cnn(channels=8, img=10, pool_op="AveragePool", trunc="FLOOR")
+    x, y = testing.export_golden(export, 30)
+    model = steps.run(export, steps.StepConfig(), last="to_hw")
+    ops = [n.op_type for n in model.graph.node]
+    assert ops[ops.index("Pool"):] == ["Pool", "Thresholding", "Thresholding", "MVAU", "Mul"]
+    assert np.array_equal(execute.execute(model, x, "python"), y)
+
+
 def test_average_pool_compiles_bit_exact_and_folds_tied():
     export = testing.tiny_gap_cnn(channels=32, img=10, pool_op="AveragePool")
     x, y = testing.export_golden(export, 30)
