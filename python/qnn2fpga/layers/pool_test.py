@@ -11,10 +11,11 @@ from onnx import TensorProto, helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
+from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.util.basic import qonnx_make_model
 
-from qnn2fpga import boards, execute, folding, steps, testing
-from qnn2fpga.errors import ModelError
+from qnn2fpga import boards, execute, flow, folding, steps, testing
+from qnn2fpga.errors import ModelError, UnsupportedOpError
 from qnn2fpga.layers import numerics
 from qnn2fpga.layers.numerics import sliding_window_dim
 from qnn2fpga.layers.registry import get_layer
@@ -72,6 +73,17 @@ def test_bad_attributes_are_refused():
     with pytest.raises(ModelError, match="PoolDim=\\[2, 0\\] has a non-positive entry") as e:
         the_layer(single_node_model("Pool", attrs, name="pool1")).verify_node()
     assert "Pool node 'pool1'" in str(e.value)
+
+
+def test_padded_average_pool_is_refused_by_name():
+    export = testing.tiny_gap_cnn(img=10, pool_op="AveragePool")
+    gap = next(n for n in export.graph.node if n.op_type == "AveragePool")
+    gap.attribute.append(helper.make_attribute("pads", [1, 1, 1, 1]))
+    export.set_initializer("w2", np.zeros((8 * 5 * 5, 5), dtype=np.float32))
+    del export.graph.value_info[:]
+    export = export.transform(InferShapes())
+    with pytest.raises(UnsupportedOpError, match="'gap' \\(AveragePool\\): unsupported attribute: average pooling"):
+        flow.compile_model(export)
 
 
 def test_trunc_avg_pool_compiles_bit_exact():
