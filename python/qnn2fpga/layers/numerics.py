@@ -229,3 +229,16 @@ def comparator_thresholds(thresholds: np.ndarray, lo: int, hi: int) -> np.ndarra
     (never reached) clip to lo and hi + 1. Hardware stores these, in signed fields wide
     enough for [lo, hi + 1]."""
     return np.clip(np.ceil(np.asarray(thresholds, dtype=np.float64)), lo, hi + 1).astype(np.int64)
+
+
+def sum_datatype(dt: BaseDataType, count: int) -> BaseDataType:
+    """The narrowest integer datatype holding any sum of `count` elements of `dt` (a
+    channel's sum over a pooling window or a whole image; BIPOLAR sums -count..count)."""
+    return smallest_int_datatype(count * int(dt.min()), count * int(dt.max()))
+
+
+def pool_sums(x: np.ndarray, count: int) -> np.ndarray:
+    """x (..., G*count, C) -> (..., G, C): the channel sums of each group of `count`
+    consecutive pixels, exact (int64)."""
+    xi = as_int64(x)
+    return xi.reshape(*xi.shape[:-2], xi.shape[-2] // count, count, xi.shape[-1]).sum(axis=-2)

@@ -48,6 +48,26 @@ def test_activation_quant_to_multithreshold_is_exact_even_on_ties(signed, narrow
         np.testing.assert_array_equal(run(m2, row[None]), run(m, row[None]))
 
 
+@pytest.mark.parametrize("signed,mode,in_bits,out_bits", [
+    (0, "FLOOR", 8, 4), (0, "ROUND", 8, 4), (1, "FLOOR", 7, 3), (1, "ROUND", 7, 5), (0, "CEIL", 6, 6)])
+def test_trunc_to_multithreshold_on_the_integer_grid(signed, mode, in_bits, out_bits):
+    """Trunc (v2) as MultiThreshold + Mul, on inputs that are integers times its scale plus
+    a float error (a mean of quantized values), over and beyond the input range."""
+    s, lo = 0.0625, -(2 ** (in_bits - 1)) if signed else 0
+    node = helper.make_node("Trunc", ["x", "s", "z", "bi", "so", "bo"], ["y"], domain=Q, rounding_mode=mode,
+                            signed=signed, narrow=0)
+    n = 2**in_bits + 8
+    m = make([node], ("x", [1, n]), ("y", [1, n]),
+             {"s": s, "z": 0.0, "bi": float(in_bits), "so": s * 2 ** (in_bits - out_bits), "bo": float(out_bits)})
+    m.model.opset_import.append(helper.make_opsetid(Q, 2))
+    k = np.arange(lo - 4, lo - 4 + n, dtype=np.float64)
+    m2 = m.transform(integer.TruncToMultiThreshold())
+    assert ops(m2) == ["MultiThreshold", "Mul"]
+    for err in (0.0, 1e-6, -1e-6, 0.3, -0.3):
+        x = ((k + err) * s).astype(np.float32)[None]
+        np.testing.assert_array_equal(run(m2, x), run(m, x))
+
+
 def test_bipolar_activation_to_multithreshold():
     m = make([helper.make_node("BipolarQuant", ["x", "s"], ["y"], domain=Q)], ("x", [1, 8]), ("y", [1, 8]), {"s": 1.0})
     m2 = m.transform(integer.QuantActivationsToMultiThreshold())
@@ -529,9 +549,10 @@ def test_conversions_come_from_the_layers_in_their_declared_order():
     their declared position; the MVAU's comes before those of the layers that may consume
     its output."""
     seen = [(c.order, c.op_type, c.layer) for c in to_hw.conversions()]
-    assert seen[:6] == [(10, "Im2Col", "FMPadding"), (20, "Im2Col", "ConvolutionInputGenerator"),
-                        (30, "MatMul", "MVAU"), (40, "MaxPoolNHWC", "StreamingMaxPool"),
-                        (50, "MultiThreshold", "Thresholding"), (60, "TopK", "LabelSelect")]
+    assert seen[:8] == [(10, "Im2Col", "FMPadding"), (20, "Im2Col", "ConvolutionInputGenerator"),
+                        (25, "MatMul", "Pool"), (30, "MatMul", "MVAU"), (40, "MaxPoolNHWC", "StreamingMaxPool"),
+                        (45, "ReduceSum", "GlobalAccPool"), (50, "MultiThreshold", "Thresholding"),
+                        (60, "TopK", "LabelSelect")]
     assert seen == sorted(seen)
     # Every conversion makes nodes through the typed make_node: no raw helper.make_node
     # with the layer domain in the step itself.
