@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import collections
 import os
-import pathlib
 import time
 
 from qnn2fpga import random_graphs
@@ -31,24 +30,25 @@ GRAPHS = int(os.environ.get("RANDOM_CONV_GRAPHS", "240"))
 PENDING_GRAPHS = int(os.environ.get("RANDOM_CONV_PENDING_GRAPHS", "16"))
 MIN_COMPILED = 0.9
 
-
-def _shard(seeds: list[int]) -> list[int]:
-    """This Bazel test shard's share of `seeds` (all of them outside a sharded run)."""
-    total = int(os.environ.get("TEST_TOTAL_SHARDS", "1"))
-    index = int(os.environ.get("TEST_SHARD_INDEX", "0"))
-    status = os.environ.get("TEST_SHARD_STATUS_FILE")
-    if status:
-        pathlib.Path(status).touch()  # tells Bazel this test shards
-    return seeds[index::total]
+# Seeds whose graph exposes a compiler defect not fixed yet: seed -> (why, signature). Each
+# must still fail with its signature in the failure (remove a seed when its defect is fixed).
+ZERO_POINT_TAIL_PRECISION = (
+    "a zero-point activation (ShiftedUint) into the last linear layer, whose offset streamline keeps as a float "
+    "bias after the integer sum (scale * acc + offset in float32, nearly cancelling) instead of folding "
+    "zero point * column sums into the integer accumulator: the output misses the 1e-5 relative tolerance")
+KNOWN_DEFECTS: dict[int, tuple[str, str]] = {
+    97: (ZERO_POINT_TAIL_PRECISION, "after step to_hw: differs beyond 1e-05 relative"),
+}
 
 
 def _seeds() -> list[int]:
     if os.environ.get("RANDOM_CONV_GRAPHS_SEEDS"):
         return [int(s) for s in os.environ["RANDOM_CONV_GRAPHS_SEEDS"].split(",")]
-    return _shard(list(range(GRAPHS)))
+    return rgt.shard(list(range(GRAPHS)))
 
 
-def _run(kind: str, graphs: list[random_graphs.RandomGraph], capsys) -> dict[int, rgt.Result]:
+def _run(kind: str, graphs: list[random_graphs.RandomGraph], capsys,
+         known: dict[int, tuple[str, str]] | None = None) -> dict[int, rgt.Result]:
     start = time.monotonic()
     results = {g.seed: rgt.check_graph(g, per_step=True) for g in graphs}
     counts = collections.Counter(r.status for r in results.values())
@@ -63,7 +63,11 @@ def _run(kind: str, graphs: list[random_graphs.RandomGraph], capsys) -> dict[int
         r.detail.split(" -> ")[0] for r in results.values() if r.status == "refused").most_common()]
     with capsys.disabled():
         print("\n".join(lines))
-    failed = [r.detail for r in results.values() if r.status == "failed"]
+    known = {seed: k for seed, k in (known or {}).items() if seed in results}
+    failed = [r.detail for seed, r in results.items() if r.status == "failed" and seed not in known]
+    failed += [f"seed {seed} is listed in KNOWN_DEFECTS ({why}) but no longer fails that way: remove or update it; "
+               f"now: {results[seed].status} {results[seed].detail}"
+               for seed, (why, signature) in known.items() if signature not in results[seed].detail]
     assert not failed, f"{len(failed)} of {len(results)} random {kind} graphs failed:\n" + "\n".join(failed)
     return results
 
@@ -111,7 +115,7 @@ def test_conv_reference_matches_qonnx_execution():
 
 def test_random_conv_graphs_match_the_export_after_every_step(capsys):
     seeds = _seeds()
-    results = _run("conv", [random_graphs.generate_conv(s) for s in seeds], capsys)
+    results = _run("conv", [random_graphs.generate_conv(s) for s in seeds], capsys, known=KNOWN_DEFECTS)
     share = sum(r.status in ("compiled", "undecided") for r in results.values()) / max(len(results), 1)
     assert len(results) < 20 or share >= MIN_COMPILED, f"only {share:.0%} of the conv graphs compiled"
 
@@ -121,4 +125,4 @@ def test_pending_forms_are_refused_with_a_typed_error_or_compiled_correctly(caps
     graphs = [g for g in (random_graphs.generate_conv(s, forms) for s in range(1000, 1000 + 3 * PENDING_GRAPHS))
               if set(random_graphs.PENDING_FORMS.values()) & set(g.outside)][:PENDING_GRAPHS]
     assert len(graphs) == PENDING_GRAPHS
-    _run("depthwise/residual", _shard(graphs), capsys)
+    _run("depthwise/residual", rgt.shard(graphs), capsys)

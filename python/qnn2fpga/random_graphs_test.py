@@ -52,6 +52,10 @@ TIME_LIMIT_S = 20  # per graph, for compiling and again for running
 INPUTS = 3  # inputs with a verdict per graph
 SPARE_INPUTS = 3  # more candidates, for inputs on which the export leaves a level open
 REL_TOLERANCE = 1e-5
+# The model after an intermediate step of a graph with a float tail after its last linear
+# layer (batch norm), which streamline merges in float32 and to_hw restores (seed 97 of
+# random_graphs.generate_conv: 1.4e-5 after streamline, exact after to_hw).
+STREAMLINED_TAIL_TOLERANCE = 1e-4
 MIN_COMPILED = 0.9
 
 # Seeds whose graph exposes a compiler defect not fixed yet: seed -> why. Each must
@@ -70,6 +74,17 @@ SIGNATURES = {ZERO_POINT_INTO_PADDING: "(Im2Col): float datatype"}
 # 1 wide along that axis and unpadded; the model after `lower` is then not executable in
 # qonnx (the compiled layers are), and that step is left unchecked for that graph.
 QONNX_IM2COL_1D = "Unexpected kernel shape and padding for input image"
+
+
+def shard(items: list) -> list:
+    """This Bazel test shard's share of `items` (item i in shard i mod shards; all of them
+    outside a sharded run)."""
+    total = int(os.environ.get("TEST_TOTAL_SHARDS", "1"))
+    index = int(os.environ.get("TEST_SHARD_INDEX", "0"))
+    status = os.environ.get("TEST_SHARD_STATUS_FILE")
+    if status:
+        open(status, "a").close()  # tells Bazel the test shards
+    return items[index::total]
 
 
 class GraphTimeout(Exception):
@@ -283,7 +298,9 @@ def check_graph(graph: random_graphs.RandomGraph, per_step: bool = False) -> Res
                             raise
                         result.unexecutable.add(stage)
                         continue
-                    failure = _compare(got, ref, exact_ref, exact)
+                    # Before to_hw, a float tail runs streamlined (scales merged in float32).
+                    loose = tail and stage not in ("compiled", flow.STEP_NAMES[-1])
+                    failure = _compare(got, ref, exact_ref, exact, STREAMLINED_TAIL_TOLERANCE if loose else REL_TOLERANCE)
                     if failure:
                         after = f" after step {stage}" if per_step else ""
                         return Result("failed", f"{where}\n    input {i}{after}: {failure}")
@@ -298,15 +315,16 @@ def check_graph(graph: random_graphs.RandomGraph, per_step: bool = False) -> Res
     return result
 
 
-def _compare(got: np.ndarray, ref: np.ndarray, exact_ref: np.ndarray, exact: bool) -> str | None:
+def _compare(got: np.ndarray, ref: np.ndarray, exact_ref: np.ndarray, exact: bool,
+             rel: float = REL_TOLERANCE) -> str | None:
     """Why `got` does not match the export's `ref` (exact arithmetic: `exact_ref`), or None."""
     if got.shape != ref.shape:
         return f"output shape {got.shape}, export {ref.shape}"
     if exact:
         if not np.array_equal(got, ref):
             return f"not bit-exact (power-of-two last layer): {_diff(got, ref)}"
-    elif np.any(np.abs(got - ref) > REL_TOLERANCE * np.max(np.abs(ref)) + 2 * np.abs(ref - exact_ref)):
-        return f"differs beyond 1e-5 relative (plus twice the export's own float32 error): {_diff(got, ref)}"
+    elif np.any(np.abs(got - ref) > rel * np.max(np.abs(ref)) + 2 * np.abs(ref - exact_ref)):
+        return f"differs beyond {rel:g} relative (plus twice the export's own float32 error): {_diff(got, ref)}"
     return None
 
 
