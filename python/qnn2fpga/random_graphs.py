@@ -29,6 +29,13 @@ activation scale before a linear layer, a negative batch-norm scale after max-po
 the compiler must refuse those with a typed error or compile them correctly.
 `generate(seed)` also says whether the graph is within the limits and whether the
 compiled output must equal the export's bit for bit (see `RandomGraph.exact`).
+
+`generate_conv(seed, forms)` draws conv stacks with the sliding-window forms (kernels
+1-5 and 7, non-square, strides 1-3, dilation, asymmetric padding, overlapping and
+ceil-mode max-pools, Conv1d stacks on (1, C, L) or (1, C, 1, L)) before the same fully
+connected tail; its description names every layer's shapes, kernel, stride, pads,
+dilation and bits. The depthwise and residual forms (PENDING_FORMS) are drawn only when
+`forms` names them, and are outside the limits until their layers are mapped.
 """
 
 from __future__ import annotations

@@ -12,7 +12,11 @@ pynq-z1 or zcu104 (alternating) for a cycle budget of its unfolded bottleneck di
 window or padding moves at most one pixel per cycle, whatever the folding). The FIFOs are
 made deep enough never to throttle (one frame of words, as FIFO sizing's deep run; the
 sizing simulation itself is covered by //tests/rtlsim), so each graph costs one Verilator
-build (a few seconds at these sizes).
+build (a few seconds at these sizes). Then CONV_FORM_GRAPHS random_graphs.generate_conv
+graphs on small inputs, chosen so that between them they have every sliding-window form
+(conv_form_features: Conv1d, 1 x k, non-square, k >= 5, strides 2 and 3, dilation,
+asymmetric and wide padding, overlapping, ceil-mode and 1-D pools). Under Bazel the seeds
+of each test are split over the target's shards.
 
 Per graph, on the inputs random_graphs_test uses (a uniform one, a saturating one, one on
 the input quantizer's rounding ties) plus more uniform ones, all in one simulation:

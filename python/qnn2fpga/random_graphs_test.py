@@ -300,7 +300,8 @@ def check_graph(graph: random_graphs.RandomGraph, per_step: bool = False) -> Res
                         continue
                     # Before to_hw, a float tail runs streamlined (scales merged in float32).
                     loose = tail and stage not in ("compiled", flow.STEP_NAMES[-1])
-                    failure = _compare(got, ref, exact_ref, exact, STREAMLINED_TAIL_TOLERANCE if loose else REL_TOLERANCE)
+                    rel = STREAMLINED_TAIL_TOLERANCE if loose else REL_TOLERANCE
+                    failure = _compare(got, ref, exact_ref, exact, rel)
                     if failure:
                         after = f" after step {stage}" if per_step else ""
                         return Result("failed", f"{where}\n    input {i}{after}: {failure}")
