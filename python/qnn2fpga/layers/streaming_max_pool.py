@@ -161,12 +161,12 @@ class StreamingMaxPool(HwLayer):
 
     @converts("MaxPoolNHWC", order=40)
     def from_maxpool(cls, model, n):
-        """MaxPoolNHWC (no padding, floor mode) on an integer input -> StreamingMaxPool."""
+        """MaxPoolNHWC (no padding, floor or ceil mode) on an integer input -> StreamingMaxPool."""
         xdt = int_datatype(model, n.input[0])
-        if xdt is None or any(node_attr(n, "pads", [0])) or node_attr(n, "ceil_mode", 0):
+        if xdt is None or any(node_attr(n, "pads", [0])):
             return None
         _, ih, iw, c = model.get_tensor_shape(n.input[0])
         node = typed_node(cls, [n.input[0]], [n.output[0]], n.name, PoolDim=list(node_attr(n, "kernel_shape")),
                           ImgDim=[ih, iw], NumChannels=c, Stride=list(node_attr(n, "strides")), PE=1,
-                          dataType=xdt.name)
+                          dataType=xdt.name, ceil_mode=int(node_attr(n, "ceil_mode", 0)))
         return replace(model, [n], [node])

@@ -106,6 +106,75 @@ class FillConvDefaults(Pass):
         return model, False
 
 
+class Conv1dAs2d(Pass):
+    """A 1-D convolution graph (input (N, C, L), Conv/MaxPool with one spatial axis, as
+    Brevitas exports QuantConv1d/MaxPool1d) becomes the same graph on (N, C, 1, L): a
+    Reshape after the input, kernels 1 x k, pads [0, b, 0, e], every rank-3 constant
+    (weights (O, I, k), channel scales (1, C, 1)) with a unit axis at 2. Flatten and
+    Reshape to 2-D read the same element order. Any other op on a rank-3 tensor is refused."""
+
+    SPATIAL = ("Conv", "MaxPool")
+    ELEMENTWISE = ("Quant", "BipolarQuant", "Trunc", "BatchNormalization", "Relu", "Add", "Sub", "Mul", "Div",
+                   "Clip", "Identity")
+
+    def apply(self, model: ModelWrapper):
+        x = model.graph.input[0].name
+        shape = model.get_tensor_shape(x)
+        if shape is None or len(shape) != 3 or not any(
+                n.op_type in self.SPATIAL and len(model.get_tensor_shape(n.input[0]) or []) == 3
+                for n in model.graph.node):
+            return model, False
+        for n in model.graph.node:
+            data = [t for t in n.input if t and model.get_initializer(t) is None]
+            if not any(len(model.get_tensor_shape(t) or []) == 3 for t in data):
+                continue
+            reshape_2d = n.op_type == "Reshape" and len(model.get_tensor_shape(n.output[0]) or []) == 2
+            flatten = n.op_type == "Flatten" and node_attrs(n).get("axis", 1) == 1
+            if n.op_type not in self.SPATIAL + self.ELEMENTWISE and not reshape_2d and not flatten:
+                raise errors.UnsupportedOpError(
+                    f"node '{n.name}' ({n.op_type})", "is applied to a 1-D (N, C, L) activation in a 1-D convolution "
+                    "graph, which the compiler runs as (N, C, 1, L) with only convolution, pooling, quantizers, "
+                    "batch norm, elementwise ops and a flatten",
+                    "flatten the activation before this op, or export the network with 2-D layers")
+        for n in model.graph.node:
+            if n.op_type in self.SPATIAL and len(model.get_tensor_shape(n.input[0]) or []) == 3:
+                a = node_attrs(n)
+                for name, unit in (("kernel_shape", 1), ("strides", 1), ("dilations", 1)):
+                    if name in a:
+                        _set_ints(n, name, [unit, *a[name]])
+                if "pads" in a:
+                    _set_ints(n, "pads", [0, a["pads"][0], 0, a["pads"][1]])
+        for init in list(model.graph.initializer):
+            v = model.get_initializer(init.name)
+            if v.ndim == 3:
+                model.set_initializer(init.name, np.expand_dims(v, 2))
+        outputs = {o.name for o in model.graph.output}
+        for vi in list(model.graph.value_info):
+            if len(model.get_tensor_shape(vi.name) or []) == 3:
+                model.graph.value_info.remove(vi)
+        x4 = new_tensor(model, [shape[0], shape[1], 1, shape[2]])
+        for n in model.graph.node:
+            n.input[:] = [x4 if t == x else t for t in n.input]
+        model.graph.node.insert(0, helper.make_node(
+            "Reshape", [x, new_const(model, np.array([shape[0], shape[1], 1, shape[2]], np.int64))], [x4]))
+        for out in outputs:
+            oshape = model.get_tensor_shape(out)
+            if len(oshape) == 3:
+                y4 = new_tensor(model, [oshape[0], oshape[1], 1, oshape[2]])
+                model.find_producer(out).output[0] = y4
+                model.graph.node.append(helper.make_node("Reshape", [y4, new_const(model, np.array(oshape, np.int64))],
+                                                         [out]))
+        return model.transform(InferShapes()), False
+
+
+def _set_ints(node, name: str, values: list[int]) -> None:
+    for a in node.attribute:
+        if a.name == name:
+            node.attribute.remove(a)
+            break
+    node.attribute.append(helper.make_attribute(name, values))
+
+
 class RemoveIdentityOps(Pass):
     """Removes ops that are exactly the identity: Identity, Add/Sub of 0, Mul/Div by 1
     (a constant that does not broadcast the data to another shape), Pad by nothing,
@@ -198,8 +267,8 @@ class ImportAndClean(Pass):
                 n.domain = "qonnx.custom_op.general"  # older exports used other domain names
         for t in (InferShapes(), GiveUniqueParameterTensors(), FoldConstants(exclude_op_types=list(QUANT_OPS)),
                   FoldTransposeIntoQuantInit(), RemoveUnusedTensors(), RemoveStaticGraphInputs(), NameNodes(),
-                  FillConvDefaults(), GemmToMatMul(), ConvertSubToAdd(), ConvertDivToMul(), RemoveIdentityOps(),
-                  SortGraph(),
+                  FillConvDefaults(), Conv1dAs2d(), GemmToMatMul(), ConvertSubToAdd(), ConvertDivToMul(),
+                  RemoveIdentityOps(), SortGraph(),
                   NameNodes(), InferShapes(), InferDataTypes()):
             model = model.transform(t)
         return model, False

@@ -76,8 +76,9 @@ def activation_thresholds(p: dict, channels: int) -> np.ndarray:
     """MultiThreshold thresholds (C or 1, T), float64, reproducing the quantizer:
     level = qmin + #(x >= t). Exclusive boundaries are nudged up by one ulp."""
     u, inclusive, _ = level_boundaries(p)
-    scale = channel_vector(p["scale"], 2, 1).astype(np.float64)
-    zeropt = channel_vector(p["zeropt"], 2, 1).astype(np.float64)
+    # Per-channel parameters of an image activation are (1, C, 1, 1): rank 4, channel axis 1.
+    scale = channel_vector(p["scale"], max(2, np.ndim(p["scale"])), 1).astype(np.float64)
+    zeropt = channel_vector(p["zeropt"], max(2, np.ndim(p["zeropt"])), 1).astype(np.float64)
     t = (u[None, :] - zeropt[:, None]) * scale[:, None]
     t = np.where(inclusive[None, :], t, np.nextafter(t, np.inf))
     if t.shape[0] not in (1, channels):
@@ -109,8 +110,8 @@ def _as_quant_computes(t: np.ndarray, p: dict) -> np.ndarray:
     boundary stays."""
     rounding = resolve_rounding_mode(p["mode"])
     dtype = np.result_type(np.float32, np.asarray(p["scale"]).dtype, np.asarray(p["zeropt"]).dtype)
-    scale = channel_vector(p["scale"], 2, 1).astype(dtype)[:, None]
-    zeropt = channel_vector(p["zeropt"], 2, 1).astype(dtype)[:, None]
+    scale = channel_vector(p["scale"], max(2, np.ndim(p["scale"])), 1).astype(dtype)[:, None]
+    zeropt = channel_vector(p["zeropt"], max(2, np.ndim(p["zeropt"])), 1).astype(dtype)[:, None]
     bipolar = p["bits"] == 1 and p["signed"]
     lo, hi = min_int(p["signed"], p["narrow"], p["bits"]), max_int(p["signed"], p["narrow"], p["bits"])
     target = np.array([1.0]) if bipolar else np.arange(lo + 1, hi + 1, dtype=np.float64)

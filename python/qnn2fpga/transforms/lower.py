@@ -257,6 +257,14 @@ class Lower(Pass):
                 changed |= c
             if not changed:
                 break
+        # The lowered model must execute: qonnx's Im2Col cannot pad a BIPOLAR tensor with 0,
+        # so the producing quantizer is widened to INT2 here already (FMPadding's
+        # preparatory conversion, which to_hw would apply anyway).
+        from qnn2fpga.transforms.to_hw import ApplyConversion, conversions  # noqa: PLC0415
+
+        for c in conversions():
+            if (c.layer, c.name) == ("FMPadding", "widen_bipolar_before_zero_padding"):
+                model = model.transform(InferDataTypes()).transform(ApplyConversion(c)).transform(InferDataTypes())
         if self.topk:
             model = model.transform(InsertTopK(k=self.topk))
             model = model.transform(AbsorbOrderPreservingTailIntoTopK())
