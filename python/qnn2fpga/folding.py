@@ -241,7 +241,7 @@ def _groups(model: ModelWrapper) -> list[list]:
 
 def _group_candidates(model, group, family, capacity, wwidth_max) -> list[tuple[Choice, ...]]:
     """Joint candidates of a group: the consumer's options, each with the tied producer
-    folded to the consumer's input fold (its cheapest memory options)."""
+    folded to the consumer's `producer_fold()` (its cheapest memory options)."""
     layers = [get_layer(n) for n in group]
     if len(layers) == 1:
         return [(c,) for c in _candidates(layers[0], family, capacity, wwidth_max)]
@@ -251,7 +251,7 @@ def _group_candidates(model, group, family, capacity, wwidth_max) -> list[tuple[
     for c in _candidates(cons, family, capacity, wwidth_max):
         for k, v in c.attrs.items():
             cons.set_attr(k, v)
-        fold = cons.input_folds()[0]
+        fold = cons.producer_fold()
         matching = [p for p in prod_cands if all(p.attrs.get(t) == fold for t in prod.fold_ties())]
         if matching:
             out.append((min(matching, key=lambda p: (p.cost, p.cycles)), c))

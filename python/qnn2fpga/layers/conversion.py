@@ -17,7 +17,8 @@ conversions (e.g. a preparatory rewrite that must run over the whole graph befor
 another layer's conversion), and a conversion may emit nodes of other layers.
 
 Orders in use: 10 FMPadding (widen BIPOLAR before zero padding), 20
-ConvolutionInputGenerator (Im2Col), 30 MVAU (MatMul), 40 StreamingMaxPool
+ConvolutionInputGenerator (Im2Col), 25 VVAU (the MatMul after a depthwise window
+generator), 30 MVAU (MatMul), 40 StreamingMaxPool
 (MaxPoolNHWC), 50 Thresholding (MultiThreshold), 60 LabelSelect (TopK). MVAU comes before
 the layers that may consume its output (a max-pool or thresholds right after a
 convolution's accumulator): each conversion reads its input datatype from the

@@ -105,14 +105,11 @@ class MVAU(HwLayer):
 
     def acc_bits(self) -> int:
         """Accumulator width as the RTL builds it (two's complement; unsigned types get a sign bit)."""
-        return self.accDataType.bitwidth() + (0 if self.accDataType.signed() else 1)
+        return numerics.accumulator_bits(self.accDataType)
 
     def n_thresholds(self) -> int:
         """Thresholds per channel the activation needs (0 without one)."""
-        if self.noActivation:
-            return 0
-        odt = self.outputDataType
-        return 1 if odt == numerics.BIPOLAR else int(odt.max() - odt.min())
+        return 0 if self.noActivation else numerics.thresholds_needed(self.outputDataType)
 
     def memories(self):
         from qnn2fpga import packing  # noqa: PLC0415
@@ -230,13 +227,9 @@ class MVAU(HwLayer):
         w = numerics.random_values(self.weightDataType, (self.MW, self.MH), rng)
         if self.noActivation:
             return [w]
-        n_thres = self.n_thresholds()
         lo, hi = numerics.matmul_acc_range(self.inputDataType, w)
-        spread = max(1, (hi - lo) // 4)  # concentrate where accumulators usually land
-        mid = (lo + hi) // 2
         rows = 1 if variant == "shared_thresholds" else self.MH
-        t = np.sort(rng.integers(mid - spread, mid + spread + 1, size=(rows, n_thres)), axis=1)
-        return [w, t.astype(np.float32)]
+        return [w, numerics.random_thresholds(lo, hi, rows, self.n_thresholds(), rng)]
 
     def rtl(self, params):
         """rtl/mvau: weights (and thresholds) as memory words; see rtl/mvau/mvau.sv for the
