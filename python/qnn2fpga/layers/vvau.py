@@ -7,12 +7,13 @@ import math
 
 import numpy as np
 
-from qnn2fpga.errors import DataTypeError, ModelError
-from qnn2fpga.graph import new_const, single_consumer
+from qnn2fpga.errors import ModelError
+from qnn2fpga.graph import new_const
 from qnn2fpga.layers import numerics
+from qnn2fpga.layers.accumulate import AccumulatorLayer, fuse_activation
 from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr, StrAttr
 from qnn2fpga.layers.base import Example, HwLayer
-from qnn2fpga.layers.conversion import converts, int_datatype, replace, threshold_activation, typed_node
+from qnn2fpga.layers.conversion import converts, int_datatype
 from qnn2fpga.layers.registry import get_layer, register_layer
 from qnn2fpga.layers.resources import Memory
 from qnn2fpga.layers.rtl import MEM_MODES, RAM_STYLES, RtlInstance
@@ -29,7 +30,7 @@ def depthwise_order(windows: np.ndarray, channels: int, pe: int) -> np.ndarray:
 
 
 @register_layer("VVAU")
-class VVAU(HwLayer):
+class VVAU(AccumulatorLayer, HwLayer):
     """out[..., c] = act(sum_k x[..., k, c] * W[c, k]): x the KH x KW windows of a
     depthwise convolution, W (Channels, KH*KW) one kernel per channel (k = ky*KW + kx).
 
@@ -81,12 +82,6 @@ class VVAU(HwLayer):
         """The depthwise window generator in front streams PE channels per word."""
         return self.PE
 
-    def param_names(self):
-        return ["weights"] if self.noActivation else ["weights", "thresholds"]
-
-    def emits_activation_levels(self) -> bool:
-        return not self.noActivation
-
     def cycles(self) -> int:
         """OH*OW * C/PE * KH*KW/SIMD: every weight tile of PE x SIMD once per pixel."""
         return math.prod(self.Dim) * (self.Channels // self.PE) * (self.KernelSize // self.SIMD)
@@ -95,11 +90,9 @@ class VVAU(HwLayer):
         """Weight memory depth: CF * SF words of PE*SIMD weights."""
         return (self.Channels // self.PE) * (self.KernelSize // self.SIMD)
 
-    def n_thresholds(self) -> int:
-        return 0 if self.noActivation else numerics.thresholds_needed(self.outputDataType)
-
-    def acc_bits(self) -> int:
-        return numerics.accumulator_bits(self.accDataType)
+    def weight_matrix(self, w: np.ndarray) -> np.ndarray:
+        """(KH*KW, Channels): column c is channel c's kernel."""
+        return np.asarray(w).T
 
     def weight_stream_width(self) -> int:
         return 0 if self.mem_mode == "internal_embedded" else \
@@ -153,32 +146,14 @@ class VVAU(HwLayer):
         if self.KernelSize != math.prod(self.Kernel):
             raise ModelError(self.where, f"KernelSize={self.KernelSize} is not the product of Kernel={self.Kernel}",
                              f"set KernelSize={math.prod(self.Kernel)}")
-        if self.accDataType == numerics.BIPOLAR:
-            raise DataTypeError(self.where, "accDataType is BIPOLAR", "use an INTn/UINTn accumulator")
-        if self.noActivation and self.outputDataType != self.accDataType:
-            raise DataTypeError(self.where, f"noActivation=1 streams the accumulator, but outputDataType="
-                                f"{self.outputDataType.name} differs from accDataType={self.accDataType.name}",
-                                f"set outputDataType={self.accDataType.name}")
-        if not self.noActivation and self.outputDataType == numerics.BIPOLAR and self.ActVal != 0:
-            raise ModelError(self.where, f"a BIPOLAR output maps to -1/+1 by itself, but ActVal={self.ActVal}",
-                             "set ActVal=0")
+        self.check_accumulator_attrs()
 
     def check_params(self, params) -> None:
         w = params[0]
         if w.shape != (self.Channels, self.KernelSize):
             raise self.param_error(f"weights have shape {w.shape}, expected (Channels, KH*KW) = "
                                    f"({self.Channels}, {self.KernelSize})", "reshape the weight initializer")
-        bad = numerics.not_allowed(w, self.weightDataType)
-        if bad.size:
-            raise self.param_error(f"weights hold {bad[:5].tolist()}, outside {self.weightDataType.name}",
-                                   "widen weightDataType or requantize the weights", DataTypeError)
-        lo, hi = numerics.matmul_acc_range(self.inputDataType, w.T)
-        if lo < self.accDataType.min() or hi > self.accDataType.max():
-            need = numerics.smallest_int_datatype(lo, hi).name
-            raise self.param_error(f"accumulator range [{lo}, {hi}] exceeds accDataType={self.accDataType.name}",
-                                   f"set accDataType={need} (or wider)", DataTypeError)
-        if not self.noActivation:
-            numerics.check_activation(self.where, params[1], self.Channels, self.ActVal, self.outputDataType)
+        self.check_weights_and_activation(params, self.Channels)
 
     def check_model(self, model) -> None:
         super().check_model(model)
@@ -193,13 +168,7 @@ class VVAU(HwLayer):
     def random_params(self, rng: np.random.Generator, variant: str = "") -> list[np.ndarray]:
         """Weights of weightDataType and, with an activation, thresholds over the
         accumulator range; variant "shared_thresholds": one row for every channel."""
-        numerics.check_variant(self.where, variant, ("", "shared_thresholds"))
-        w = numerics.random_values(self.weightDataType, (self.Channels, self.KernelSize), rng)
-        if self.noActivation:
-            return [w]
-        lo, hi = numerics.matmul_acc_range(self.inputDataType, w.T)
-        rows = 1 if variant == "shared_thresholds" else self.Channels
-        return [w, numerics.random_thresholds(lo, hi, rows, self.n_thresholds(), rng)]
+        return self.random_weights_and_thresholds((self.Channels, self.KernelSize), self.Channels, rng, variant)
 
     def execute(self, x, weights, thresholds=None):
         lead, c, kk = x.shape[:-1], self.Channels, self.KernelSize
@@ -216,28 +185,16 @@ class VVAU(HwLayer):
         W[cf*PE + pe, sf*SIMD + s], the MVAU layout of W transposed), thresholds as in MVAU."""
         from qnn2fpga import packing  # noqa: PLC0415
 
-        idt, wdt, odt = self.inputDataType, self.weightDataType, self.outputDataType
-        acc_bits, kh_kw = self.acc_bits(), self.Kernel
-        p = dict(CHANNELS=self.Channels, K_H=kh_kw[0], K_W=kh_kw[1], PE=self.PE, SIMD=self.SIMD,
+        idt, wdt = self.inputDataType, self.weightDataType
+        act, thres = self.activation_rtl(params, self.Channels, self.PE)
+        p = dict(CHANNELS=self.Channels, K_H=self.Kernel[0], K_W=self.Kernel[1], PE=self.PE, SIMD=self.SIMD,
                  IN_BITS=packing.element_bits(idt), IN_SIGNED=int(idt.signed() and idt != numerics.BIPOLAR),
                  IN_BIPOLAR=int(idt == numerics.BIPOLAR),
                  W_BITS=packing.element_bits(wdt), W_SIGNED=int(wdt.signed() and wdt != numerics.BIPOLAR),
-                 W_BIPOLAR=int(wdt == numerics.BIPOLAR), ACC_BITS=acc_bits, NO_ACT=self.noActivation,
-                 OUT_BITS=packing.element_bits(odt), OUT_BIPOLAR=int(odt == numerics.BIPOLAR),
-                 ACT_VAL=self.ActVal, MEM_MODE=self.mem_mode, RAM_STYLE=self.ram_style)
-        weight_words = packing.mvau_weight_words(np.asarray(params[0]).T, wdt, self.SIMD, self.PE)
+                 W_BIPOLAR=int(wdt == numerics.BIPOLAR), **act, MEM_MODE=self.mem_mode, RAM_STYLE=self.ram_style)
+        weight_words = packing.mvau_weight_words(self.weight_matrix(params[0]), wdt, self.SIMD, self.PE)
         weight_width = self.PE * self.SIMD * packing.element_bits(wdt)
-        mems = {"WEIGHT_FILE": (weight_words, weight_width)}
-        thr_bits = acc_bits + 1
-        cf = self.Channels // self.PE
-        if self.noActivation:
-            p.update(N_THRES=1, THR_BITS=thr_bits)
-            mems["THRES_FILE"] = ([0] * cf, self.PE * thr_bits)
-        else:
-            t = numerics.comparator_thresholds(params[1], int(self.accDataType.min()), int(self.accDataType.max()))
-            t = np.broadcast_to(t, (self.Channels, t.shape[1]))
-            p.update(N_THRES=t.shape[1], THR_BITS=thr_bits)
-            mems["THRES_FILE"] = (packing.threshold_words(t, self.PE, thr_bits), self.PE * t.shape[1] * thr_bits)
+        mems = {"WEIGHT_FILE": (weight_words, weight_width), "THRES_FILE": thres}
         ports: dict = dict(unused_outputs={}, tied_inputs={})
         if self.mem_mode == "external":
             ports["weight_stream"] = (weight_words * math.prod(self.Dim), weight_width)
@@ -250,8 +207,8 @@ class VVAU(HwLayer):
     @classmethod
     def examples(cls, rng):
         def attrs(c, k, dim, pe, simd, idt, wdt, odt, acc, **kw):
-            return dict(Channels=c, Kernel=list(k), KernelSize=k[0] * k[1], Dim=list(dim), PE=pe, SIMD=simd, inputDataType=idt,
-                        weightDataType=wdt, outputDataType=odt, accDataType=acc, **kw)
+            return dict(Channels=c, Kernel=list(k), KernelSize=k[0] * k[1], Dim=list(dim), PE=pe, SIMD=simd,
+                        inputDataType=idt, weightDataType=wdt, outputDataType=odt, accDataType=acc, **kw)
 
         w4 = rng.integers(-8, 8, size=(4, 9)).astype(np.float32)
         wb = (2 * rng.integers(0, 2, size=(6, 3)) - 1).astype(np.float32)
@@ -295,19 +252,7 @@ class VVAU(HwLayer):
                              "lower the convolution with group == channels and a (C, 1, KH, KW) weight")
         lo, hi = numerics.matmul_acc_range(xdt, kernels.T)
         accdt = numerics.smallest_int_datatype(lo, hi)
-        attrs = dict(Channels=c, Kernel=[kh, kw], KernelSize=kh * kw, Dim=list(gen.OFMDim), PE=1, SIMD=1, inputDataType=xdt.name,
-                     weightDataType=wdt.name, accDataType=accdt.name)
-        inputs = [mm.input[0], new_const(model, kernels.astype(np.float32), wdt)]
-        out, consumed = mm.output[0], [mm]
-        mt = single_consumer(model, out)
-        act = threshold_activation(model, mt) if mt is not None and mt.op_type == "MultiThreshold" else None
-        if act is not None:
-            attrs.update(noActivation=0, **act)
-            inputs.append(mt.input[1])
-            out = mt.output[0]
-            consumed.append(mt)
-        else:
-            attrs.update(noActivation=1, ActVal=0, outputDataType=accdt.name)
-        replace(model, consumed, [typed_node(cls, inputs, [out], mm.name, **attrs)])
-        model.set_tensor_datatype(out, numerics.datatype(attrs["outputDataType"]))
-        return model
+        attrs = dict(Channels=c, Kernel=[kh, kw], KernelSize=kh * kw, Dim=list(gen.OFMDim), PE=1, SIMD=1,
+                     inputDataType=xdt.name, weightDataType=wdt.name, accDataType=accdt.name)
+        return fuse_activation(cls, model, mm, [mm.input[0], new_const(model, kernels.astype(np.float32), wdt)],
+                               attrs, accdt)
