@@ -129,7 +129,21 @@ def apply_config(model: ModelWrapper, config: dict, where: str = "folding config
             _apply(layer, attr, value, report)
     for node in nodes.values():
         _check_layer(get_layer(node))
+    for group in _groups(model):
+        if len(group) == 2:
+            _check_tie(*group)
     return model, report
+
+
+def _check_tie(producer, consumer) -> None:
+    """A producer's tied folds (`fold_ties`) equal its consumer's `producer_fold()`."""
+    prod, cons = get_layer(producer), get_layer(consumer)
+    fold = cons.producer_fold()
+    for attr in prod.fold_ties():
+        if prod.attr(attr) != fold:
+            raise FoldingError(producer.name, f"{attr}={prod.attr(attr)} must match its consumer {consumer.name}, "
+                               f"which reads {fold} elements per word from it",
+                               f"set {producer.name} {attr}={fold} (or refold {consumer.name})")
 
 
 def hw_config(model: ModelWrapper) -> dict:

@@ -153,3 +153,10 @@ def test_grouped_conv_is_refused_with_the_node_named():
     model.set_initializer("w", np.ones((4, 2, 3, 3), dtype=np.float32))
     with pytest.raises(UnsupportedOpError, match="Conv node 'dwconv'.*group=2"):
         flow.compile_model(model)
+
+
+def test_a_folding_that_unties_pe_from_the_window_generator_is_refused(compiled):
+    model = flow.compile_model(compiled[0])
+    with pytest.raises(FoldingError, match="set ConvolutionInputGenerator_0 SIMD=2"):
+        folding.apply_config(model, {"VVAU_0": {"PE": 2}})
+    folding.apply_config(model, {"VVAU_0": {"PE": 2}, "ConvolutionInputGenerator_0": {"SIMD": 2}})
