@@ -65,6 +65,7 @@ module mvau_core #(
   localparam int SF = MW / SIMD;
   localparam int NF = MH / PE;
   localparam int WDEPTH = SF * NF;
+  localparam int T_W = PE * N_THRES * THR_BITS;
   localparam int SFW = (SF > 1) ? $clog2(SF) : 1;
   localparam int NFW = (NF > 1) ? $clog2(NF) : 1;
   localparam int WAW = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
@@ -202,16 +203,12 @@ module mvau_core #(
     nf2    <= nf1;
   end
 
+  // DEPTHWISE: PE p's own SIMD inputs, elements s*PE + p of the word.
+  function automatic logic [SIMD*IN_BITS-1:0] own_lanes(logic [IN_W-1:0] word, int p);
+    for (int s = 0; s < SIMD; s++) own_lanes[s*IN_BITS+:IN_BITS] = word[(s*PE+p)*IN_BITS+:IN_BITS];
+  endfunction
+
   for (genvar p = 0; p < PE; p++) begin : g_pe
-    // This PE's SIMD inputs: the shared word, or (DEPTHWISE) elements s*PE + p of its own.
-    logic [SIMD*IN_BITS-1:0] xs;
-    if (DEPTHWISE != 0) begin : g_own
-      for (genvar s = 0; s < SIMD; s++) begin : g_lane
-        assign xs[s*IN_BITS+:IN_BITS] = x_word[(s*PE+p)*IN_BITS+:IN_BITS];
-      end
-    end else begin : g_shared
-      assign xs = x_word;
-    end
     logic [DOT_BITS-1:0] dot, dot_q;
     logic [ACC_BITS-1:0] acc_q;
     mvau_dot #(
@@ -224,7 +221,7 @@ module mvau_core #(
         .W_BIPOLAR(W_BIPOLAR),
         .DOT_BITS(DOT_BITS)
     ) u_dot (
-        .x  (xs),
+        .x  (DEPTHWISE != 0 ? own_lanes(x_word, p) : x_word[SIMD*IN_BITS-1:0]),
         .w  (w_word[p*SIMD*W_BITS+:SIMD*W_BITS]),
         .dot(dot)
     );
@@ -235,27 +232,80 @@ module mvau_core #(
     assign acc[p*ACC_BITS+:ACC_BITS] = acc_q;
   end
 
-  // --- activation and output buffer (mvau_output.sv) ------------------------------------
-  mvau_output #(
-      .PE(PE),
-      .ACC_BITS(ACC_BITS),
-      .NO_ACT(NO_ACT),
-      .N_THRES(N_THRES),
-      .THR_BITS(THR_BITS),
-      .OUT_BITS(OUT_BITS),
-      .ACT_VAL(ACT_VAL),
-      .ROWS(NF),
-      .OBUF_DEPTH(OBUF_DEPTH),
-      .THRES_FILE(THRES_FILE)
-  ) u_out (
+  // --- activation and output buffer -------------------------------------------------------
+  logic push;
+  logic [OUT_W-1:0] push_data;
+  generate
+    if (NO_ACT != 0) begin : g_no_act
+      assign push = v3;
+      assign push_data = acc;
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire unused_nf2 = ^nf2;
+      /* verilator lint_on UNUSEDSIGNAL */
+    end else begin : g_act
+      logic [T_W-1:0] thr;
+      logic v4;
+      ram_sdp #(
+          .WIDTH(T_W),
+          .DEPTH(NF),
+          .INIT_FILE(THRES_FILE),
+          .RAM_STYLE("auto"),
+          .WRITEABLE(0)
+      ) u_tmem (
+          .clk(clk),
+          .rd_en(v2 && last2),
+          .rd_addr(nf2),
+          .rd_data(thr),
+          .wr_en(1'b0),
+          .wr_addr('0),
+          .wr_data('0)
+      );
+      always_ff @(posedge clk) begin
+        if (!rst_n) v4 <= 1'b0;
+        else v4 <= v3;
+      end
+      // Compare in t+3, count + ACT_VAL combinationally into the output FIFO in t+4.
+      for (genvar p = 0; p < PE; p++) begin : g_pe_act
+        threshold_compare #(
+            .IN_BITS(ACC_BITS),
+            .IN_SIGNED(1),
+            .N_THRES(N_THRES),
+            .THR_BITS(THR_BITS),
+            .OUT_BITS(OUT_BITS),
+            .ACT_VAL(ACT_VAL)
+        ) u_cmp (
+            .clk(clk),
+            .en(1'b1),
+            .x(acc[p*ACC_BITS+:ACC_BITS]),
+            .thr(thr[p*N_THRES*THR_BITS+:N_THRES*THR_BITS]),
+            .y(push_data[p*OUT_BITS+:OUT_BITS])
+        );
+      end
+      assign push = v4;
+    end
+  endgenerate
+
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic obuf_ready;  // always high when pushing: the credits reserve the slot
+  logic [$clog2(OBUF_DEPTH+1)-1:0] obuf_count;
+  /* verilator lint_on UNUSEDSIGNAL */
+  axis_fifo_srl #(
+      .WIDTH(OUT_W),
+      .DEPTH(OBUF_DEPTH)
+  ) u_obuf (
       .clk(clk),
       .rst_n(rst_n),
-      .thr_rd(v2 && last2),
-      .thr_addr(nf2),
-      .acc_valid(v3),
-      .acc(acc),
+      .s_axis_tdata(push_data),
+      .s_axis_tvalid(push),
+      .s_axis_tready(obuf_ready),
       .m_axis_tdata(m_axis_tdata),
       .m_axis_tvalid(m_axis_tvalid),
-      .m_axis_tready(m_axis_tready)
+      .m_axis_tready(m_axis_tready),
+      .count(obuf_count)
   );
+
+`ifndef SYNTHESIS
+  always_ff @(posedge clk)
+    if (rst_n && push && !obuf_ready) $error("mvau_core: output FIFO overflow (credit bug)");
+`endif
 endmodule

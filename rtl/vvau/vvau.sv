@@ -19,7 +19,7 @@
 // The datapath is the MVAU's (rtl/mvau/mvau.sv with DEPTHWISE = 1, MW = K, MH = CHANNELS):
 // each PE multiplies its own SIMD inputs (mvau_dot: XNOR-popcount, sign flips, Booth LUT
 // multipliers up to 4-bit operands, DSPs beyond), accumulates the SF words of its channel
-// group, and thresholds (mvau_output) into the output FIFO; the weight memory modes are
+// group, and thresholds (threshold_compare) into the output FIFO; the weight memory modes are
 // the MVAU's.
 //
 // Memory files ($readmemh, one hex word per line):
