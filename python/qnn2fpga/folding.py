@@ -138,7 +138,21 @@ def apply_config(model: ModelWrapper, config: dict, where: str = "folding config
             _apply(layer, attr, value, report)
     for node in nodes.values():
         _check_layer(get_layer(node))
+    for group in _groups(model):
+        if len(group) == 2:
+            _check_tie(*group)
     return model, report
+
+
+def _check_tie(producer, consumer) -> None:
+    """A producer's tied folds (`fold_ties`) equal its consumer's `producer_fold()`."""
+    prod, cons = get_layer(producer), get_layer(consumer)
+    fold = cons.producer_fold()
+    for attr in prod.fold_ties():
+        if prod.attr(attr) != fold:
+            raise FoldingError(producer.name, f"{attr}={prod.attr(attr)} must match its consumer {consumer.name}, "
+                               f"which reads {fold} elements per word from it",
+                               f"set {producer.name} {attr}={fold} (or refold {consumer.name})")
 
 
 def hw_config(model: ModelWrapper) -> dict:
@@ -250,7 +264,7 @@ def _groups(model: ModelWrapper) -> list[list]:
 
 def _group_candidates(model, group, family, capacity, wwidth_max) -> list[tuple[Choice, ...]]:
     """Joint candidates of a group: the consumer's options, each with the tied producer
-    folded to the consumer's input fold (its cheapest memory options)."""
+    folded to the consumer's `producer_fold()` (its cheapest memory options)."""
     layers = [get_layer(n) for n in group]
     if len(layers) == 1:
         return [(c,) for c in _candidates(layers[0], family, capacity, wwidth_max)]
@@ -260,7 +274,7 @@ def _group_candidates(model, group, family, capacity, wwidth_max) -> list[tuple[
     for c in _candidates(cons, family, capacity, wwidth_max):
         for k, v in c.attrs.items():
             cons.set_attr(k, v)
-        fold = cons.input_folds()[0]
+        fold = cons.producer_fold()
         matching = [p for p in prod_cands if all(p.attrs.get(t) == fold for t in prod.fold_ties())]
         if matching:
             out.append((min(matching, key=lambda p: (p.cost, p.cycles)), c))

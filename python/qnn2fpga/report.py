@@ -113,7 +113,7 @@ def why_not_converted(model: ModelWrapper, node) -> str:
         if any(not dt.is_integer() for dt in in_dts):
             return ("float datatype: its input is not an integer tensor (a scale or bias before it could not be "
                     "absorbed, or the quantizer before it was not converted)")
-        if op == "Conv" and node_attrs(node).get("group", 1) != 1:
+        if op == "Conv" and node_attrs(node).get("group", 1) not in (1, model.get_tensor_shape(node.input[0])[1]):
             return f"unsupported attribute: group={node_attrs(node)['group']}"
         if op in ("MatMul", "Conv"):
             w = model.get_initializer(node.input[1])

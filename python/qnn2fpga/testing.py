@@ -172,3 +172,24 @@ def one_error_line(p: subprocess.CompletedProcess) -> str:
     assert lines[0].startswith("qnn2fpga: ") and "; fix: " in lines[0]
     assert "Traceback" not in p.stderr
     return lines[0]
+
+
+def tiny_depthwise(channels: int = 4, image: int = 6, kernel: int = 3, seed: int = 0) -> ModelWrapper:
+    """input (1, C, H, W) -> 4-bit unsigned quant -> depthwise Conv (group = C, 4-bit
+    weights, k x k, no padding) -> 4-bit quant -> output: the smallest model that compiles
+    to a ConvolutionInputGenerator(depthwise=1) and a VVAU with fused thresholds."""
+    rng = np.random.default_rng(seed)
+    c, k = channels, kernel
+    o = image - k + 1
+    nodes = [
+        quant("x", "xq", "s_in", "zero", "b4", signed=0),
+        quant("w", "wq", "s_w", "zero", "b4", narrow=1),
+        helper.make_node("Conv", ["xq", "wq"], ["h"], name="dwconv", kernel_shape=[k, k], group=c,
+                         pads=[0, 0, 0, 0], strides=[1, 1], dilations=[1, 1]),
+        quant("h", "y", "s_h", "zero", "b4"),
+    ]
+    # Power-of-two scales: the export's float arithmetic is exact, so compiled integer
+    # execution matches qonnx bit for bit.
+    inits = {"s_in": 1 / 16, "zero": 0.0, "b4": 4.0, "w": rng.normal(size=(c, 1, k, k)),
+             "s_w": 0.25, "s_h": 0.125}
+    return make_model(nodes, ("x", [1, c, image, image]), ("y", [1, c, o, o]), inits)

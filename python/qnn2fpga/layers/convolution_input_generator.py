@@ -21,14 +21,14 @@ from qnn2fpga.layers.rtl import RAM_STYLES, RtlInstance
 class ConvolutionInputGenerator(HwLayer):
     """NHWC (N, IH, IW, C) -> (N, OH, OW, KH*KW*C): for each output pixel the KH x KW
     window, element (ky*KW + kx)*C + c = x[oy*sh + ky*dh, ox*sw + kx*dw, c], the ordering
-    of qonnx's Im2Col. No padding (FMPadding does that). depthwise=1 keeps these values and
-    only marks the window for a depthwise consumer, whose hardware stream interleaves
-    channel groups differently. SIMD channels per cycle.
+    of qonnx's Im2Col. No padding (FMPadding does that). SIMD channels per cycle.
+    depthwise=1 (in front of a VVAU, whose PE equals this SIMD): the window of each pixel in
+    the depthwise order instead, element (c // SIMD)*KH*KW*SIMD + (ky*KW + kx)*SIMD + c % SIMD
+    (vvau.depthwise_order): per group of SIMD channels the whole window.
 
     RTL (rtl/convolution_input_generator): the output stream is, per output pixel (oy, ox),
-    for ky, for kx, for channel fold c/SIMD, one word each, out of a circular line buffer
-    (`line_buffer_depth()` words, ram_style). depthwise=1 streams the same order; the
-    interleaving a depthwise VVAU needs is for that layer's work."""
+    for ky, for kx, for channel fold c/SIMD, one word each (depthwise=1: for channel fold,
+    for ky, for kx), out of a circular line buffer (`line_buffer_depth()` words, ram_style)."""
 
     ConvKernelDim = IntsAttr(length=2, doc="[KH, KW]")
     IFMChannels = IntAttr(doc="input channels C")
@@ -125,7 +125,7 @@ class ConvolutionInputGenerator(HwLayer):
         (sh, sw), (dh, dw) = self.Stride, self.Dilation
         p = dict(IFM_H=ih, IFM_W=iw, CHANNELS=self.IFMChannels, K_H=kh, K_W=kw, STRIDE_H=sh, STRIDE_W=sw,
                  DIL_H=dh, DIL_W=dw, SIMD=self.SIMD, ELEM_BITS=packing.element_bits(self.inputDataType),
-                 RAM_STYLE=self.ram_style)
+                 DEPTHWISE=self.depthwise, RAM_STYLE=self.ram_style)
         return RtlInstance(module="convolution_input_generator", library=self.rtl_library, params=p,
                            latency=self.window_span() + 5)
 
@@ -155,7 +155,12 @@ class ConvolutionInputGenerator(HwLayer):
             for kx in range(kw):
                 y0, x0 = ky * dh, kx * dw
                 out[:, :, :, ky, kx, :] = x[:, y0:y0 + sh * (oh - 1) + 1:sh, x0:x0 + sw * (ow - 1) + 1:sw, :]
-        return out.reshape(n, oh, ow, kh * kw * c)
+        out = out.reshape(n, oh, ow, kh * kw * c)
+        if self.depthwise:
+            from qnn2fpga.layers.vvau import depthwise_order  # noqa: PLC0415
+
+            out = depthwise_order(out, c, self.SIMD)
+        return out
 
     @classmethod
     def examples(cls, rng):

@@ -25,7 +25,10 @@ class Pool(ChannelSums, HwLayer):
     """(N, OH, OW, KH*KW*C) windows, element k*C + c the window's pixel k of channel c
     (ConvolutionInputGenerator's order) -> (N, OH, OW, C), out[oy, ox, c] = the sum of
     the window's KH*KW values of channel c, in the narrowest integer datatype holding
-    KH*KW times the input range. PE channels per cycle (tied to the sliding window's SIMD)."""
+    KH*KW times the input range. PE channels per cycle. It reads the window generator's
+    standard order (all channels of one window pixel, then the next pixel), not the
+    channel-group-major order a depthwise VVAU reads: the conversion marks its generator
+    depthwise=0, so the generator's SIMD is free and a width converter joins the two folds."""
 
     PoolDim = IntsAttr(length=2, doc="[KH, KW]")
     OutImgDim = IntsAttr(length=2, doc="[OH, OW]: windows per column and row")
@@ -68,11 +71,12 @@ class Pool(ChannelSums, HwLayer):
 
     # ---- conversion from the front end (transforms/to_hw.py) ----
 
-    @converts("MatMul", order=25)
+    @converts("MatMul", order=24)
     def from_window_sum(cls, model, n):
         """MatMul of a depthwise ConvolutionInputGenerator's windows with ones on each
         channel's taps and zeros elsewhere (what lower makes of the ones-weighted depthwise
-        Conv that streamline makes of an AveragePool) -> Pool. Runs before MVAU (30)."""
+        Conv that streamline makes of an AveragePool) -> Pool, its generator set to the
+        standard order (depthwise=0). Runs before VVAU (25) and MVAU (30)."""
         from qnn2fpga.layers.convolution_input_generator import ConvolutionInputGenerator  # noqa: PLC0415
 
         swg = model.find_producer(n.input[0])
@@ -85,6 +89,7 @@ class Pool(ChannelSums, HwLayer):
         if not gen.depthwise or len(model.find_consumers(swg.output[0])) != 1 or \
                 not np.array_equal(w, np.tile(np.eye(c), (kh * kw, 1))):
             return None
+        gen.set_attr("depthwise", 0)
         node = typed_node(cls, [n.input[0]], [n.output[0]], n.name, PoolDim=[kh, kw], OutImgDim=gen.OFMDim,
                           NumChannels=c, PE=1, inputDataType=xdt.name, Function="Acc")
         return replace(model, [n], [node])

@@ -1,8 +1,10 @@
 """Stage 4: lower to streaming-friendly operations in channels-last (NHWC) layout.
 
-Conv becomes Im2Col (sliding window) + MatMul, MaxPool becomes MaxPoolNHWC, a channel
-sum over the image (ReduceSum over H and W, what streamline makes of global average
-pooling) becomes the same ReduceSum over NHWC's H and W, and the
+Conv becomes Im2Col (sliding window) + MatMul (a depthwise Conv, group == channels:
+Im2Col(depthwise=1) + MatMul with one nonzero per row, which to_hw turns into a VVAU, or
+into a Pool when those are all ones; other grouped Convs are refused), MaxPool becomes
+MaxPoolNHWC, a channel sum over the image (ReduceSum over H and W, what streamline makes
+of global average pooling) becomes the same ReduceSum over NHWC's H and W, and the
 layout transposes this introduces are sunk through thresholds and elementwise ops
 until they cancel or reach the graph's edge (where they stay in software). A flatten
 of an NHWC tensor into a linear layer is absorbed by permuting the weight rows.
@@ -20,6 +22,7 @@ from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.transformation.insert_topk import InsertTopK
 from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
 
+from qnn2fpga.errors import UnsupportedOpError
 from qnn2fpga.graph import bypass, const_operand, insert_after, new_const, new_tensor, node_attr, single_consumer
 from qnn2fpga.transforms.base import Pass
 
@@ -239,6 +242,23 @@ class AbsorbOrderPreservingTailIntoTopK(Pass):
         return model, False
 
 
+def check_conv_groups(model: ModelWrapper) -> None:
+    """Refuses a grouped Conv other than a depthwise one: 1 < group < channels has no
+    lowering (group == channels == output channels lowers to a depthwise window and a
+    VVAU; group = 1 to a window and an MVAU)."""
+    for n in model.graph.node:
+        if n.op_type != "Conv":
+            continue
+        group = int(node_attr(n, "group", 1))
+        c_in, c_out = model.get_tensor_shape(n.input[0])[1], model.get_tensor_shape(n.output[0])[1]
+        if group != 1 and not group == c_in == c_out:
+            raise UnsupportedOpError(f"Conv node '{n.name}'", f"group={group} with {c_in} input and {c_out} output "
+                                     "channels: only group=1 and depthwise (group == input == output channels) "
+                                     "convolutions lower to hardware",
+                                     "split the convolution into group=1 convolutions on channel slices, or make "
+                                     "it depthwise")
+
+
 class Lower(Pass):
     """Stage 4 as one step. `topk`: add a TopK with this k at the output (0: none)."""
 
@@ -247,6 +267,7 @@ class Lower(Pass):
         self.topk = topk
 
     def apply(self, model: ModelWrapper):
+        check_conv_groups(model)
         model = model.transform(LowerConvsToMatMul())
         model = model.transform(MaxPoolToNHWC())
         model = model.transform(ImageSumToNHWC())
