@@ -11,6 +11,7 @@ two residual blocks and a max-pooled linear classifier:
                   x = QuantReLU(res_q(y) + res_q(x))
   MaxPool2d(2), flatten                                                     -> 128
   QuantLinear     128->10, 4-bit weights, per-channel scales, no bias
+  QuantIdentity   int8 scores (per-tensor float scale)
 
 `res_q` is one signed 4-bit QuantIdentity per block, applied to both the branch and the
 skip: the two operands of the add are integers times the same scale, so the sum is an
@@ -72,12 +73,15 @@ class ResNetTiny(nn.Module):
         self.pool = nn.MaxPool2d(2)
         side = INPUT_SHAPE[1] // 2
         self.fc = QuantLinear(CHANNELS * side * side, NUM_CLASSES, bias=False, **_WQ)
+        # Quantized scores: the classifier's thresholds run in hardware and software only
+        # scales the 8-bit levels, one float multiply, as the export does (bit-exact).
+        self.out = QuantIdentity(act_quant=Int8ActPerTensorFloatMinMaxInit, bit_width=8, min_val=-4.0, max_val=4.0)
 
     def forward(self, x):
         x = self.relu0(self.bn0(self.stem(self.inp(x))))
         x = self.block2(self.block1(x))
         x = self.pool(x)
-        return self.fc(x.reshape(x.shape[0], -1))
+        return self.out(self.fc(x.reshape(x.shape[0], -1)))
 
 
 Net = ResNetTiny

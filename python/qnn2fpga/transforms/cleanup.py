@@ -106,6 +106,76 @@ class FillConvDefaults(Pass):
         return model, False
 
 
+# Ops that handle a (N, C, L) tensor as (N, C, 1, L) once their attributes and
+# constants get the extra axis.
+_SEQUENCE_OPS = ("Conv", "MaxPool", "BatchNormalization", "Relu", "Mul", "Add", "Sub", "Div") + QUANT_OPS
+_SEQUENCE_EXITS = ("Reshape", "Flatten")
+
+
+class Conv1dTo2d(Pass):
+    """A 1-D network (QuantConv1d, MaxPool1d: tensors (N, C, L)) becomes a 2-D one of
+    height 1: tensors (N, C, 1, L), kernels (1, k), pads (0, a, 0, b), rank-3 constants
+    (a, b, c) -> (a, b, 1, c) (weights (Co, Ci, k), per-channel scales (1, C, 1)). A
+    Reshape at the graph input keeps its (N, C, L) interface; the region must end in a
+    Reshape/Flatten to rank 2 (the classifier). Anything else on a rank-3 tensor is
+    refused, naming the node."""
+
+    def apply(self, model: ModelWrapper):
+        convs = [n for n in model.graph.node if n.op_type in ("Conv", "MaxPool")
+                 and len(model.get_tensor_shape(n.input[0]) or []) == 3]
+        if not convs:
+            return model, False
+        inits = {i.name for i in model.graph.initializer}
+
+        def rank3(t):
+            return t and t not in inits and len(model.get_tensor_shape(t) or []) == 3
+
+        for n in model.graph.node:
+            if not any(rank3(t) for t in list(n.input) + list(n.output)):
+                continue
+            ok = n.op_type in _SEQUENCE_OPS or (n.op_type in _SEQUENCE_EXITS and not rank3(n.output[0]))
+            if not ok:
+                raise errors.UnsupportedOpError(
+                    f"{n.op_type} node '{n.name}'", "a 1-D (N, C, L) tensor reaches an op the 1-D lowering "
+                    f"does not handle (only {', '.join(_SEQUENCE_OPS)}, and a Reshape/Flatten to rank 2)",
+                    "remove the op from the 1-D part of the model")
+        if any(rank3(o.name) for o in model.graph.output):
+            raise errors.UnsupportedOpError(
+                f"graph output '{model.graph.output[0].name}'", "the output is a 1-D (N, C, L) sequence",
+                "end the model with a flatten and a linear layer (or a pooling to one value)")
+        for n in model.graph.node:
+            attrs = {a.name: a for a in n.attribute}
+            if n.op_type in ("Conv", "MaxPool") and len(attrs["kernel_shape"].ints) == 1:
+                for name in ("kernel_shape", "strides", "dilations"):
+                    if name in attrs:
+                        attrs[name].ints.insert(0, 1)
+                if "pads" in attrs:
+                    a, b = attrs["pads"].ints
+                    del attrs["pads"].ints[:]
+                    attrs["pads"].ints.extend([0, a, 0, b])
+        for init in list(model.graph.initializer):
+            v = model.get_initializer(init.name)
+            if v.ndim == 3:
+                model.set_initializer(init.name, v.reshape(v.shape[0], v.shape[1], 1, v.shape[2]))
+        for vi in list(model.graph.value_info) + list(model.graph.input):
+            if vi.name in inits or not rank3(vi.name):
+                continue
+            n, c, length = model.get_tensor_shape(vi.name)
+            if vi in model.graph.input:
+                x4 = new_tensor(model, [n, c, 1, length])
+                for consumer in model.find_consumers(vi.name) or []:
+                    for i, t in enumerate(consumer.input):
+                        if t == vi.name:
+                            consumer.input[i] = x4
+                reshape = helper.make_node("Reshape", [vi.name, new_const(model, np.array([n, c, 1, length],
+                                                                                          np.int64))],
+                                           [x4], name="Conv1dTo2d_input")
+                model.graph.node.insert(0, reshape)
+            else:
+                model.set_tensor_shape(vi.name, [n, c, 1, length])
+        return model, True
+
+
 class RemoveIdentityOps(Pass):
     """Removes ops that are exactly the identity: Identity, Add/Sub of 0, Mul/Div by 1
     (a constant that does not broadcast the data to another shape), Pad by nothing,
@@ -198,7 +268,7 @@ class ImportAndClean(Pass):
                 n.domain = "qonnx.custom_op.general"  # older exports used other domain names
         for t in (InferShapes(), GiveUniqueParameterTensors(), FoldConstants(exclude_op_types=list(QUANT_OPS)),
                   FoldTransposeIntoQuantInit(), RemoveUnusedTensors(), RemoveStaticGraphInputs(), NameNodes(),
-                  FillConvDefaults(), GemmToMatMul(), ConvertSubToAdd(), ConvertDivToMul(), RemoveIdentityOps(),
+                  FillConvDefaults(), Conv1dTo2d(), GemmToMatMul(), ConvertSubToAdd(), ConvertDivToMul(), RemoveIdentityOps(),
                   SortGraph(),
                   NameNodes(), InferShapes(), InferDataTypes()):
             model = model.transform(t)
