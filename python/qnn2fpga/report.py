@@ -107,6 +107,10 @@ def why_not_converted(model: ModelWrapper, node) -> str:
     in_dts = [model.get_tensor_datatype(t) for t in node.input if t and model.get_initializer(t) is None]
     if op in ("MatMul", "Conv", "MaxPool", "MaxPoolNHWC", "Im2Col", "MultiThreshold", "Mul", "Add", "Reshape",
               "Flatten", "Transpose"):
+        if op == "Add" and len(in_dts) == 2 and any(not dt.is_integer() for dt in in_dts):
+            return ("float datatype: a join of two computed tensors (a residual add) whose scales could not be "
+                    "moved past it: give both operands the same quantizer (one Brevitas QuantIdentity called on "
+                    "the branch and on the skip), or scales whose ratio is an integer per channel")
         if any(not dt.is_integer() for dt in in_dts):
             return ("float datatype: its input is not an integer tensor (a scale or bias before it could not be "
                     "absorbed, or the quantizer before it was not converted)")

@@ -43,10 +43,10 @@ module channelwise_op #(
   // An element as an OUT_BITS two's complement value (modulo 2^OUT_BITS).
   function automatic logic [OUT_BITS-1:0] value(input logic [63:0] raw, input int bits, input int kind);
     logic [63:0] v;
-    if (kind == 2) return raw[0] ? OUT_BITS'(1) : {OUT_BITS{1'b1}};
-    v = raw & ((64'd1 << bits) - 1);
-    if (kind == 1 && v[bits-1]) v = v | ~((64'd1 << bits) - 1);
-    return OUT_BITS'(v);
+    v = raw & ((64'd1 << bits) - 64'd1);
+    if (kind == 1 && v[bits-1]) v = v | ~((64'd1 << bits) - 64'd1);
+    if (kind == 2) v = raw[0] ? 64'd1 : ~64'd0;
+    value = v[OUT_BITS-1:0];
   endfunction
 
   // --- the group of the word at the head, and the parameter word read for it ---

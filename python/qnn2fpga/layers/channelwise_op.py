@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from qnn2fpga.errors import DataTypeError
+from qnn2fpga.graph import channel_vector, const_operand, new_const
 from qnn2fpga.layers import numerics
 from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr, StrAttr
 from qnn2fpga.layers.base import ChannelStreams, Example, HwLayer, check_vectors_and_channels
+from qnn2fpga.layers.conversion import converts, int_datatype, replace, typed_node
 from qnn2fpga.layers.registry import register_layer
 from qnn2fpga.layers.resources import Memory
 from qnn2fpga.layers.rtl import RtlInstance
@@ -85,6 +87,41 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
                                    f"set outputDataType={numerics.smallest_int_datatype(lo, hi).name}",
                                    DataTypeError)
 
+    @converts("Mul", order=44)
+    def from_mul(cls, model, node):
+        """Mul of an integer tensor by integer constants along its last axis (one per
+        channel, or one) -> ChannelwiseOp: what streamlining leaves when it cannot absorb
+        a scale, e.g. the integer factor between the operands of a residual add
+        (MoveLinearPastJoin). Before AddStreams (45), which then reads its datatype."""
+        return cls._from_linear(model, node, "mul")
+
+    @converts("Add", order=44)
+    def from_add(cls, model, node):
+        """Add of integer constants to an integer tensor -> ChannelwiseOp (see from_mul)."""
+        return cls._from_linear(model, node, "add")
+
+    @classmethod
+    def _from_linear(cls, model, node, func: str):
+        pair = const_operand(model, node)
+        if pair is None:
+            return None
+        x, c = pair
+        xdt, shape = int_datatype(model, x), model.get_tensor_shape(x)
+        if xdt is None or not shape or list(model.get_tensor_shape(node.output[0])) != list(shape):
+            return None
+        p = channel_vector(c, len(shape), -1)
+        if p is None or p.size not in (1, shape[-1]) or not np.array_equal(p, np.round(p)):
+            return None
+        p = p.astype(np.float64)
+        pdt = numerics.smallest_int_datatype(int(p.min()), int(p.max()))
+        new = typed_node(cls, [x, new_const(model, p.astype(np.float32), pdt)], [node.output[0]], node.name,
+                         Func=func, NumChannels=shape[-1], PE=1, inputDataType=xdt.name, paramDataType=pdt.name,
+                         outputDataType="INT32", numInputVectors=list(shape[:-1]))
+        layer = cls(new)
+        lo, hi = layer.output_range(p)
+        layer.set_attr("outputDataType", numerics.smallest_int_datatype(lo, hi))
+        return replace(model, [node], [new])
+
     def random_params(self, rng: np.random.Generator, variant: str = "") -> list[np.ndarray]:
         """Parameters drawn uniformly from the values of paramDataType whose results fit
         outputDataType for every input (for generated hardware tests); variant "shared":
@@ -145,3 +182,4 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
     # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
 
     rtl_library = "//rtl/channelwise_op"
+

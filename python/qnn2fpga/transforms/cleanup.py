@@ -108,7 +108,8 @@ class FillConvDefaults(Pass):
 
 # Ops that handle a (N, C, L) tensor as (N, C, 1, L) once their attributes and
 # constants get the extra axis.
-_SEQUENCE_OPS = ("Conv", "MaxPool", "BatchNormalization", "Relu", "Mul", "Add", "Sub", "Div") + QUANT_OPS
+_SEQUENCE_OPS = ("Conv", "MaxPool", "BatchNormalization", "Relu", "Mul", "Add", "Sub", "Div", "MultiThreshold") + \
+    QUANT_OPS
 _SEQUENCE_EXITS = ("Reshape", "Flatten")
 
 
@@ -134,6 +135,8 @@ class Conv1dTo2d(Pass):
             if not any(rank3(t) for t in list(n.input) + list(n.output)):
                 continue
             ok = n.op_type in _SEQUENCE_OPS or (n.op_type in _SEQUENCE_EXITS and not rank3(n.output[0]))
+            if n.op_type == "MultiThreshold" and node_attrs(n).get("data_layout", "NCW") not in ("NCW", "NCHW"):
+                ok = False  # channels last: thresholds would follow the wrong axis once it is 4-D
             if not ok:
                 raise errors.UnsupportedOpError(
                     f"{n.op_type} node '{n.name}'", "a 1-D (N, C, L) tensor reaches an op the 1-D lowering "
@@ -145,6 +148,8 @@ class Conv1dTo2d(Pass):
                 "end the model with a flatten and a linear layer (or a pooling to one value)")
         for n in model.graph.node:
             attrs = {a.name: a for a in n.attribute}
+            if n.op_type == "MultiThreshold" and "data_layout" in attrs:
+                attrs["data_layout"].s = b"NCHW"
             if n.op_type in ("Conv", "MaxPool") and len(attrs["kernel_shape"].ints) == 1:
                 for name in ("kernel_shape", "strides", "dilations"):
                     if name in attrs:

@@ -123,6 +123,32 @@ class FanOutTranspose(Pass):
         return model, False
 
 
+class ShareTransposeAtFork(Pass):
+    """x read by Transpose(NCHW->NHWC) and by other nodes (a fork right after a
+    quantizer): the others read Transpose(NHWC->NCHW) of that transpose's output instead
+    (the same tensor), so x has one reader and its transpose can move up (HoistTranspose)
+    while the new one sinks along its branch."""
+
+    def apply(self, model: ModelWrapper):
+        outputs = {o.name for o in model.graph.output}
+        for t in model.graph.node:
+            if _perm(t) != TO_NHWC or t.input[0] in outputs:
+                continue
+            x = t.input[0]
+            others = [c for c in model.find_consumers(x) or [] if c is not t]
+            if not others:
+                continue
+            back = new_tensor(model, model.get_tensor_shape(x), model.get_tensor_datatype(x))
+            for c in others:
+                for i, name in enumerate(c.input):
+                    if name == x:
+                        c.input[i] = back
+            insert_after(model, t, [helper.make_node("Transpose", [t.output[0]], [back], perm=TO_NCHW,
+                                                     name=f"{t.name}_back")])
+            return model, True
+        return model, False
+
+
 class SinkTransposeThroughJoin(Pass):
     """Add(Transpose(x), Transpose(y)), both NHWC->NCHW and read only by the Add (a
     residual join), becomes Transpose(Add(x, y))."""
@@ -258,8 +284,8 @@ class Lower(Pass):
         model = model.transform(MaxPoolToNHWC())
         for _ in range(10000):
             changed = False
-            for p in (SinkTranspose, FanOutTranspose, SinkTransposeThroughJoin, HoistTranspose, CancelTransposes,
-                      AbsorbTransposeIntoFlatten):
+            for p in (SinkTranspose, FanOutTranspose, ShareTransposeAtFork, SinkTransposeThroughJoin, HoistTranspose,
+                      CancelTransposes, AbsorbTransposeIntoFlatten):
                 model, c = p().apply(model)
                 changed |= c
             if not changed:

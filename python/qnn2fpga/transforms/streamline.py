@@ -277,8 +277,20 @@ class MoveLinearPastJoin(Pass):
     Add(x + c, y) = Add(x, y) + c. A scale common to both operands moves past it:
     Add(a*m, b*m) = Add(a, b) * m; with different scales, Add(a*m, b*k*m) = Add(a, b*k) * m
     when every k = m2/m1 (or m1/m2) is a positive integer, leaving Mul(k) on that
-    operand (an integer multiply). Other scale ratios stay: the join is then not an
-    integer add and is reported as not converted."""
+    operand (an integer multiply; an integer operand without a Mul has scale 1). Other
+    scale ratios stay: the join is then not an integer add and is reported as not
+    converted."""
+
+    @staticmethod
+    def _scale(model, join, idx, producer):
+        """(index, the Mul read only by the join or None, its constant) of one operand; an
+        integer operand without a Mul has scale 1; None when the operand is neither."""
+        if producer is not None and producer.op_type == "Mul" and _linear_const(model, producer) is not None and \
+                single_consumer(model, producer.output[0]) is join:
+            return idx, producer, _linear_const(model, producer)[1]
+        if model.get_tensor_datatype(join.input[idx]).is_integer():
+            return idx, None, np.ones(())
+        return None
 
     def apply(self, model):
         for join in model.graph.node:
@@ -290,24 +302,37 @@ class MoveLinearPastJoin(Pass):
                         single_consumer(model, p.output[0]) is join:
                     _move_after_join(model, join, p, idx)
                     return model, True
-            (i0, p0), (i1, p1) = ops
-            muls = [p is not None and p.op_type == "Mul" and _linear_const(model, p) is not None and
-                    single_consumer(model, p.output[0]) is join for p in (p0, p1)]
-            if not all(muls):
+            scaled = [self._scale(model, join, i, p) for i, p in ops]
+            if None in scaled or all(mul is None for _, mul, _ in scaled):
                 continue
-            m0, m1 = _linear_const(model, p0)[1], _linear_const(model, p1)[1]
-            if np.array_equal(np.broadcast_to(m0, np.broadcast_shapes(m0.shape, m1.shape)),
-                              np.broadcast_to(m1, np.broadcast_shapes(m0.shape, m1.shape))):
+            (i0, p0, m0), (i1, p1, m1) = scaled
+            shape = np.broadcast_shapes(m0.shape, m1.shape)
+            if np.array_equal(np.broadcast_to(m0, shape), np.broadcast_to(m1, shape)):
                 bypass(model, p1)
                 _move_after_join(model, join, p0, i0)
                 return model, True
-            for (ia, pa, ma), (pb, mb) in (((i0, p0, m0), (p1, m1)), ((i1, p1, m1), (p0, m0))):
+            for (ia, pa, ma), (ib, pb, mb) in (((i0, p0, m0), (i1, p1, m1)), ((i1, p1, m1), (i0, p0, m0))):
                 with np.errstate(divide="ignore", invalid="ignore"):
                     k = mb / ma
-                if np.all(np.isfinite(k)) and np.all(k >= 1) and np.allclose(k, np.round(k), rtol=0, atol=1e-6):
-                    _set_const_operand(model, pb, np.round(k))
+                if not (np.all(np.isfinite(k)) and np.all(k >= 1) and
+                        np.allclose(k, np.round(k), rtol=0, atol=1e-6)):
+                    continue
+                k = np.round(k)
+                if pa is None:
+                    continue  # Add(a, b*k) with integer a and k: the final form
+                if pb is None:  # an integer operand (scale 1): it gets the factor
+                    pb = helper.make_node("Mul", [join.input[ib], new_const(model, k)],
+                                          [new_tensor(model, model.get_tensor_shape(join.input[ib]))])
+                    join.input[ib] = pb.output[0]
+                    model.graph.node.insert(list(model.graph.node).index(join), pb)
+                else:
+                    _set_const_operand(model, pb, k)
+                # An integer factor: the product of integer levels stays an integer.
+                const = pb.input[1] if model.get_initializer(pb.input[1]) is not None else pb.input[0]
+                model.set_tensor_datatype(const, DataType[f"UINT{max(2, int(np.max(k)).bit_length())}"])
+                if pa is not None:
                     _move_after_join(model, join, pa, ia)
-                    return model, True
+                return model, True
         return model, False
 
 

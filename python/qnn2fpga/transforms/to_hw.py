@@ -19,7 +19,7 @@ from qonnx.transformation.general import RemoveUnusedTensors, SortGraph
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
-from qnn2fpga.graph import bypass, insert_after, new_tensor
+from qnn2fpga.graph import bypass
 from qnn2fpga.transforms.base import Pass
 
 DOMAIN = "qnn2fpga.layers"
@@ -86,33 +86,13 @@ class RemoveStreamReshapes(Pass):
 
 class InsertDuplicateStreams(Pass):
     """A hardware layer's output read by several hardware layers (the fork of a residual
-    block) goes through DuplicateStreams: a stream has one reader. With n readers, n - 1
-    copies in a chain (each pass gives the first reader its own copy)."""
+    block) goes through DuplicateStreams (DuplicateStreams.fork), one at a time."""
 
     def apply(self, model: ModelWrapper):
         from qnn2fpga.layers.duplicate_streams import DuplicateStreams  # noqa: PLC0415
-        from qnn2fpga.layers.registry import is_hw_layer  # noqa: PLC0415
 
-        outputs = {o.name for o in model.graph.output}
-        for n in model.graph.node:
-            if not is_hw_layer(n):
-                continue
-            for t in n.output:
-                readers = model.find_consumers(t) or []
-                if len(readers) < 2 or t in outputs or not all(is_hw_layer(r) for r in readers):
-                    continue
-                dt = model.get_tensor_datatype(t)
-                shape = model.get_tensor_shape(t)
-                copies = [new_tensor(model, shape, dt), new_tensor(model, shape, dt)]
-                for r in readers:
-                    for i, name in enumerate(r.input):
-                        if name == t:
-                            r.input[i] = copies[0] if r is readers[0] else copies[1]
-                dup = DuplicateStreams.make_node([t], copies, name=f"{n.name}_fork", NumChannels=shape[-1], PE=1,
-                                                 inputDataType=dt.name, numInputVectors=list(shape[:-1]))
-                insert_after(model, n, [dup])
-                return model, True
-        return model, False
+        forked = DuplicateStreams.fork(model)
+        return (model, False) if forked is None else (forked, True)
 
 
 class NameHardwareLayers(Pass):
@@ -133,8 +113,13 @@ class ToHardwareLayers(Pass):
     fixpoint with datatypes inferred again after it, then sorting and naming."""
 
     def apply(self, model: ModelWrapper):
+        from qnn2fpga.transforms.streamline import RoundAndClipThresholds  # noqa: PLC0415
+
         for c in conversions():
             model = model.transform(ApplyConversion(c)).transform(InferDataTypes())
+            # A conversion may make a float tensor an integer one (a ChannelwiseOp's
+            # integer multiply before a residual join): thresholds on it become integers.
+            model = model.transform(RoundAndClipThresholds())
         model = model.transform(RemoveStreamReshapes()).transform(InsertDuplicateStreams())
         for t in (SortGraph(), RemoveUnusedTensors(), NameHardwareLayers(), InferShapes(), InferDataTypes()):
             model = model.transform(t)
