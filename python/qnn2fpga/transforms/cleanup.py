@@ -273,8 +273,8 @@ class ImportAndClean(Pass):
                 n.domain = "qonnx.custom_op.general"  # older exports used other domain names
         for t in (InferShapes(), GiveUniqueParameterTensors(), FoldConstants(exclude_op_types=list(QUANT_OPS)),
                   FoldTransposeIntoQuantInit(), RemoveUnusedTensors(), RemoveStaticGraphInputs(), NameNodes(),
-                  FillConvDefaults(), Conv1dTo2d(), GemmToMatMul(), ConvertSubToAdd(), ConvertDivToMul(), RemoveIdentityOps(),
-                  SortGraph(),
+                  FillConvDefaults(), Conv1dTo2d(), GemmToMatMul(), ConvertSubToAdd(), ConvertDivToMul(),
+                  RemoveIdentityOps(), SortGraph(),
                   NameNodes(), InferShapes(), InferDataTypes()):
             model = model.transform(t)
         return model, False

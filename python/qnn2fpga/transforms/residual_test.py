@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from onnx import helper
+from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.general import SortGraph
 from qonnx.transformation.infer_shapes import InferShapes
 
@@ -17,9 +18,19 @@ from qnn2fpga import errors, execute, report, steps
 from qnn2fpga.testing import QONNX_DOMAIN as Q
 from qnn2fpga.testing import make_model as make
 from qnn2fpga.transforms import cleanup, streamline
-from qnn2fpga.transforms.transforms_test import ops, run
 
 C, H = 4, 5
+
+
+def run(model, x: np.ndarray) -> np.ndarray:
+    """qonnx execution of a one-input model."""
+    import qnn2fpga.layers  # noqa: F401,PLC0415 (registers the layer ops with qonnx)
+
+    return execute_onnx(model, {model.graph.input[0].name: x})[model.graph.output[0].name]
+
+
+def ops(model) -> list[str]:
+    return [n.op_type for n in model.graph.node]
 
 
 def _mt(x, t, y, out_dtype, bias=0.0):
