@@ -90,9 +90,10 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
     @converts("Mul", order=44)
     def from_mul(cls, model, node):
         """Mul of an integer tensor by integer constants along its last axis (one per
-        channel, or one) -> ChannelwiseOp: what streamlining leaves when it cannot absorb
-        a scale, e.g. the integer factor between the operands of a residual add
-        (MoveLinearPastJoin). Before AddStreams (45), which then reads its datatype."""
+        channel, or one) that feeds hardware -> ChannelwiseOp: what streamlining leaves
+        when it cannot absorb a scale, e.g. the integer factor between the operands of a
+        residual add (MoveLinearPastJoin). Before AddStreams (45), which then reads its
+        datatype. A scale on the way to the output stays in software."""
         return cls._from_linear(model, node, "mul")
 
     @converts("Add", order=44)
@@ -109,6 +110,8 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
         xdt, shape = int_datatype(model, x), model.get_tensor_shape(x)
         if xdt is None or not shape or list(model.get_tensor_shape(node.output[0])) != list(shape):
             return None
+        if not cls._feeds_hardware(model, node.output[0]):
+            return None  # e.g. the output's scale: the software tail keeps it
         p = channel_vector(c, len(shape), -1)
         if p is None or p.size not in (1, shape[-1]) or not np.array_equal(p, np.round(p)):
             return None
@@ -121,6 +124,18 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
         lo, hi = layer.output_range(p)
         layer.set_attr("outputDataType", numerics.smallest_int_datatype(lo, hi))
         return replace(model, [node], [new])
+
+    @staticmethod
+    def _feeds_hardware(model, tensor: str) -> bool:
+        """Read only by hardware layers, thresholds or a join of two computed tensors (which
+        later conversions make hardware), and not a graph output."""
+        from qnn2fpga.layers.registry import is_hw_layer  # noqa: PLC0415
+
+        readers = model.find_consumers(tensor) or []
+        if not readers or tensor in {o.name for o in model.graph.output}:
+            return False
+        return all(is_hw_layer(r) or r.op_type == "MultiThreshold" or
+                   (r.op_type == "Add" and const_operand(model, r) is None) for r in readers)
 
     def random_params(self, rng: np.random.Generator, variant: str = "") -> list[np.ndarray]:
         """Parameters drawn uniformly from the values of paramDataType whose results fit
