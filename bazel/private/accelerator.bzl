@@ -3,6 +3,7 @@
 load(":checked_in.bzl", "checked_in_file")
 load(":layer_test.bzl", "hw_layer_vectors", "stream_tb_test")
 load(":providers.bzl", "LayerSpecsInfo", "SynthInfo", "VerilogInfo", "collect_verilog")
+load("@eda_tools//:tools.bzl", "TOOLS")
 load(":pytest.bzl", "pytest_test")
 load(":verilator.bzl", "verilator_sim")
 load(":yosys.bzl", "yosys_synth")
@@ -142,6 +143,35 @@ qnn_accelerator_stitched = rule(
     },
 )
 
+def _streams_synth_impl(ctx):
+    hw = [f for f in ctx.files.fifos if f.basename == "hw_fifos.onnx"][0]
+    out = ctx.actions.declare_file(ctx.attr.accelerator + "/streams_synth.json")
+    args = ctx.actions.args()
+    args.add("--hw", hw)
+    args.add("--family", ctx.attr.family)
+    args.add("--yosys", TOOLS["yosys"])
+    args.add("--out", out)
+    for target in ctx.attr.rtl:
+        label = str(target.label).lstrip("@")
+        args.add("--lib", "%s=%s" % (label, ",".join([f.path for f in target[VerilogInfo].srcs.to_list()])))
+    rtl = collect_verilog([], [], ctx.attr.rtl)
+    _run_step(ctx, "streams_synth", args, depset([hw, ctx.file._fingerprint], transitive = [rtl.srcs, rtl.hdrs]), [out],
+              "QnnStreamsSynth", "Synthesizing the FIFOs and width converters of %s" % ctx.attr.accelerator)
+    return [DefaultInfo(files = depset([out]))]
+
+qnn_accelerator_streams_synth = rule(
+    implementation = _streams_synth_impl,
+    doc = "Out-of-context Yosys synthesis of the inserted FIFOs and width converters (sized depths), one run per distinct configuration.",
+    attrs = {
+        "accelerator": attr.string(mandatory = True, doc = "The qnn_accelerator name: the output folder `<accelerator>/`."),
+        "fifos": attr.label(mandatory = True, doc = "The qnn_accelerator_fifos target (its hw_fifos.onnx)."),
+        "family": attr.string(mandatory = True, doc = "Yosys synth_xilinx family (the layer list's synth_family)."),
+        "rtl": attr.label_list(providers = [VerilogInfo], doc = "The layer list's stitched_rtl (the stream layers' libraries among them)."),
+        "_fingerprint": attr.label(default = "@eda_tools//:fingerprint.txt", allow_single_file = True),
+        "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
+    },
+)
+
 def _report_impl(ctx):
     info = ctx.attr.compiled[LayerSpecsInfo]
     prefix = ctx.attr.accelerator + "/report/"
@@ -156,6 +186,9 @@ def _report_impl(ctx):
         report = target[SynthInfo].report
         args.add("--synth", "%s=%s" % (layer, report.path))
         inputs.append(report)
+    if ctx.file.streams_synth:
+        args.add("--streams_synth", ctx.file.streams_synth)
+        inputs.append(ctx.file.streams_synth)
     _run_step(ctx, "report", args, inputs, outs, "QnnAccelReport", "Collecting the reports of %s" % ctx.attr.accelerator)
     return [DefaultInfo(files = depset(outs), runfiles = ctx.runfiles(files = outs))]
 
@@ -168,6 +201,7 @@ qnn_accelerator_report = rule(
         "fifos": attr.label(mandatory = True, doc = "The qnn_accelerator_fifos target (its final_hw_config.json)."),
         "synths": attr.label_list(providers = [SynthInfo], doc = "Per-layer yosys_synth targets, in the order of `layer_names`."),
         "layer_names": attr.string_list(doc = "The node name of each `synths` entry."),
+        "streams_synth": attr.label(allow_single_file = [".json"], doc = "The qnn_accelerator_streams_synth target: the FIFOs' and width converters' counts."),
         "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
     },
 )
@@ -186,6 +220,7 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
                                 parameters, random inputs, back-pressure, cycle bounds)
       <name>_<layer>_synth      out-of-context Yosys synthesis for the board's family (boards
                                 of a family Yosys cannot target have none)
+      <name>_streams_synth      the same for the inserted FIFOs and width converters (sized)
       <name>_synth              every layer's synthesis
       <name>_fifos              width converters and FIFOs, depths sized by simulation
       <name>_stitched           the stitched design: <name>/stitched_ip/, <name>/qnn2fpga_accel.sv
@@ -254,6 +289,10 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
         if entry["synth_family"]:  # boards whose family Yosys cannot target get no synthesis
             yosys_synth(name = base + "_synth", family = entry["synth_family"], top = top + "_s", verilog = ":" + base + "_rtl")
             synths.append(":" + base + "_synth")
+    if entry["synth_family"]:
+        qnn_accelerator_streams_synth(name = name + "_streams_synth", accelerator = name, fifos = ":" + name + "_fifos",
+                                      family = entry["synth_family"], rtl = entry["stitched_rtl"])
+        synths.append(":" + name + "_streams_synth")
     native.filegroup(name = name + "_synth", srcs = synths)
     qnn_accelerator_fifos(name = name + "_fifos", accelerator = name, compiled = ":" + compiled,
                           rtl = entry["stitched_rtl"])
@@ -292,8 +331,9 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
         accelerator = name,
         compiled = ":" + compiled,
         fifos = ":" + name + "_fifos",
-        synths = synths,
+        synths = synths[:-1] if entry["synth_family"] else [],
         layer_names = [layer for layer, _, _ in entry["layers"]] if entry["synth_family"] else [],
+        streams_synth = (":" + name + "_streams_synth") if entry["synth_family"] else None,
     )
     native.filegroup(name = name, srcs = [":" + name + "_report", ":" + name + "_stitched"])
     native.py_binary(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import pathlib
 import shutil
 import tempfile
@@ -185,19 +186,58 @@ def layer_list_bzl(accelerators: dict) -> str:
     return "\n".join(lines + ["}"]) + "\n"
 
 
-def write_report(compile_dir: pathlib.Path, fifos_dir: pathlib.Path, synth: dict, out: pathlib.Path) -> None:
+def synth_streams(hw_fifos: str, libraries: dict, yosys: str, family: str, out: pathlib.Path) -> None:
+    """Out-of-context Yosys synthesis of the width converters and FIFOs the FIFO step
+    inserted into `hw_fifos` (their sized depths), one run per distinct module and
+    parameters: writes `out`, {"layers": {node name: yosys report}}. `libraries`: each
+    stream layer's rtl_library label -> its Verilog sources (dependencies first)."""
+    import yosys_synth  # noqa: PLC0415  (//bazel/private/tools:yosys_synth_lib)
+
+    from qnn2fpga.layers.registry import get_layer  # noqa: PLC0415
+
+    model = flow.load_model(hw_fifos)
+    runs, layers = {}, {}
+    with tempfile.TemporaryDirectory(prefix="streams_synth.") as tmp:
+        for node in model.graph.node:
+            if node.op_type not in steps.STREAM_OPS:
+                continue
+            inst = get_layer(node).rtl({})
+            if inst.library not in libraries:
+                raise errors.InputFileError("--lib", f"no Verilog sources given for {inst.library} ({node.name})",
+                                            "pass the stitched design's libraries")
+            key = json.dumps([inst.module, inst.params], sort_keys=True)
+            if key not in runs:
+                report = os.path.join(tmp, f"{len(runs)}.json")
+                stem = os.path.join(tmp, str(len(runs)))
+                argv = ["--yosys", yosys, "--top", inst.module, "--family", family, "--report", report,
+                        "--netlist", stem + ".v", "--log", stem + ".log"]
+                argv += [f"--param={k}={v}" for k, v in sorted(inst.params.items())] + list(libraries[inst.library])
+                if yosys_synth.main(argv) != 0:
+                    raise errors.ToolError("yosys", f"synthesis of {node.name} ({inst.module}) failed",
+                                           "see the message above")
+                runs[key] = json.loads(pathlib.Path(report).read_text())
+            layers[node.name] = runs[key]
+    out.write_text(json.dumps({"layers": layers}, indent=2, sort_keys=True) + "\n")
+
+
+def write_report(compile_dir: pathlib.Path, fifos_dir: pathlib.Path, synth: dict, out: pathlib.Path,
+                 streams_synth: pathlib.Path | None = None) -> None:
     """The accelerator's report directory: the estimate reports and final_hw_config.json
     (FIFO depths included) under FINN's names, and synth_layer_resources.json: each
     layer's out-of-context Yosys counts (with LUT_ALL and BRAM_18K, the estimates' units)
-    next to its estimate, and their totals."""
+    next to its estimate, the inserted FIFOs' and width converters' counts
+    (`streams_synth`, from `synth_streams`), and the totals of both."""
     out.mkdir(parents=True, exist_ok=True)
     for name in REPORTS:
         shutil.copyfile(compile_dir / "report" / f"{name}.json", out / f"{name}.json")
     shutil.copyfile(fifos_dir / "final_hw_config.json", out / "final_hw_config.json")
     estimates = json.loads((compile_dir / "report" / "estimate_layer_resources.json").read_text())
     layers, total = {}, {}
-    for name in sorted(synth):
-        report = json.loads(pathlib.Path(synth[name]).read_text())
+    reports = {name: json.loads(pathlib.Path(path).read_text()) for name, path in synth.items()}
+    if streams_synth is not None:
+        reports.update(json.loads(streams_synth.read_text())["layers"])
+    for name in sorted(reports):
+        report = reports[name]
         counts = {**report["resources"], **yosys_units(report["resources"], report.get("cells", {}))}
         layers[name] = {"family": report["family"], "synthesized": counts, "estimated": estimates.get(name, {})}
         for k, v in counts.items():

@@ -123,7 +123,8 @@ def test_rtlsim_library_follows_the_layer_registry():
 
     assert rtlsim.library_globs() == ["rtl/channelwise_op/*.sv", "rtl/common/*.sv",
                                       "rtl/convolution_input_generator/*.sv", "rtl/dwc/*.sv",
-                                      "rtl/fm_padding/*.sv", "rtl/label_select/*.sv", "rtl/mvau/*.sv",
-                                      "rtl/streaming_max_pool/*.sv", "rtl/streams/*.sv", "rtl/thresholding/*.sv"]
+                                      "rtl/fm_padding/*.sv", "rtl/global_acc_pool/*.sv", "rtl/label_select/*.sv",
+                                      "rtl/mvau/*.sv", "rtl/streaming_max_pool/*.sv", "rtl/streams/*.sv",
+                                      "rtl/thresholding/*.sv", "rtl/vvau/*.sv"]
     assert rtlsim.label_package("//rtl/dwc:stream_dwc") == "rtl/dwc"
     assert rtlsim.label_package("//rtl/mvau") == "rtl/mvau"

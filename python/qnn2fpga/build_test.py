@@ -336,11 +336,25 @@ def test_software_between_hardware_layers_is_named_when_stitching():
 
 
 def test_estimates_from_the_generic_model_are_flagged(tmp_path):
-    random_graphs.random_graph(2)[0].save(str(tmp_path / "conv.onnx"))  # conv/pool layers without Yosys data
-    p = qnn2fpga("build", "conv.onnx", "--board=pynq-z1", "--target_fps=1000", "--output_dir=out", ESTIMATES_ONLY,
+    """A fork and a join (layers without Yosys data; the front end makes none, so the
+    model is given as hardware layers)."""
+    from onnx import helper  # noqa: PLC0415
+    from qonnx.transformation.infer_datatypes import InferDataTypes  # noqa: PLC0415
+    from qonnx.transformation.infer_shapes import InferShapes  # noqa: PLC0415
+
+    from qnn2fpga.layers import AddStreams, DuplicateStreams  # noqa: PLC0415
+
+    nodes = [DuplicateStreams.make_node(["x"], ["a", "b"], name="DuplicateStreams_0", NumChannels=8, PE=1,
+                                        inputDataType="UINT4"),
+             AddStreams.make_node(["a", "b"], ["y"], name="AddStreams_0", NumChannels=8, PE=1,
+                                  inputDataTypes=["UINT4", "UINT4"])]
+    model = testing.make_model(nodes, ("x", [1, 8]), ("y", [1, 8]), {}, dtypes={"x": "UINT4"})
+    model = model.transform(InferShapes()).transform(InferDataTypes())
+    model.model.opset_import.append(helper.make_opsetid(nodes[0].domain, 1))
+    model.save(str(tmp_path / "fork.onnx"))
+    p = qnn2fpga("build", "fork.onnx", "--board=pynq-z1", "--target_fps=1000", "--output_dir=out", ESTIMATES_ONLY,
                  cwd=str(tmp_path))
     assert p.returncode == 0, p.stderr
-    assert "warning: FMPadding_0, ConvolutionInputGenerator_0, StreamingMaxPool_0: resources from the generic " \
-           "model" in p.stdout
+    assert "warning: DuplicateStreams_0, AddStreams_0: resources from the generic model" in p.stdout
     page = (tmp_path / "out" / "report" / "build_report.html").read_text()
     assert "met by the estimate, which has warnings" in page and "resources from the generic model" in page

@@ -31,6 +31,8 @@ class Sizing:
     frames: int
     seconds: float  # wall time: stitching, Verilator build (unless cached), simulation
     report: dict = field(default_factory=dict)  # the deep run's harness report
+    build_seconds: float = 0.0  # of `seconds`: the deep design's Verilator build (0 when cached)
+    sim_seconds: float = 0.0  # of `seconds`: the sizing simulation
 
 
 def fifo_nodes(model: ModelWrapper) -> list:
@@ -62,12 +64,16 @@ def size_fifos(model: ModelWrapper, workdir, frames: int = FRAMES, seed: int = 0
     for n in fifo_nodes(probe):  # the deep FIFOs are simulation-only; keep them cheap to build
         get_layer(n).set_attr("fifo_impl", "ram")
     design = rtlsim.write_design(probe, pathlib.Path(workdir) / "fifo_sizing")
+    t_build = time.perf_counter()
     sim = rtlsim.compile_design(design, log=log, what="the deep-FIFO design for FIFO sizing")
+    t_sim = time.perf_counter()
     result = rtlsim.simulate(sim, design, design.random_frames(frames, seed), frame_interval=design.bottleneck_cycles())
+    t_end = time.perf_counter()
     if not result.ok:
         raise errors.QnnError("FIFO sizing", f"the design with deep FIFOs did not finish: "
                               f"{result.report['diagnosis']}", "report this with the model and folding")
     observed = {k: int(v) for k, v in result.report["fifo_max"].items()}
     depths = {k: max(MIN_DEPTH, v + 1) for k, v in observed.items()}
     sized = set_depths(model, depths)
-    return sized, Sizing(depths, observed, frames, round(time.perf_counter() - t0, 3), result.report)
+    return sized, Sizing(depths, observed, frames, round(time.perf_counter() - t0, 3), result.report,
+                         round(t_sim - t_build, 3), round(t_end - t_sim, 3))

@@ -20,6 +20,13 @@ meet the target; layers are independent given the target, so this is the minimum
 summed cost. Folds a layer must share with its consumer (`fold_ties`) are chosen jointly.
 When the target is out of reach (a layer cannot go fast enough, or the design does not
 fit the board) it raises a FoldingError/BoardError that states the achievable fps.
+
+Block RAM left idle saves nothing, while LUTs are what a dense design runs out of first
+and what makes timing closure hard. So once the folds are chosen, `auto_fold` spends
+idle BRAM on LUTs: it moves memories (weights, thresholds, line buffers) from LUTs to
+block RAM, keeping every layer's PE/SIMD, those saving the most LUTs per BRAM_18K first,
+while the design's BRAM stays within `bram_fill` (default half) of the board's. A move
+must save at least MIN_FILL_SAVING LUTs: a small memory is not worth a BRAM.
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ CONFIG_ATTRS = ("PE", "SIMD", "ram_style", "mem_mode", "resType", "runtime_write
                 "impl_style", "fifo_impl", "preferred_impl_style", "parallel_window")
 # FINN's default limit on a decoupled weight stream's width (mvau_wwidth_max).
 DEFAULT_WWIDTH_MAX = 36
+DEFAULT_BRAM_FILL = 0.5  # auto_fold moves memories to block RAM up to this share of the board's BRAM_18K
+MIN_FILL_SAVING = 64  # ... each move saving at least this many LUTs (a small memory stays in LUTs)
 
 
 @dataclass
@@ -129,7 +138,21 @@ def apply_config(model: ModelWrapper, config: dict, where: str = "folding config
             _apply(layer, attr, value, report)
     for node in nodes.values():
         _check_layer(get_layer(node))
+    for group in _groups(model):
+        if len(group) == 2:
+            _check_tie(*group)
     return model, report
+
+
+def _check_tie(producer, consumer) -> None:
+    """A producer's tied folds (`fold_ties`) equal its consumer's `producer_fold()`."""
+    prod, cons = get_layer(producer), get_layer(consumer)
+    fold = cons.producer_fold()
+    for attr in prod.fold_ties():
+        if prod.attr(attr) != fold:
+            raise FoldingError(producer.name, f"{attr}={prod.attr(attr)} must match its consumer {consumer.name}, "
+                               f"which reads {fold} elements per word from it",
+                               f"set {producer.name} {attr}={fold} (or refold {consumer.name})")
 
 
 def hw_config(model: ModelWrapper) -> dict:
@@ -241,7 +264,7 @@ def _groups(model: ModelWrapper) -> list[list]:
 
 def _group_candidates(model, group, family, capacity, wwidth_max) -> list[tuple[Choice, ...]]:
     """Joint candidates of a group: the consumer's options, each with the tied producer
-    folded to the consumer's input fold (its cheapest memory options)."""
+    folded to the consumer's `producer_fold()` (its cheapest memory options)."""
     layers = [get_layer(n) for n in group]
     if len(layers) == 1:
         return [(c,) for c in _candidates(layers[0], family, capacity, wwidth_max)]
@@ -251,7 +274,7 @@ def _group_candidates(model, group, family, capacity, wwidth_max) -> list[tuple[
     for c in _candidates(cons, family, capacity, wwidth_max):
         for k, v in c.attrs.items():
             cons.set_attr(k, v)
-        fold = cons.input_folds()[0]
+        fold = cons.producer_fold()
         matching = [p for p in prod_cands if all(p.attrs.get(t) == fold for t in prod.fold_ties())]
         if matching:
             out.append((min(matching, key=lambda p: (p.cost, p.cycles)), c))
@@ -276,10 +299,44 @@ def _fastest(cands) -> int:
     return max(min(max(x.cycles for x in c) for c in cs) for cs in cands)
 
 
+def _fill_block_ram(groups, cands, chosen: list, cycles: int, budget: float) -> list:
+    """`chosen` with memories moved to block RAM while the design's BRAM_18K stays within
+    `budget`: each step takes, among every group's options with the same folds and at
+    most `cycles`, the one saving the most LUTs per added BRAM_18K (see the module doc)."""
+    def folds(choice):
+        return [{k: v for k, v in x.attrs.items() if k not in ("ram_style", "mem_mode")} for x in choice]
+
+    def res(choice, r):
+        return sum(x.resources[r] for x in choice)
+
+    chosen = list(chosen)
+    used = sum(res(c, "BRAM_18K") for c in chosen)
+    while True:
+        best = None
+        for i, cs in enumerate(cands):
+            cur = chosen[i]
+            for alt in cs:
+                more, saved = res(alt, "BRAM_18K") - res(cur, "BRAM_18K"), res(cur, "LUT") - res(alt, "LUT")
+                if (more <= 0 or saved < MIN_FILL_SAVING or used + more > budget or folds(alt) != folds(cur)
+                        or max(x.cycles for x in alt) > cycles
+                        or any(res(alt, r) > res(cur, r) for r in ("URAM", "DSP"))):
+                    continue
+                key = (saved / more, saved, [g.name for g in groups[i]])
+                if best is None or key > best[0]:
+                    best = (key, i, alt, more)
+        if best is None:
+            return chosen
+        _, i, alt, more = best
+        chosen[i] = alt
+        used += more
+
+
 def auto_fold(model: ModelWrapper, board, target_fps: float, fclk_mhz: float | None = None,
-              wwidth_max: int = DEFAULT_WWIDTH_MAX, max_utilization: float = 1.0) -> tuple[ModelWrapper, FoldResult]:
+              wwidth_max: int = DEFAULT_WWIDTH_MAX, max_utilization: float = 1.0,
+              bram_fill: float = DEFAULT_BRAM_FILL) -> tuple[ModelWrapper, FoldResult]:
     """Folds every hardware layer of `model` (in place) for `target_fps` at `fclk_mhz` on
-    `board` (a boards.Board) with the least board-weighted resources; see the module doc."""
+    `board` (a boards.Board) with the least board-weighted resources, then moves
+    memories to idle block RAM up to `bram_fill` of the board's; see the module doc."""
     fclk = fclk_mhz or board.default_clock_mhz
     if not target_fps or target_fps <= 0:
         raise FoldingError("target_fps", f"is {target_fps}", "give a positive frames-per-second target")
@@ -332,6 +389,10 @@ def auto_fold(model: ModelWrapper, board, target_fps: float, fclk_mhz: float | N
                       if best else f"nothing fits {board.name}")
         raise BoardError(f"board '{board.key}'", f"{target_fps:g} fps needs {need} but the board has {cap}",
                          f"{achievable}; lower target_fps or pick a larger board")
+    filled = _fill_block_ram(groups, cands, chosen, target_cycles,
+                             min(bram_fill, max_utilization) * board.capacity.get("BRAM_18K", 0))
+    if not fits(filled):
+        chosen = filled
     result = FoldResult(fclk, target_fps, target_cycles, {})
     for group, choice in zip(groups, chosen):
         for node, c in zip(group, choice):

@@ -113,7 +113,7 @@ def _all_choices(model, name, target):
 
 @pytest.mark.parametrize("fps", [2e6, 1e7, 3e7])
 def test_auto_fold_meets_the_target_with_the_least_cost(fps):
-    model, res = folding.auto_fold(tiny(), PYNQ, fps)
+    model, res = folding.auto_fold(tiny(), PYNQ, fps, bram_fill=0)
     target = int(100e6 // fps)
     assert res.target_cycles == target and res.max_cycles <= target and res.fps >= fps
     for name in ("MVAU_0", "MVAU_1"):
@@ -124,8 +124,33 @@ def test_auto_fold_meets_the_target_with_the_least_cost(fps):
         # the model holds the chosen attributes, and the estimate matches the choice
         assert estimate.layer_resources(lay, PYNQ.family) == res.choices[name].resources
     # a faster target never costs less
-    _, slower = folding.auto_fold(tiny(), PYNQ, fps / 2)
+    _, slower = folding.auto_fold(tiny(), PYNQ, fps / 2, bram_fill=0)
     assert estimate.weighted_cost(slower.total(), PYNQ.capacity) <= estimate.weighted_cost(res.total(), PYNQ.capacity)
+
+
+@pytest.mark.parametrize("fps", [2e6, 1e7])
+def test_idle_block_ram_takes_memories_off_luts_within_the_budget(fps, monkeypatch):
+    """Same folds and cycles as the least-cost folding; memories move to BRAM (the one
+    saving the most LUTs per BRAM first) only while the design stays within bram_fill of
+    the board's BRAM_18K, and every move saves at least MIN_FILL_SAVING LUTs (tiny's
+    memories are small: with that minimum at 1 LUT, some move)."""
+    base_model, base = folding.auto_fold(tiny(), PYNQ, fps, bram_fill=0)
+    for min_saving in (folding.MIN_FILL_SAVING, 1):
+        monkeypatch.setattr(folding, "MIN_FILL_SAVING", min_saving)
+        for fill, budget in [(0.5, 140), (0.001, 0.28)]:
+            model, res = folding.auto_fold(tiny(), PYNQ, fps, bram_fill=fill)
+            assert res.total()["BRAM_18K"] <= max(budget, base.total()["BRAM_18K"])
+            for name, c in res.choices.items():
+                b = base.choices[name]
+                assert {k: v for k, v in c.attrs.items() if k not in ("ram_style", "mem_mode")} == \
+                       {k: v for k, v in b.attrs.items() if k not in ("ram_style", "mem_mode")}
+                assert c.cycles == b.cycles
+                if c.attrs != b.attrs:
+                    assert c.resources["LUT"] <= b.resources["LUT"] - min_saving
+                    assert c.resources["BRAM_18K"] > b.resources["BRAM_18K"]
+    _, filled = folding.auto_fold(tiny(), PYNQ, fps)
+    moved = [n for n in filled.choices if filled.choices[n].attrs != base.choices[n].attrs]
+    assert moved and filled.total()["LUT"] < base.total()["LUT"]
 
 
 def test_weight_stream_width_limit_is_respected():

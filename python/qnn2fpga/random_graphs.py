@@ -29,6 +29,13 @@ activation scale before a linear layer, a negative batch-norm scale after max-po
 the compiler must refuse those with a typed error or compile them correctly.
 `generate(seed)` also says whether the graph is within the limits and whether the
 compiled output must equal the export's bit for bit (see `RandomGraph.exact`).
+
+`generate_conv(seed, forms)` draws conv stacks with the sliding-window forms (kernels
+1-5 and 7, non-square, strides 1-3, dilation, asymmetric padding, overlapping and
+ceil-mode max-pools, Conv1d stacks on (1, C, L) or (1, C, 1, L)) before the same fully
+connected tail; its description names every layer's shapes, kernel, stride, pads,
+dilation and bits. The depthwise and residual forms (PENDING_FORMS) are drawn only when
+`forms` names them, and are outside the limits until their layers are mapped.
 """
 
 from __future__ import annotations
@@ -142,6 +149,7 @@ class _Builder:
         self.last_act_exp = 0
         self.act_pow2_exp: int | None = 0
         self.act_level_max = 1
+        self.last_shifted = False  # the last activation quantizer has a zero point
 
     # --- helpers ---
 
@@ -177,6 +185,7 @@ class _Builder:
             s = self.const("s", scale_v)
             self.nodes.append(helper.make_node("BipolarQuant", [x, s], [out], domain=QONNX_DOMAIN, name=out))
             self.last_act_exp, self.act_pow2_exp = int(np.round(np.log2(scale_v))), _exp_of(scale_v)
+            self.last_shifted = False
             self.act_level_max = 1
             return out, np.where(sim >= 0, 1.0, -1.0) * scale_v, f"bipolar s={scale_v:.3g}"
         qmax = (2 ** (bits - 1) - 1 if signed else 2**bits - 1 - int(narrow)) if bits > 1 else 1
@@ -208,6 +217,7 @@ class _Builder:
         else:
             scale_init = np.float32(scale[0])
         zeropt = float(np.clip(np.round(-lo / scale[0]), 1, qmax)) if shifted else 0.0
+        self.last_shifted = shifted
         s = self.const("s", scale_init)
         z, b = self.const("z", zeropt), self.const("b", float(bits))
         self.nodes.append(quant(x, out, s, z, b, signed=int(signed), narrow=int(narrow)))
@@ -502,3 +512,244 @@ class _Builder:
 def _exp_of(v: float) -> int | None:
     m, e = np.frexp(v)
     return int(e - 1) if m == 0.5 else None
+
+
+# --- conv-focused graphs: the sliding-window forms --------------------------------------
+
+CONV_FORMS = frozenset({"conv2d", "conv1d"})
+# Forms whose hardware layers are not mapped yet; generated only when asked for (a `forms`
+# set naming them), and outside the limits: the compiler must refuse them with a typed
+# error or compile them correctly.
+PENDING_FORMS = {
+    "depthwise": "depthwise Conv (group = channels): the VVAU mapping is pending",
+    "residual": "residual Add of two quantized streams: its mapping is pending",
+}
+
+
+ZERO_POINT_INTO_PADDING = "a zero-point activation into a zero-padded Conv (recorded defect, random_graphs_test)"
+
+
+def generate_conv(seed: int, forms=CONV_FORMS) -> RandomGraph:
+    """A conv stack for `seed` (numpy's default_rng(seed) alone), then the fully connected
+    tail of `generate`: 1-3 Conv layers with kernels 1-5 (7 rarely, sometimes not square),
+    strides 1-3, dilation 1-3, asymmetric padding up to the dilated kernel's span less one,
+    max-pools with kernel 2-3 and stride <= kernel, sometimes ceil_mode, on images of
+    4-12 pixels a side, or 1-D stacks: input (1, C, L) with Conv1d/MaxPool1d-style nodes
+    (as Brevitas exports QuantConv1d) or (1, C, 1, L) with 1 x k kernels. `forms`: which of
+    "conv2d", "conv1d" (CONV_FORMS) and the pending forms (PENDING_FORMS) to draw from."""
+    forms = frozenset(forms)
+    unknown = forms - CONV_FORMS - set(PENDING_FORMS)
+    if unknown or not forms & CONV_FORMS:
+        raise ValueError(f"forms {sorted(forms)}: need conv2d and/or conv1d, known pending {sorted(PENDING_FORMS)}")
+    return _ConvBuilder(seed, forms).build()
+
+
+def sim_conv(x: np.ndarray, w: np.ndarray, pads, strides, dilations, group: int = 1) -> np.ndarray:
+    """ONNX Conv (no bias) on (N, C, *spatial) in float64: `pads` as ONNX orders them (all
+    begins, then all ends), any number of spatial axes, grouped."""
+    nd = x.ndim - 2
+    x = np.pad(np.asarray(x, np.float64), [(0, 0), (0, 0)] + [(pads[i], pads[i + nd]) for i in range(nd)])
+    spans = [d * (k - 1) + 1 for d, k in zip(dilations, w.shape[2:])]
+    win = np.lib.stride_tricks.sliding_window_view(x, spans, axis=tuple(range(2, 2 + nd)))
+    win = win[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in strides)
+              + tuple(slice(None, None, d) for d in dilations)]  # (N, C, *out, *kernel)
+    n, c = win.shape[:2]
+    o = w.shape[0]
+    win = win.reshape(n, group, c // group, *win.shape[2:])
+    wg = np.asarray(w, np.float64).reshape(group, o // group, *w.shape[1:])
+    sp, kk = "hw"[:nd] if nd <= 2 else None, "ij"[:nd]
+    y = np.einsum(f"ngc{sp}{kk},goc{kk}->ngo{sp}", win, wg)
+    return y.reshape(n, o, *y.shape[3:])
+
+
+def pool_dim(size: int, kernel: int, stride: int, ceil_mode: bool) -> int:
+    """ONNX MaxPool's output size on one unpadded axis; in ceil mode a last window must
+    start inside the input."""
+    q, r = divmod(size - kernel, stride)
+    out = q + 1 + int(bool(ceil_mode) and r > 0)
+    return out - 1 if (out - 1) * stride >= size else out
+
+
+def sim_maxpool(x: np.ndarray, kernel, strides, ceil_mode: bool = False) -> np.ndarray:
+    """ONNX MaxPool without padding on (N, C, *spatial); partial ceil-mode windows see
+    only the input's values."""
+    nd = x.ndim - 2
+    outs = [pool_dim(n, k, s, ceil_mode) for n, k, s in zip(x.shape[2:], kernel, strides)]
+    ends = [max(0, (o - 1) * s + k - n) for o, s, k, n in zip(outs, strides, kernel, x.shape[2:])]
+    x = np.pad(np.asarray(x, np.float64), [(0, 0), (0, 0)] + [(0, e) for e in ends], constant_values=-np.inf)
+    win = np.lib.stride_tricks.sliding_window_view(x, list(kernel), axis=tuple(range(2, 2 + nd)))
+    win = win[(slice(None), slice(None)) + tuple(slice(0, o * s, s) for o, s in zip(outs, strides))]
+    return win.max(axis=tuple(range(-nd, 0)))
+
+
+def _axes_text(values, default) -> str:
+    """'3' for one value or equal ones, '3x2' otherwise; '' when every value is `default`."""
+    values = [int(v) for v in values]
+    if all(v == default for v in values):
+        return ""
+    return str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values))
+
+
+class _ConvBuilder(_Builder):
+    """`generate_conv`'s graphs: the conv stack is drawn here, the rest as in _Builder."""
+
+    def __init__(self, seed: int, forms: frozenset):
+        super().__init__(seed)
+        self.forms = forms
+        self.rank3 = False  # (1, C, L) rather than (1, C, H, W)
+        self.flat_h = False  # (1, C, 1, L): 1-D in a 2-D graph
+
+    def kernel_size(self) -> int:
+        return int(self.rng.choice([1, 2, 3, 4, 5, 7], p=[0.15, 0.15, 0.3, 0.12, 0.23, 0.05]))
+
+    def axis_params(self, size: int, k: int) -> tuple[int, int, int, int, int]:
+        """(kernel, stride, dilation, pad begin, pad end) for one spatial axis of `size`."""
+        rng = self.rng
+        d = 1
+        if k > 1 and self.chance(0.2):
+            d = 3 if self.chance(0.2) else 2
+        span = d * (k - 1) + 1
+        pads = [0 if span == 1 or self.chance(0.45) else int(rng.integers(1, span)) for _ in range(2)]
+        s = int(rng.choice([1, 2, 3], p=[0.6, 0.3, 0.1]))
+        if size + sum(pads) < span:
+            k, d, pads = 1, 1, [0, 0]
+        return k, s, d, pads[0], pads[1]
+
+    def conv_nd(self, c_out: int, depthwise: bool) -> None:
+        spatial = self.sim.shape[2:]
+        c_in = self.sim.shape[1]
+        kh = self.kernel_size()
+        params = []
+        for i, size in enumerate(spatial):
+            if self.flat_h and i == 0:
+                params.append((1, 1, 1, 0, 0))
+                continue
+            k = kh if i == 0 or self.flat_h or self.chance(0.7) else self.kernel_size()
+            params.append(self.axis_params(size, k))
+        ks, ss, ds, pb, pe = (list(t) for t in zip(*params))
+        if self.last_shifted and any(pb + pe):
+            self.outside.append(ZERO_POINT_INTO_PADDING)
+        group = c_in if depthwise else 1
+        if depthwise:
+            c_out = c_in
+        wq_name, wq, _, wdesc, _ = self.weight((c_out, c_in // group, *ks), 0)
+        out = self.name("conv")
+        self.nodes.append(helper.make_node("Conv", [self.cur, wq_name], [out], name=out, kernel_shape=ks,
+                                           pads=pb + pe, strides=ss, dilations=ds, group=group))
+        self.cur, self.sim = out, sim_conv(self.sim, wq, pb + pe, ss, ds, group)
+        pads = "" if not any(pb + pe) else " p" + ",".join(map(str, pb + pe))
+        kind = "dwconv" if depthwise else "conv"
+        self.parts.append(f"{kind}{'1d' if self.rank3 else ''} {c_in}->{c_out} k{'x'.join(map(str, ks))}"
+                          f"{' s' + _axes_text(ss, 1) if _axes_text(ss, 1) else ''}{pads}"
+                          f"{' d' + _axes_text(ds, 1) if _axes_text(ds, 1) else ''} {wdesc}")
+
+    def maxpool_nd(self) -> None:
+        rng = self.rng
+        spatial = self.sim.shape[2:]
+        ks, ss = [], []
+        for i, size in enumerate(spatial):
+            if self.flat_h and i == 0:
+                ks.append(1)
+                ss.append(1)
+                continue
+            k = ks[0] if i == 1 and not self.flat_h and self.chance(0.7) else int(rng.choice([2, 3], p=[0.6, 0.4]))
+            k = min(k, size)
+            ks.append(k)
+            ss.append(k if self.chance(0.6) else int(rng.integers(1, k + 1)))
+        ceil = any(pool_dim(n, k, s, True) != pool_dim(n, k, s, False) for n, k, s in zip(spatial, ks, ss)) \
+            and self.chance(0.5)
+        out = self.name("pool")
+        attrs = dict(kernel_shape=ks, strides=ss, pads=[0] * (2 * len(ks)))
+        if ceil:
+            attrs["ceil_mode"] = 1
+        self.nodes.append(helper.make_node("MaxPool", [self.cur], [out], name=out, **attrs))
+        self.cur, self.sim = out, sim_maxpool(self.sim, ks, ss, ceil)
+        st = _axes_text(ss, None) if ss != ks else ""
+        self.parts.append(f"pool k{'x'.join(map(str, ks))}{' s' + st if st else ''}{' ceil' if ceil else ''}")
+
+    def residual(self) -> None:
+        """y = a + act(conv3x3_same(a)) -> Quant, `a` the current quantized activation."""
+        a, a_sim = self.cur, self.sim
+        self.outside.append(PENDING_FORMS["residual"])
+        if self.last_shifted:
+            self.outside.append(ZERO_POINT_INTO_PADDING)
+        c = a_sim.shape[1]
+        ks = [1 if (self.flat_h and i == 0) else 3 for i in range(a_sim.ndim - 2)]
+        pads = [k // 2 for k in ks] * 2
+        wq_name, wq, _, wdesc, _ = self.weight((c, c, *ks), 0)
+        out = self.name("conv")
+        self.nodes.append(helper.make_node("Conv", [a, wq_name], [out], name=out, kernel_shape=ks, pads=pads,
+                                           strides=[1] * len(ks), dilations=[1] * len(ks), group=1))
+        self.cur, self.sim = out, sim_conv(a_sim, wq, pads, [1] * len(ks), [1] * len(ks))
+        self.parts.append(f"residual conv {c}->{c} k{'x'.join(map(str, ks))} same {wdesc}")
+        self.activation(allow_per_channel=False, last=False)
+        s = self.name("add")
+        self.nodes.append(helper.make_node("Add", [a, self.cur], [s], name=s))
+        self.cur, self.sim = s, a_sim + self.sim
+        self.parts.append("add")
+        self.activation(allow_per_channel=False, last=False)
+
+    def build(self) -> RandomGraph:
+        rng = self.rng
+        self.exact = False
+        self.fixed_point = self.chance(0.25)
+        one_d = "conv1d" in self.forms and ("conv2d" not in self.forms or self.chance(0.3))
+        c = int(rng.integers(1, 5))
+        if one_d:
+            self.rank3 = self.chance(0.6)
+            self.flat_h = not self.rank3
+            length = int(rng.integers(6, 33))
+            in_shape = [1, c, length] if self.rank3 else [1, c, 1, length]
+        else:
+            h = int(rng.integers(4, 13))
+            w = h if self.chance(0.6) else int(rng.integers(4, 13))
+            in_shape = [1, c, h, w]
+        x = rng.uniform(-1, 1, size=(CALIBRATION_INPUTS, *in_shape[1:]))
+        r = rng.random()
+        if r < 0.1:
+            out, sim, desc = self.act_quant("x", x, True, 1, True, False, first=True)
+        else:
+            bits = 8 if r < 0.25 else int(rng.integers(1, 9))
+            signed = self.chance(0.5)
+            out, sim, desc = self.act_quant("x", x, signed, bits, False, False, first=True)
+        self.cur, self.sim = out, sim
+        self.parts.append(f"in {'x'.join(map(str, in_shape[1:]))} {desc}")
+        convs = int(rng.integers(1, 4))
+        hidden = int(rng.integers(0, 2))
+        for i in range(convs):
+            depthwise = "depthwise" in self.forms and self.sim.shape[1] > 1 and self.chance(0.35)
+            if depthwise:
+                self.outside.append(PENDING_FORMS["depthwise"])
+            self.conv_nd(int(rng.integers(1, 9)), depthwise)
+            pool = min(self.sim.shape[2:][1 if self.flat_h else 0:]) >= 2 and self.chance(0.45)
+            pool_first = pool and self.chance(0.4)
+            if pool_first:
+                self.maxpool_nd()
+            if self.chance(0.4):
+                self.batchnorm(positive=True if pool_first else False)
+            self.activation(allow_per_channel=False, last=i == convs - 1 and hidden == 0)
+            if pool and not pool_first and min(self.sim.shape[2:][1 if self.flat_h else 0:]) >= 2:
+                self.maxpool_nd()
+            if "residual" in self.forms and self.chance(0.3):
+                self.residual()
+        flat = self.name("flat")
+        if self.chance(0.5):
+            self.nodes.append(helper.make_node("Flatten", [self.cur], [flat], name=flat, axis=1))
+        else:
+            shape = self.const("shape", [1, -1], np.int64)
+            self.nodes.append(helper.make_node("Reshape", [self.cur, shape], [flat], name=flat))
+        self.cur, self.sim = flat, self.sim.reshape(self.sim.shape[0], -1)
+        self.parts.append(f"flatten {self.sim.shape[1]}")
+        for j in range(hidden):
+            self.fc(int(rng.integers(3, 25)), last=False)
+            if self.chance(0.4):
+                self.batchnorm()
+            self.activation(allow_per_channel=False, last=j == hidden - 1)
+        self.fc(int(rng.integers(2, 11)), last=True)
+        if self.chance(0.3):
+            self.batchnorm(tail=True)
+        model = self._model(in_shape, [1, *self.sim.shape[1:]])
+        text = f"seed {self.seed}: " + ", ".join(self.parts) + (" [fixed-point]" if self.fixed_point else "")
+        if self.outside:
+            text += " [outside limits: " + "; ".join(self.outside) + "]"
+        return RandomGraph(self.seed, model, text, self.exact, list(self.outside))

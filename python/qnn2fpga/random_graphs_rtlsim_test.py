@@ -12,7 +12,11 @@ pynq-z1 or zcu104 (alternating) for a cycle budget of its unfolded bottleneck di
 window or padding moves at most one pixel per cycle, whatever the folding). The FIFOs are
 made deep enough never to throttle (one frame of words, as FIFO sizing's deep run; the
 sizing simulation itself is covered by //tests/rtlsim), so each graph costs one Verilator
-build (a few seconds at these sizes).
+build (a few seconds at these sizes). Then CONV_FORM_GRAPHS random_graphs.generate_conv
+graphs on small inputs, chosen so that between them they have every sliding-window form
+(conv_form_features: Conv1d, 1 x k, non-square, k >= 5, strides 2 and 3, dilation,
+asymmetric and wide padding, overlapping, ceil-mode and 1-D pools). Under Bazel the seeds
+of each test are split over the target's shards.
 
 Per graph, on the inputs random_graphs_test uses (a uniform one, a saturating one, one on
 the input quantizer's rounding ties) plus more uniform ones, all in one simulation:
@@ -33,6 +37,7 @@ RANDOM_RTLSIM_CONV_SEEDS=2,6 pick seeds.
 
 from __future__ import annotations
 
+import functools
 import os
 import pathlib
 import time
@@ -74,6 +79,54 @@ def conv_seeds(count: int) -> list[int]:
     return seeds
 
 
+CONV_FORM_GRAPHS = int(os.environ.get("RANDOM_RTLSIM_CONV_FORM_GRAPHS", "20"))
+MAX_INPUT_ELEMENTS = 160  # small images: one Verilator build and simulation each
+# Known to fail in python mode (random_conv_graphs_test), left out: none.
+CONV_FORM_EXCLUDED: dict[int, str] = {}
+
+
+def conv_form_features(graph: random_graphs.RandomGraph) -> set[str]:
+    """The sliding-window forms a generate_conv graph has (for the seed choice)."""
+    feats = set()
+    for n in graph.model.graph.node:
+        a = {x.name: (list(x.ints) if x.ints else x.i) for x in n.attribute}
+        rank = len(graph.model.get_tensor_shape(n.input[0]))
+        if n.op_type == "Conv":
+            k, st, d, p = a["kernel_shape"], a["strides"], a["dilations"], a["pads"]
+            feats |= {f for f, on in (("conv1d", rank == 3), ("1xL", rank == 4 and k[0] == 1 and len(set(k)) > 1),
+                                      ("non-square", rank == 4 and k[0] > 1 and len(set(k)) > 1),
+                                      ("k>=5", max(k) >= 5), ("stride 2", 2 in st), ("stride 3", 3 in st),
+                                      ("dilation", max(d) > 1), ("asymmetric pad", len(set(p)) > 1),
+                                      ("pad >= 2", max(p) >= 2)) if on}
+        elif n.op_type == "MaxPool":
+            feats |= {f for f, on in (("pool k != s", a["kernel_shape"] != a["strides"]),
+                                      ("ceil pool", bool(a.get("ceil_mode", 0))), ("pool1d", rank == 3),
+                                      ("pool k3", 3 in a["kernel_shape"])) if on}
+    return feats
+
+
+@functools.cache
+def conv_form_seeds(count: int) -> list[int]:
+    """generate_conv seeds within the limits on small inputs: first, in seed order, each
+    that has a form none before it has, then the next small ones, until `count`."""
+    if os.environ.get("RANDOM_RTLSIM_CONV_FORM_SEEDS"):
+        return [int(s) for s in os.environ["RANDOM_RTLSIM_CONV_FORM_SEEDS"].split(",")]
+    small, seed = [], 0
+    while len(small) < 2 * count:  # candidates: the first 2 * count small graphs
+        g = random_graphs.generate_conv(seed)
+        seed += 1
+        if g.within_limits and g.seed not in CONV_FORM_EXCLUDED and \
+                np.prod(g.model.get_tensor_shape("x")) <= MAX_INPUT_ELEMENTS:
+            small.append((g.seed, conv_form_features(g)))
+    chosen, covered = [], set()
+    for seed, feats in small:
+        if feats - covered and len(chosen) < count:
+            chosen.append(seed)
+            covered |= feats
+    chosen += [seed for seed, _ in small if seed not in chosen][:count - len(chosen)]
+    return sorted(chosen)
+
+
 def _inputs(graph: random_graphs.RandomGraph) -> list[np.ndarray]:
     rng = np.random.default_rng(2_000_003 + graph.seed)
     shape = graph.model.get_tensor_shape("x")
@@ -91,9 +144,14 @@ def _deep_fifos(model):
 
 def check_seed(seed: int, workdir: pathlib.Path) -> tuple[str | None, str]:
     """(failure or None, one summary line) for one seed."""
+    return check_graph(random_graphs.generate(seed), workdir)
+
+
+def check_graph(graph: random_graphs.RandomGraph, workdir: pathlib.Path) -> tuple[str | None, str]:
+    """(failure or None, one summary line) for one graph."""
     import qnn2fpga.layers  # noqa: F401,PLC0415  (hardware layers must be registered to execute)
 
-    graph = random_graphs.generate(seed)
+    seed = graph.seed
     board = boards.load_board(BOARDS[seed % len(BOARDS)])
     speedup = SPEEDUPS[seed % len(SPEEDUPS)]
     where = f"{graph.description}\n    board {board.name}"
@@ -169,11 +227,11 @@ def test_conv_seed_list_has_the_image_layers():
         assert any(max(a["pads"]) > 0 for a in attrs) and any(max(a["strides"]) > 1 for a in attrs)
 
 
-def _run_seeds(kind: str, seeds: list[int], tmp_path, capsys) -> None:
+def _run_seeds(kind: str, seeds: list[int], tmp_path, capsys, generate=random_graphs.generate) -> None:
     start = time.monotonic()
     failures, lines = [], []
     for seed in seeds:
-        failure, line = check_seed(seed, tmp_path)
+        failure, line = check_graph(generate(seed), tmp_path)
         if failure:
             failures.append(failure)
             line = f"seed {seed}: FAILED"
@@ -186,11 +244,27 @@ def _run_seeds(kind: str, seeds: list[int], tmp_path, capsys) -> None:
 
 
 def test_random_fc_graphs_in_stitched_rtlsim(tmp_path, capsys):
-    _run_seeds("FC", fc_seeds(GRAPHS), tmp_path, capsys)
+    _run_seeds("FC", rgt.shard(fc_seeds(GRAPHS)), tmp_path, capsys)
 
 
 def test_random_conv_graphs_in_stitched_rtlsim(tmp_path, capsys):
-    _run_seeds("conv", conv_seeds(CONV_GRAPHS), tmp_path, capsys)
+    _run_seeds("conv", rgt.shard(conv_seeds(CONV_GRAPHS)), tmp_path, capsys)
+
+
+def test_conv_form_seed_list_covers_the_sliding_window_forms():
+    seeds = conv_form_seeds(CONV_FORM_GRAPHS)
+    assert len(seeds) == CONV_FORM_GRAPHS and seeds == conv_form_seeds.__wrapped__(CONV_FORM_GRAPHS)
+    if not os.environ.get("RANDOM_RTLSIM_CONV_FORM_SEEDS"):
+        covered = set().union(*(conv_form_features(random_graphs.generate_conv(s)) for s in seeds))
+        assert covered >= {"conv1d", "1xL", "non-square", "k>=5", "stride 2", "stride 3", "dilation",
+                           "asymmetric pad", "pad >= 2", "pool k != s", "ceil pool", "pool1d"}, covered
+
+
+def test_random_conv_form_graphs_in_stitched_rtlsim(tmp_path, capsys):
+    """generate_conv graphs (kernels to 7, strides to 3, dilation, asymmetric padding,
+    ceil-mode and overlapping pools, 1-D stacks) stitched and simulated."""
+    _run_seeds("conv-form", rgt.shard(conv_form_seeds(CONV_FORM_GRAPHS)), tmp_path, capsys,
+               random_graphs.generate_conv)
 
 
 if __name__ == "__main__":  # RANDOM_RTLSIM_SEEDS=3 python random_graphs_rtlsim_test.py
@@ -199,4 +273,7 @@ if __name__ == "__main__":  # RANDOM_RTLSIM_SEEDS=3 python random_graphs_rtlsim_
     with tempfile.TemporaryDirectory() as d:
         for s in fc_seeds(GRAPHS) + conv_seeds(CONV_GRAPHS):
             f, line = check_seed(s, pathlib.Path(d))
+            print(f or line)
+        for s in conv_form_seeds(CONV_FORM_GRAPHS):
+            f, line = check_graph(random_graphs.generate_conv(s), pathlib.Path(d))
             print(f or line)

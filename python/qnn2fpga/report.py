@@ -106,15 +106,18 @@ def why_not_converted(model: ModelWrapper, node) -> str:
         return "unsupported attribute: activation scale is not per-tensor or per-channel"
     in_dts = [model.get_tensor_datatype(t) for t in node.input if t and model.get_initializer(t) is None]
     if op in ("MatMul", "Conv", "MaxPool", "MaxPoolNHWC", "Im2Col", "MultiThreshold", "Mul", "Add", "Reshape",
-              "Flatten", "Transpose"):
+              "Flatten", "Transpose", "AveragePool", "GlobalAveragePool", "ReduceMean", "ReduceSum"):
         if op == "Add" and len(in_dts) == 2 and any(not dt.is_integer() for dt in in_dts):
             return ("float datatype: a join of two computed tensors (a residual add) whose scales could not be "
                     "moved past it: give both operands the same quantizer (one Brevitas QuantIdentity called on "
                     "the branch and on the skip), or scales whose ratio is an integer per channel")
+        if op == "AveragePool" and (any(node_attrs(node).get("pads", [0])) or node_attrs(node).get("ceil_mode", 0)):
+            return (f"unsupported attribute: average pooling with {node_attrs(node)} (padding and ceil mode are "
+                    "not supported)")
         if any(not dt.is_integer() for dt in in_dts):
             return ("float datatype: its input is not an integer tensor (a scale or bias before it could not be "
                     "absorbed, or the quantizer before it was not converted)")
-        if op == "Conv" and node_attrs(node).get("group", 1) != 1:
+        if op == "Conv" and node_attrs(node).get("group", 1) not in (1, model.get_tensor_shape(node.input[0])[1]):
             return f"unsupported attribute: group={node_attrs(node)['group']}"
         if op in ("MatMul", "Conv"):
             w = model.get_initializer(node.input[1])
@@ -126,6 +129,8 @@ def why_not_converted(model: ModelWrapper, node) -> str:
             return "float datatype: a float scale or bias could not be absorbed (e.g. a negative scale after pooling)"
         if op in ("MaxPool", "MaxPoolNHWC"):
             return f"unsupported attribute: pooling with {node_attrs(node)}"
+        if op in ("ReduceMean", "ReduceSum"):
+            return "unsupported attribute: a reduction other than over H and W of an image, keeping dimensions"
         return "unsupported attribute: no hardware layer matches this configuration"
     return f"unsupported op: {op} has no hardware layer or lowering"
 

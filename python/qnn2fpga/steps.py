@@ -59,6 +59,7 @@ class StepState:
     performance: dict | None = None  # estimate_network_performance
     resources: dict | None = None  # estimate_layer_resources
     fifo_sizing_seconds: float | None = None
+    fifo_sizing: fifo_sizing.Sizing | None = None  # the sizing, with its build and simulation times
     design: rtlsim.Design | None = None  # the stitched design, once written
     rtlsim: dict | None = None  # what report/rtlsim_performance.json holds
 
@@ -269,6 +270,7 @@ def step_set_fifo_depths(model, cfg: StepConfig):
     with tempfile.TemporaryDirectory(prefix="qnn2fpga-fifo-") as tmp:
         model, sizing = fifo_sizing.size_fifos(model, tmp, log=cfg.progress)
     cfg.state.fifo_sizing_seconds = sizing.seconds
+    cfg.state.fifo_sizing = sizing
     cfg.log(f"  sized {len(sizing.depths)} FIFOs in {sizing.seconds:.1f} s: "
             + ", ".join(f"{k}={v}" for k, v in sizing.depths.items()))
     _write(cfg, "final_hw_config.json", folding.hw_config(model))

@@ -83,6 +83,61 @@ def tiny_mlp(act_bits: int = 4, middle_op: str | None = None, seed: int = 0, fix
     return make_model(nodes, ("x", [1, 16]), ("y", [1, 5]), inits)
 
 
+def tiny_gap_cnn(seed: int = 0, channels: int = 8, img: int = 6, pool_op: str = "GlobalAveragePool",
+                 trunc: str | None = None) -> ModelWrapper:
+    """input (1, 3, img, img) -> 8-bit quant -> 3x3 conv (4-bit per-channel weights) ->
+    relu -> 4-bit unsigned quant -> average pooling (`pool_op`: GlobalAveragePool or
+    ReduceMean over H and W, or AveragePool 2x2 stride 2) -> 4-bit unsigned quant ->
+    flatten -> linear (4-bit weights) -> output (1, 5): the smallest model whose pooling
+    compiles to GlobalAccPool (Pool for AveragePool). `trunc` (a rounding mode): the
+    pooled mean goes through qonnx's Trunc (v2) to 6 bits first, as Brevitas'
+    TruncAvgPool2d/TruncAdaptiveAvgPool2d export it.
+    The quantizers around the pooling and the last weights have power-of-two scales, so the
+    export's float arithmetic from the pooling on is exact: with another scale, a mean lying
+    exactly between two levels (sum = level + 1/2) is rounded by float32 error in the export,
+    while the compiled thresholds compare the exact integer sum."""
+    rng = np.random.default_rng(seed)
+    features = channels
+    if pool_op == "ReduceMean":
+        pool = helper.make_node("ReduceMean", ["rq"], ["p"], name="gap", axes=[2, 3], keepdims=1)  # opset 11
+    elif pool_op == "AveragePool":
+        pool = helper.make_node("AveragePool", ["rq"], ["p"], name="gap", kernel_shape=[2, 2], strides=[2, 2])
+        features = channels * ((img - 2) // 2) ** 2
+    else:
+        pool = helper.make_node(pool_op, ["rq"], ["p"], name="gap")
+    window = 4 if pool_op == "AveragePool" else (img - 2) ** 2  # pixels averaged
+    pool_nodes = [pool]
+    if trunc:
+        pool.output[0] = "pm"
+        pool_nodes.append(helper.make_node("Trunc", ["pm", "s_t", "zero", "b_tin", "s_tout", "b_tout"], ["p"],
+                                           domain=QONNX_DOMAIN, name="trunc", rounding_mode=trunc, signed=0,
+                                           narrow=0))
+    nodes = [
+        quant("x", "xq", "s_in", "zero", "b8"),
+        quant("w1", "w1q", "s_w1", "zero", "b4", narrow=1),
+        helper.make_node("Conv", ["xq", "w1q"], ["c"], name="conv", kernel_shape=[3, 3]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        quant("r", "rq", "s_r", "zero", "b4", signed=0),
+        *pool_nodes,
+        quant("p", "pq", "s_p", "zero", "b4", signed=0),
+        helper.make_node("Flatten", ["pq"], ["f"], name="flatten"),
+        quant("w2", "w2q", "s_w2", "zero", "b4", narrow=1),
+        helper.make_node("MatMul", ["f", "w2q"], ["y"], name="fc"),
+    ]
+    inits = {"s_in": 1 / 128, "zero": 0.0, "b8": 8.0, "b4": 4.0,
+             "w1": rng.normal(size=(channels, 3, 3, 3)), "s_w1": rng.uniform(0.05, 0.2, size=(channels, 1, 1, 1)),
+             "s_r": 1 / 16, "s_p": 1 / 32, "w2": rng.normal(size=(features, 5)), "s_w2": 0.125}
+    if trunc:  # the mean's scale: the activation's over the pixels pooled; 4 + log2 bits in, 6 out
+        in_bits = 4 + int(np.ceil(np.log2(window)))
+        inits |= {"s_t": inits["s_r"] / window, "b_tin": float(in_bits), "b_tout": 6.0}
+        inits["s_tout"] = inits["s_t"] * 2 ** (in_bits - 6)
+    model = make_model(nodes, ("x", [1, 3, img, img]), ("y", [1, 5]), inits)
+    if trunc:  # Trunc with an output scale is version 2 of the qonnx domain
+        del model.model.opset_import[:]
+        model.model.opset_import.extend([helper.make_opsetid("", 11), helper.make_opsetid(QONNX_DOMAIN, 2)])
+    return model
+
+
 def _cli_env(cwd: str) -> dict:
     return {"PYTHONPATH": os.pathsep.join(sys.path), "BUILD_WORKING_DIRECTORY": cwd, "PATH": os.environ["PATH"],
             "HOME": cwd}
@@ -117,3 +172,24 @@ def one_error_line(p: subprocess.CompletedProcess) -> str:
     assert lines[0].startswith("qnn2fpga: ") and "; fix: " in lines[0]
     assert "Traceback" not in p.stderr
     return lines[0]
+
+
+def tiny_depthwise(channels: int = 4, image: int = 6, kernel: int = 3, seed: int = 0) -> ModelWrapper:
+    """input (1, C, H, W) -> 4-bit unsigned quant -> depthwise Conv (group = C, 4-bit
+    weights, k x k, no padding) -> 4-bit quant -> output: the smallest model that compiles
+    to a ConvolutionInputGenerator(depthwise=1) and a VVAU with fused thresholds."""
+    rng = np.random.default_rng(seed)
+    c, k = channels, kernel
+    o = image - k + 1
+    nodes = [
+        quant("x", "xq", "s_in", "zero", "b4", signed=0),
+        quant("w", "wq", "s_w", "zero", "b4", narrow=1),
+        helper.make_node("Conv", ["xq", "wq"], ["h"], name="dwconv", kernel_shape=[k, k], group=c,
+                         pads=[0, 0, 0, 0], strides=[1, 1], dilations=[1, 1]),
+        quant("h", "y", "s_h", "zero", "b4"),
+    ]
+    # Power-of-two scales: the export's float arithmetic is exact, so compiled integer
+    # execution matches qonnx bit for bit.
+    inits = {"s_in": 1 / 16, "zero": 0.0, "b4": 4.0, "w": rng.normal(size=(c, 1, k, k)),
+             "s_w": 0.25, "s_h": 0.125}
+    return make_model(nodes, ("x", [1, c, image, image]), ("y", [1, c, o, o]), inits)

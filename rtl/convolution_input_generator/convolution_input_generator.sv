@@ -12,9 +12,12 @@
 //                 That is element (ky*K_W + kx)*CHANNELS + c of output pixel (oy, ox), the
 //                 ordering of qonnx's Im2Col and of the layer's numpy `execute`.
 // Frames follow each other without a gap on either stream. No padding (FMPadding does
-// that); a 1-D window is IFM_H = K_H = 1. A depthwise consumer gets the same ordering
-// (depthwise = 1 only marks the layer); interleaving the channel groups the way a
-// depthwise VVAU wants them is left to that work.
+// that); a 1-D window is IFM_H = K_H = 1.
+// DEPTHWISE = 1 (in front of a VVAU, whose PE is this SIMD): the same words per window in
+// the depthwise order, channel fold outermost:
+//                 for oy, for ox, for cf < CF, for ky < K_H, for kx < K_W,
+//                 so a VVAU accumulates one group of SIMD channels over the whole window
+//                 before the next (python: vvau.depthwise_order).
 //
 // Line buffer: one simple dual-port RAM (rtl/common/ram_sdp.sv) of DEPTH words used as a
 // circular buffer over the input stream taken as one endless sequence of words (frame
@@ -63,6 +66,7 @@ module convolution_input_generator #(
     parameter int DIL_W     = 1,
     parameter int SIMD      = 1,
     parameter int ELEM_BITS = 4,
+    parameter int DEPTHWISE = 0,  // 1: channel fold outermost in each window (see above)
     parameter RAM_STYLE = "auto"  // line buffer: auto, block (BRAM), distributed (LUTRAM), ultra
 ) (
     input  logic                      clk,
@@ -83,6 +87,10 @@ module convolution_input_generator #(
   localparam int WIN = ((K_H - 1) * DIL_H * IFM_W + (K_W - 1) * DIL_W + 1) * CF;
   localparam int KX_STEP = DIL_W * CF - (CF - 1);  // (ky, kx, CF-1) -> (ky, kx+1, 0)
   localparam int KY_STEP = (DIL_H * IFM_W - (K_W - 1) * DIL_W) * CF - (CF - 1);  // -> (ky+1, 0, 0)
+  // DEPTHWISE: (cf, ky, kx) -> (cf, ky, kx+1) and -> (cf, ky+1, 0); the next cf restarts
+  // from base + cf + 1.
+  localparam int DW_KX_STEP = DIL_W * CF;
+  localparam int DW_KY_STEP = (DIL_H * IFM_W - (K_W - 1) * DIL_W) * CF;
   localparam int PIX_STEP = STRIDE_W * CF;  // (oy, ox) -> (oy, ox+1)
   localparam int ROW_STEP = (STRIDE_H * IFM_W - (OFM_W - 1) * STRIDE_W) * CF;  // -> (oy+1, 0)
   localparam int FRAME_STEP = (IFM_H * IFM_W - (OFM_H - 1) * STRIDE_H * IFM_W
@@ -193,9 +201,25 @@ module convolution_input_generator #(
       ahead <= ahead + AHW'(wr) - ((rd && pixel_done) ? base_step : '0);
       rd_pending <= rd;
       if (rd) begin
-        // Next word of the window: cf, then kx, then ky; after the window's last word
-        // the next pixel (ox, then oy, then the next frame) from its new base.
-        if (!last_cf) begin
+        // Next word of the window: cf, then kx, then ky (DEPTHWISE: kx, then ky, then cf);
+        // after the window's last word the next pixel (ox, then oy, then the next frame)
+        // from its new base.
+        if (DEPTHWISE != 0 && !last_kx) begin
+          kx <= kx + 1'b1;
+          off <= off + OFFW'(DW_KX_STEP);
+          rd_addr <= wrap_add(rd_addr, (AW + 1)'(DW_KX_STEP));
+        end else if (DEPTHWISE != 0 && !last_ky) begin
+          kx <= '0;
+          ky <= ky + 1'b1;
+          off <= off + OFFW'(DW_KY_STEP);
+          rd_addr <= wrap_add(rd_addr, (AW + 1)'(DW_KY_STEP));
+        end else if (DEPTHWISE != 0 && !last_cf) begin
+          kx <= '0;
+          ky <= '0;
+          cf <= cf + 1'b1;
+          off <= OFFW'(cf) + 1'b1;
+          rd_addr <= wrap_add(base_addr, (AW + 1)'(cf) + 1'b1);
+        end else if (!last_cf) begin
           cf <= cf + 1'b1;
           off <= off + 1'b1;
           rd_addr <= wrap_add(rd_addr, (AW + 1)'(1));

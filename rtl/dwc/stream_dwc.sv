@@ -29,6 +29,13 @@
 // tail of the last frame leaves a backlog of output words, e.g. 2 -> 3 bits with
 // TOTAL_BITS = 4). Equal widths: a wire (latency 0), masking the top of the last word of
 // each frame when TOTAL_BITS is not a multiple of the width: F*NIN cycles.
+//
+// Integer upsizing (OUT_WIDTH = R * IN_WIDTH, TOTAL_BITS a multiple of OUT_WIDTH: no
+// partial word on either side), the common case between a narrow producer and a wide
+// consumer: no shifter. The first R-1 words of an output word wait in a register at fixed
+// places; the R-th is written with them straight into the output register, so the
+// schedule is the one above and the cost is flip-flops (2 * OUT_WIDTH - IN_WIDTH) and a
+// word counter. The R-th word waits while the output register is full.
 module stream_dwc #(
     parameter int IN_WIDTH   = 8,
     parameter int OUT_WIDTH  = 32,
@@ -86,6 +93,31 @@ module stream_dwc #(
       always_ff @(posedge clk) begin
         if (!rst_n) word <= '0;
         else if (s_axis_tvalid && m_axis_tready) word <= last ? '0 : word + 1'b1;
+      end
+    end
+  end else if (OUT_WIDTH % IN_WIDTH == 0 && TOTAL_BITS % OUT_WIDTH == 0) begin : g_upsize
+    localparam int R = OUT_WIDTH / IN_WIDTH;  // >= 2 here
+    localparam int CW = $clog2(R);
+    logic [OUT_WIDTH-IN_WIDTH-1:0] parts;  // words 0..R-2 of the output word being built
+    logic [CW-1:0] n;  // words of it received
+    logic [OUT_WIDTH-1:0] out_q;
+    logic out_v;
+    wire last = n == CW'(R - 1);
+    assign s_axis_tready = !last || !out_v;
+    assign m_axis_tvalid = out_v;
+    assign m_axis_tdata = out_q;
+    wire push = s_axis_tvalid && s_axis_tready;
+    always_ff @(posedge clk) begin
+      for (int k = 0; k < R - 1; k++)
+        if (push && n == CW'(k)) parts[k*IN_WIDTH+:IN_WIDTH] <= s_axis_tdata;
+      if (push && last) out_q <= {s_axis_tdata, parts};
+      if (!rst_n) begin
+        n     <= '0;
+        out_v <= 1'b0;
+      end else begin
+        if (push) n <= last ? '0 : n + 1'b1;
+        if (push && last) out_v <= 1'b1;
+        else if (m_axis_tready) out_v <= 1'b0;
       end
     end
   end else begin : g_convert

@@ -1,10 +1,11 @@
 """The resource models (python/qnn2fpga/estimates/resource_models.json) against Yosys:
 the checked-in models are what calibration fits to this grid's runs (else: regenerate
 with `bazel run //python/qnn2fpga:calibrate_resources`), and per layer type and family
-the median LUT error is at most 15 %, block RAM estimates within 15 % as well; and every
+the median LUT error is at most 15 % and block RAM estimates are exact on every run
+(block RAM is counted structurally, the way Yosys maps each memory); and every
 calibration cell (resource class x weight kind x mem_mode x memory placement, see
 calibrate_resources.cell) that the example networks' layers use under automatic folding
-has Yosys runs at those networks' sizes.
+has Yosys runs, for layers with weights at those networks' sizes.
 The accuracy table is written to the test's undeclared outputs (accuracy.md)."""
 
 import itertools
@@ -55,8 +56,8 @@ def test_median_lut_error_per_layer_type(fitted):
                         + " |")
             if lut["median"] > LUT_LIMIT_BY_OP.get(op, MEDIAN_LUT_LIMIT):
                 bad.append(f"{family} {op}: median LUT error {lut['median']:.1%}")
-            if bram and bram["median"] > MEDIAN_LUT_LIMIT:
-                bad.append(f"{family} {op}: median BRAM_18K error {bram['median']:.1%}")
+            if bram and bram["worst"] > 0:
+                bad.append(f"{family} {op}: BRAM_18K estimate off by {bram['worst']:.1%} on {bram['worst_config']}")
     out = os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR")
     if out:
         pathlib.Path(out, "accuracy.md").write_text("\n".join(rows) + "\n")
@@ -69,8 +70,13 @@ def test_median_lut_error_per_layer_type(fitted):
 
 
 # A cell's runs must include one at least this large (weights, MW x MH), beyond the
-# 16 x 8 simulation grid: the example networks' layers are 27 x 64 to 1024 x 1024.
+# 16 x 8 simulation grid: the example networks' layers are 27 x 64 to 1024 x 1024. Cells
+# of layers without weights (sliding windows, pools: calibrated at CNV's sizes) need a run.
 MIN_SAMPLE_WEIGHTS = 1024
+
+
+def _needed_size(cell: tuple) -> int:
+    return MIN_SAMPLE_WEIGHTS if cell[1].startswith("MVAU") else 0
 
 
 def _sampled_cells() -> dict:
@@ -114,6 +120,6 @@ def test_every_cell_of_the_example_networks_has_yosys_runs_at_their_sizes():
     sampled, used = _sampled_cells(), _example_cells()
     missing = [f"{c} (used by {', '.join(sorted(set(v))[:3])}): "
                + ("no Yosys run" if c not in sampled else f"largest run {sampled[c]} weights < {MIN_SAMPLE_WEIGHTS}")
-               for c, v in sorted(used.items()) if sampled.get(c, 0) < MIN_SAMPLE_WEIGHTS]
+               for c, v in sorted(used.items()) if c not in sampled or sampled[c] < _needed_size(c)]
     assert not missing, ("calibration cells (family, class, weight kind, mem_mode, memory) without "
                          "Yosys runs; add configurations to rtl/layer_tests/BUILD.bazel:\n" + "\n".join(missing))

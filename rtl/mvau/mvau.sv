@@ -44,6 +44,11 @@
 // configuration; without RUNTIME_WRITEABLE they are ignored and their outputs are 0 (tie
 // awvalid, wvalid, arvalid to 0).
 //
+// DEPTHWISE = 1 (the depthwise VVAU, rtl/vvau/vvau.sv; MW = window positions, MH =
+// channels): PE output channels each get their own SIMD inputs, so s_axis carries
+// PE*SIMD*IN_BITS bits and every tile (nf, sf) takes one word, element s*PE + pe =
+// x of channel nf*PE + pe at window position sf*SIMD + s; no input buffer.
+//
 // Throughput and latency: one weight tile (SIMD x PE) per cycle while the streams keep
 // up, so a frame of NUM_VECTORS vectors takes NUM_VECTORS * SF * NF cycles plus LATENCY:
 // with m_axis always ready and no input gaps, the last output word is taken
@@ -75,7 +80,8 @@ module mvau #(
     parameter MEM_MODE = "external",
     parameter RAM_STYLE = "auto",
     parameter int RUNTIME_WRITEABLE = 0,
-    localparam int IN_W       = SIMD * IN_BITS,
+    parameter int DEPTHWISE   = 0,  // 1: the VVAU's input stream (see above)
+    localparam int IN_W       = (DEPTHWISE != 0 ? PE : 1) * SIMD * IN_BITS,
     localparam int W_W        = PE * SIMD * W_BITS,
     localparam int OUT_W      = PE * OUT_BITS,
     // AXI-lite address bits of the weight memory (SF*NF words of W_W bits):
@@ -190,6 +196,7 @@ module mvau #(
       .OUT_BITS(OUT_BITS),
       .ACT_VAL(ACT_VAL),
       .W_FROM_STREAM(EMBEDDED ? 0 : 1),
+      .DEPTHWISE(DEPTHWISE),
       .WEIGHT_FILE(WEIGHT_FILE),
       .THRES_FILE(THRES_FILE),
       .RAM_STYLE(RAM_STYLE)

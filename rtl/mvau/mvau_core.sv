@@ -6,6 +6,8 @@
 // weight word (stream modes) and, for a tile starting an output group, an output-buffer
 // credit are all there. The input vector is consumed during the nf = 0 pass and kept in
 // an SF-word buffer for the NF - 1 later passes, so s_axis_tready is low during those.
+// DEPTHWISE = 1 (the VVAU, rtl/vvau): every tile reads an input word of PE*SIMD elements,
+// element s*PE + pe for lane s of PE pe, and there is no input buffer.
 //
 // Pipeline, for a tile issued in cycle t:
 //   t     issue: ROM / input-buffer reads, stream words registered
@@ -40,10 +42,11 @@ module mvau_core #(
     parameter int OUT_BITS      = 16,
     parameter int ACT_VAL       = 0,
     parameter int W_FROM_STREAM = 1,
+    parameter int DEPTHWISE     = 0,
     parameter WEIGHT_FILE = "",
     parameter THRES_FILE = "",
     parameter RAM_STYLE = "auto",
-    localparam int IN_W         = SIMD * IN_BITS,
+    localparam int IN_W         = (DEPTHWISE != 0 ? PE : 1) * SIMD * IN_BITS,
     localparam int W_W          = PE * SIMD * W_BITS,
     localparam int OUT_W        = PE * OUT_BITS
 ) (
@@ -84,7 +87,7 @@ module mvau_core #(
   logic [WAW-1:0] waddr;  // nf * SF + sf
   logic [CRW-1:0] credits_used;
 
-  wire  need_in = (nf == '0);
+  wire  need_in = (DEPTHWISE != 0) || (nf == '0);
   wire  in_ok = !need_in || s_axis_tvalid;
   wire  w_ok = (W_FROM_STREAM == 0) || s_axis_w_tvalid;
   wire  cr_ok = (sf != '0) || (credits_used < CRW'(OBUF_DEPTH));
@@ -131,7 +134,7 @@ module mvau_core #(
   end
 
   generate
-    if (NF > 1 && SF > 1) begin : g_ibuf
+    if (DEPTHWISE == 0 && NF > 1 && SF > 1) begin : g_ibuf
       // The input vector, written in the nf = 0 pass, read in the others. The write is a
       // cycle late (from in_q), which is safe as the word is read again SF >= 2 cycles
       // later at the earliest, and gives the two ports different addresses: Yosys 0.23
@@ -151,8 +154,8 @@ module mvau_core #(
       end
       assign x_word = sel_buf ? ibuf_q : in_q;
     end else begin : g_no_ibuf
-      // NF = 1: every word is used once. SF = 1: in_q holds the whole vector; it only
-      // changes in the nf = 0 pass.
+      // NF = 1 or DEPTHWISE: every word is used once. SF = 1: in_q holds the whole
+      // vector; it only changes in the nf = 0 pass.
       assign x_word = in_q;
     end
 
@@ -200,6 +203,11 @@ module mvau_core #(
     nf2    <= nf1;
   end
 
+  // DEPTHWISE: PE p's own SIMD inputs, elements s*PE + p of the word.
+  function automatic logic [SIMD*IN_BITS-1:0] own_lanes(logic [IN_W-1:0] word, int p);
+    for (int s = 0; s < SIMD; s++) own_lanes[s*IN_BITS+:IN_BITS] = word[(s*PE+p)*IN_BITS+:IN_BITS];
+  endfunction
+
   for (genvar p = 0; p < PE; p++) begin : g_pe
     logic [DOT_BITS-1:0] dot, dot_q;
     logic [ACC_BITS-1:0] acc_q;
@@ -213,7 +221,7 @@ module mvau_core #(
         .W_BIPOLAR(W_BIPOLAR),
         .DOT_BITS(DOT_BITS)
     ) u_dot (
-        .x  (x_word),
+        .x  (DEPTHWISE != 0 ? own_lanes(x_word, p) : x_word[SIMD*IN_BITS-1:0]),
         .w  (w_word[p*SIMD*W_BITS+:SIMD*W_BITS]),
         .dot(dot)
     );

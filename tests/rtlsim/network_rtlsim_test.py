@@ -12,10 +12,12 @@ cycles per frame <= 1.05 x the estimated bottleneck; and with every FIFO at dept
 design still completes (a chain cannot deadlock), only slower or equal, or, in a design
 with residual branches, stalls and is reported as stalled.
 
-    --model_file=<runfiles path> | tiny_mlp  --board=B  --fps=FAST,SMALL
+    --model_file=<runfiles path> | tiny_mlp | tiny_gap_cnn | tiny_avg_pool_cnn  --board=B  --fps=FAST,SMALL
 
-(`tiny_mlp`: the custom FC test network of qnn2fpga.testing, built in process, with
-fixed-point (power-of-two) scales on its last layer and a batch-norm tail.)
+(Networks of qnn2fpga.testing, built in process: `tiny_mlp`, the custom FC test network
+with fixed-point (power-of-two) scales on its last layer and a batch-norm tail;
+`tiny_gap_cnn`, conv -> relu quant -> global average pooling -> quant -> linear, 16
+channels; `tiny_avg_pool_cnn`, the same with 2x2 average pooling, 32 channels.)
 """
 
 from __future__ import annotations
@@ -30,20 +32,25 @@ from qnn2fpga import boards, execute, fifo_sizing, flow, folding, rtlsim, steps,
 
 INPUTS = 100
 
+BUILT_IN = {
+    "tiny_mlp": lambda: testing.tiny_mlp(fixed_point_out=True, bn_tail=True),
+    "tiny_gap_cnn": lambda: testing.tiny_gap_cnn(channels=16),
+    "tiny_avg_pool_cnn": lambda: testing.tiny_gap_cnn(channels=32, img=10, pool_op="AveragePool"),
+}
+
 
 @pytest.fixture(scope="module")
 def args(request):
     cfg = request.config
     root = os.path.join(os.environ["TEST_SRCDIR"], os.environ["TEST_WORKSPACE"])
     name = cfg.getoption("model_file")
-    return {"model": name if name == "tiny_mlp" else os.path.join(root, name), "board": cfg.getoption("board"),
+    return {"model": name if name in BUILT_IN else os.path.join(root, name), "board": cfg.getoption("board"),
             "fps": [float(f) for f in cfg.getoption("fps").split(",")]}
 
 
 @pytest.fixture(scope="module")
 def export(args):
-    original = (testing.tiny_mlp(fixed_point_out=True, bn_tail=True) if args["model"] == "tiny_mlp"
-                else flow.load_model(args["model"]))
+    original = BUILT_IN[args["model"]]() if args["model"] in BUILT_IN else flow.load_model(args["model"])
     x, y = testing.export_golden(original, INPUTS)
     return original, steps.run(original, steps.StepConfig(), last="to_hw"), x, y
 

@@ -8,7 +8,8 @@ Adding a layer = one module `layers/<snake_name>.py` whose class is decorated wi
 `@register_layer("Name")` (plus its tests); it is imported here automatically. Every
 module of this package is a layer module except tests and the helpers in `_HELPERS`:
 `attrs` (attribute descriptors), `registry`, `base` (HwLayer and the ChannelStreams
-mixin), `rtl` (RTL backend vocabulary), `numerics`, `resources` and `testing`.
+mixin), `rtl` (RTL backend vocabulary), `numerics`, `accumulate` (what MVAU and VVAU
+share), `resources` and `testing`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from qnn2fpga.layers.numerics import smallest_int_datatype
 from qnn2fpga.layers.registry import DOMAIN, LAYERS, get_layer, is_hw_layer, register_layer
 from qnn2fpga.layers.rtl import MEM_MODES, RAM_STYLES, RtlInstance, axilite_tie_offs
 
-_HELPERS = frozenset({"attrs", "base", "conversion", "numerics", "registry", "resources", "rtl", "testing", "conftest"})
+_HELPERS = frozenset({"accumulate", "attrs", "base", "conversion", "numerics", "registry", "resources", "rtl",
+                      "testing", "conftest"})
 
 
 def layer_module_names() -> list[str]:

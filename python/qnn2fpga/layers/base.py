@@ -191,9 +191,15 @@ class HwLayer(CustomOp):
         return {}
 
     def fold_ties(self) -> list[str]:
-        """Fold attributes that must equal the consumer's input fold (a sliding window
+        """Fold attributes that must equal the consumer's `producer_fold()` (a sliding window
         feeding a depthwise or pooling layer); automatic folding keeps them tied."""
         return []
+
+    def producer_fold(self) -> int:
+        """The fold a producer tied to this layer (its `fold_ties`) must take: by default
+        this layer's input fold; a layer that reads several producer words per word says
+        otherwise."""
+        return self.input_folds()[0]
 
     def weight_stream_width(self) -> int:
         """Bits per word of a weight stream that leaves the layer's own memory (0: none)."""

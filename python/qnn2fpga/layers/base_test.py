@@ -206,7 +206,7 @@ def test_layers_declare_which_outputs_are_activation_levels():
     examples = {op: LAYERS[op].examples(np.random.default_rng(0)) for op in LAYERS}
     emitting = {op for op, exs in examples.items()
                 if any(_example_layer(op, i).emits_activation_levels() for i in range(len(exs)))}
-    assert emitting == {"Thresholding", "MVAU"}
+    assert emitting == {"Thresholding", "MVAU", "VVAU"}
     mvau = examples["MVAU"]
     assert [_example_layer("MVAU", i).emits_activation_levels() for i in range(len(mvau))] == \
         [not ex.attrs.get("noActivation", 0) for ex in mvau]

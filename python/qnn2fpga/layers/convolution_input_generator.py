@@ -13,7 +13,7 @@ from qnn2fpga.layers.base import Example, HwLayer
 from qnn2fpga.layers.registry import register_layer
 from qnn2fpga.layers.conversion import converts, int_datatype, replace, typed_node
 from qnn2fpga.layers.fm_padding import FMPadding
-from qnn2fpga.layers.resources import Memory
+from qnn2fpga.layers.resources import Memory, counter_bits, in_luts
 from qnn2fpga.layers.rtl import RAM_STYLES, RtlInstance
 
 
@@ -21,14 +21,14 @@ from qnn2fpga.layers.rtl import RAM_STYLES, RtlInstance
 class ConvolutionInputGenerator(HwLayer):
     """NHWC (N, IH, IW, C) -> (N, OH, OW, KH*KW*C): for each output pixel the KH x KW
     window, element (ky*KW + kx)*C + c = x[oy*sh + ky*dh, ox*sw + kx*dw, c], the ordering
-    of qonnx's Im2Col. No padding (FMPadding does that). depthwise=1 keeps these values and
-    only marks the window for a depthwise consumer, whose hardware stream interleaves
-    channel groups differently. SIMD channels per cycle.
+    of qonnx's Im2Col. No padding (FMPadding does that). SIMD channels per cycle.
+    depthwise=1 (in front of a VVAU, whose PE equals this SIMD): the window of each pixel in
+    the depthwise order instead, element (c // SIMD)*KH*KW*SIMD + (ky*KW + kx)*SIMD + c % SIMD
+    (vvau.depthwise_order): per group of SIMD channels the whole window.
 
     RTL (rtl/convolution_input_generator): the output stream is, per output pixel (oy, ox),
-    for ky, for kx, for channel fold c/SIMD, one word each, out of a circular line buffer
-    (`line_buffer_depth()` words, ram_style). depthwise=1 streams the same order; the
-    interleaving a depthwise VVAU needs is for that layer's work."""
+    for ky, for kx, for channel fold c/SIMD, one word each (depthwise=1: for channel fold,
+    for ky, for kx), out of a circular line buffer (`line_buffer_depth()` words, ram_style)."""
 
     ConvKernelDim = IntsAttr(length=2, doc="[KH, KW]")
     IFMChannels = IntAttr(doc="input channels C")
@@ -89,9 +89,21 @@ class ConvolutionInputGenerator(HwLayer):
                        self.ram_style, rom=False)]
 
     def resource_features(self):
+        """Sizes of rtl/convolution_input_generator: stream_bits, the two-word output queue;
+        lutram_bits, the read register of a line buffer in LUTs (block RAM has its own);
+        addr_bits, the line buffer's address width (write, read and window base
+        addresses, each stepped modulo the depth); count_bits, the window and pixel
+        counters, the offset in the window and the fill level."""
         from qnn2fpga import packing  # noqa: PLC0415
 
-        return {"one": 1, "stream_bits": 2 * self.SIMD * packing.element_bits(self.inputDataType), "dsp": 0}
+        width = self.SIMD * packing.element_bits(self.inputDataType)
+        (oh, ow), (kh, kw) = self.OFMDim, self.ConvKernelDim
+        depth, win = self.line_buffer_depth(), self.window_span()
+        # off (0 .. WIN), the signed fill level (up to DEPTH + the largest step), the counters
+        count_bits = (counter_bits(win + 1) + counter_bits(2 * depth - win + 1) + 1 + counter_bits(
+            self.IFMChannels // self.SIMD) + counter_bits(kw) + counter_bits(kh) + counter_bits(ow) + counter_bits(oh))
+        return {"one": 1, "stream_bits": 2 * width, "lutram_bits": width if in_luts(self.memories()[0]) else 0,
+                "addr_bits": counter_bits(depth), "count_bits": count_bits, "dsp": 0}
 
     def cycles(self) -> int:
         """max(IH*IW*C, OH*OW*KH*KW*C) / SIMD: one word per cycle on the busier side (the
@@ -113,7 +125,7 @@ class ConvolutionInputGenerator(HwLayer):
         (sh, sw), (dh, dw) = self.Stride, self.Dilation
         p = dict(IFM_H=ih, IFM_W=iw, CHANNELS=self.IFMChannels, K_H=kh, K_W=kw, STRIDE_H=sh, STRIDE_W=sw,
                  DIL_H=dh, DIL_W=dw, SIMD=self.SIMD, ELEM_BITS=packing.element_bits(self.inputDataType),
-                 RAM_STYLE=self.ram_style)
+                 DEPTHWISE=self.depthwise, RAM_STYLE=self.ram_style)
         return RtlInstance(module="convolution_input_generator", library=self.rtl_library, params=p,
                            latency=self.window_span() + 5)
 
@@ -143,7 +155,12 @@ class ConvolutionInputGenerator(HwLayer):
             for kx in range(kw):
                 y0, x0 = ky * dh, kx * dw
                 out[:, :, :, ky, kx, :] = x[:, y0:y0 + sh * (oh - 1) + 1:sh, x0:x0 + sw * (ow - 1) + 1:sw, :]
-        return out.reshape(n, oh, ow, kh * kw * c)
+        out = out.reshape(n, oh, ow, kh * kw * c)
+        if self.depthwise:
+            from qnn2fpga.layers.vvau import depthwise_order  # noqa: PLC0415
+
+            out = depthwise_order(out, c, self.SIMD)
+        return out
 
     @classmethod
     def examples(cls, rng):

@@ -58,7 +58,10 @@ def test_equals_qonnx_im2col(k, c, ifm, stride, dil, simd, dt, dw):
         x = numerics.random_values(DataType[dt], (1, *ifm, c), rng)
         (y,) = execute_single_node(model, [x])
         ref = im2col(x, k, stride, dil, dt)
-        assert y.shape == ref.shape
+        if dw:  # per group of SIMD channels the whole window
+            ref = ref.reshape(*ref.shape[:3], k[0] * k[1], c // simd, simd).transpose(0, 1, 2, 4, 3, 5)
+        assert y.shape == ref.shape[:3] + (k[0] * k[1] * c,)
+        ref = ref.reshape(y.shape)
         np.testing.assert_array_equal(y, ref)
 
 
@@ -71,6 +74,20 @@ def test_window_element_order_is_ky_kx_c():
         for kx in range(3):
             for c in range(3):
                 assert y[0, oy, ox, (ky * 3 + kx) * 3 + c] == x[0, oy + ky, ox + kx, c]
+
+
+def test_depthwise_window_order_is_channel_group_ky_kx():
+    x = np.arange(4 * 5 * 6, dtype=np.float32).reshape(1, 4, 5, 6)
+    model = single_node_model("ConvolutionInputGenerator", cig_attrs((2, 3), 6, (4, 5), simd=2, dt="UINT8",
+                                                                    depthwise=1))
+    (y,) = execute_single_node(model, [x])
+    oy, ox, i = 1, 2, 0
+    for cf in range(3):
+        for ky in range(2):
+            for kx in range(3):
+                for s in range(2):
+                    assert y[0, oy, ox, i] == x[0, oy + ky, ox + kx, cf * 2 + s]
+                    i += 1
 
 
 def test_fmpadding_then_cig_equals_padded_im2col():
@@ -116,7 +133,7 @@ def test_rtl_instance_binds_the_attributes():
     assert inst.module == "convolution_input_generator"
     assert inst.library == "//rtl/convolution_input_generator" == layer.rtl_library
     assert inst.params == dict(IFM_H=9, IFM_W=8, CHANNELS=6, K_H=3, K_W=2, STRIDE_H=2, STRIDE_W=1, DIL_H=1, DIL_W=3,
-                               SIMD=3, ELEM_BITS=1, RAM_STYLE="block")
+                               SIMD=3, ELEM_BITS=1, DEPTHWISE=0, RAM_STYLE="block")
     assert inst.memories == {}
     # The first window spans (2*1*8 + 1*3 + 1) pixels of 2 words; latency: that fill + 5.
     assert layer.window_span() == 40 and inst.latency == 45

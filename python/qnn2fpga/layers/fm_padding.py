@@ -10,6 +10,7 @@ from qnn2fpga.errors import DataTypeError, ModelError
 from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr
 from qnn2fpga.layers.base import Example, HwLayer
 from qnn2fpga.layers.registry import register_layer
+from qnn2fpga.layers.resources import counter_bits
 from qnn2fpga.layers.rtl import RtlInstance
 from qnn2fpga.graph import new_const, node_attr
 from qnn2fpga.layers.conversion import converts, set_node_attr
@@ -61,9 +62,15 @@ class FMPadding(HwLayer):
         return RtlInstance(module="fm_padding", library=self.rtl_library, params=p, latency=1)
 
     def resource_features(self):
+        """stream_bits: the input register and the word multiplexer (input or padding);
+        count_bits: the fold, column and row counters of rtl/fm_padding with their
+        compares."""
         from qnn2fpga import packing  # noqa: PLC0415
 
-        return {"one": 1, "stream_bits": 2 * self.SIMD * packing.element_bits(self.inputDataType), "dsp": 0}
+        _, oh, ow, _ = self.normal_output_shapes()[0]
+        count_bits = counter_bits(self.NumChannels // self.SIMD) + counter_bits(ow + 1) + counter_bits(oh + 1)
+        return {"one": 1, "stream_bits": 2 * self.SIMD * packing.element_bits(self.inputDataType),
+                "count_bits": count_bits, "dsp": 0}
 
     def cycles(self) -> int:
         """(H+top+bottom)*(W+left+right)*C / SIMD: one output word per cycle

@@ -7,13 +7,13 @@ import math
 
 import numpy as np
 
-from qnn2fpga.errors import DataTypeError, ModelError
-from qnn2fpga.graph import single_consumer
+from qnn2fpga.errors import ModelError
 from qnn2fpga.layers import numerics
+from qnn2fpga.layers.accumulate import AccumulatorLayer, fuse_activation
 from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr, StrAttr
 from qnn2fpga.layers.base import Example, HwLayer
 from qnn2fpga.layers.registry import register_layer
-from qnn2fpga.layers.conversion import converts, int_datatype, replace, threshold_activation, typed_node
+from qnn2fpga.layers.conversion import converts, int_datatype
 from qnn2fpga.layers.resources import Memory
 from qnn2fpga.layers.rtl import MEM_MODES, RAM_STYLES, RtlInstance, axilite_tie_offs
 
@@ -25,7 +25,7 @@ _RES_TYPE_FIXED = ("rtl/mvau picks each product's implementation from the operan
 
 
 @register_layer("MVAU")
-class MVAU(HwLayer):
+class MVAU(AccumulatorLayer, HwLayer):
     """out = act(x @ W): x (*numInputVectors, MW), W (MW, MH), out (*numInputVectors, MH).
 
     The accumulator is exact. With noActivation=0 a thresholds input (MH, T) or (1, T)
@@ -69,13 +69,6 @@ class MVAU(HwLayer):
     def output_folds(self):
         return [self.PE]
 
-    def param_names(self):
-        return ["weights"] if self.noActivation else ["weights", "thresholds"]
-
-    def emits_activation_levels(self) -> bool:
-        """With thresholds (noActivation=0) the output is a fused activation's levels."""
-        return not self.noActivation
-
     def cycles(self) -> int:
         """prod(numInputVectors) * SF * NF: every weight tile of SIMD x PE once per vector."""
         return math.prod(self.numInputVectors) * (self.MW // self.SIMD) * (self.MH // self.PE)
@@ -103,16 +96,9 @@ class MVAU(HwLayer):
     def weight_stream_width(self) -> int:
         return 0 if self.mem_mode == "internal_embedded" else self.get_weightstream_width()
 
-    def acc_bits(self) -> int:
-        """Accumulator width as the RTL builds it (two's complement; unsigned types get a sign bit)."""
-        return self.accDataType.bitwidth() + (0 if self.accDataType.signed() else 1)
-
-    def n_thresholds(self) -> int:
-        """Thresholds per channel the activation needs (0 without one)."""
-        if self.noActivation:
-            return 0
-        odt = self.outputDataType
-        return 1 if odt == numerics.BIPOLAR else int(odt.max() - odt.min())
+    def weight_matrix(self, w: np.ndarray) -> np.ndarray:
+        """W itself: (MW, MH)."""
+        return w
 
     def memories(self):
         from qnn2fpga import packing  # noqa: PLC0415
@@ -187,12 +173,7 @@ class MVAU(HwLayer):
                              "positive sizes", "set numInputVectors to e.g. [1] or [1, OH, OW]")
         if self.MW < 1 or self.MH < 1:
             raise ModelError(self.where, f"MW={self.MW}, MH={self.MH} must be positive", "fix the matrix shape")
-        if self.accDataType == numerics.BIPOLAR:
-            raise DataTypeError(self.where, "accDataType is BIPOLAR", "use an INTn/UINTn accumulator")
-        if self.noActivation and self.outputDataType != self.accDataType:
-            raise DataTypeError(self.where, f"noActivation=1 streams the accumulator, but outputDataType="
-                                f"{self.outputDataType.name} differs from accDataType={self.accDataType.name}",
-                                f"set outputDataType={self.accDataType.name}")
+        self.check_accumulator_attrs()
         if self.runtime_writeable_weights and self.mem_mode != "internal_decoupled":
             raise ModelError(self.where, f"runtime_writeable_weights=1 needs the weight streamer, but "
                              f"mem_mode={self.mem_mode!r}",
@@ -200,43 +181,19 @@ class MVAU(HwLayer):
         if self.ram_style == "ultra" and not self.runtime_writeable_weights:
             raise ModelError(self.where, "ram_style='ultra': UltraRAM has no initial contents, so the weights "
                              "must be written at run time", "set runtime_writeable_weights=1 or another ram_style")
-        if not self.noActivation and self.outputDataType == numerics.BIPOLAR and self.ActVal != 0:
-            raise ModelError(self.where, f"a BIPOLAR output maps to -1/+1 by itself, but ActVal={self.ActVal}",
-                             "set ActVal=0")
 
     def check_params(self, params) -> None:
         w = params[0]
         if w.shape != (self.MW, self.MH):
             raise self.param_error(f"weights have shape {w.shape}, expected (MW, MH) = ({self.MW}, {self.MH})",
                                    "transpose or fix the weight initializer, or MW/MH")
-        bad = numerics.not_allowed(w, self.weightDataType)
-        if bad.size:
-            raise self.param_error(f"weights hold {bad[:5].tolist()}, outside {self.weightDataType.name}",
-                                   "widen weightDataType or requantize the weights", DataTypeError)
-        lo, hi = numerics.matmul_acc_range(self.inputDataType, w)
-        acc = self.accDataType
-        if lo < acc.min() or hi > acc.max():
-            need = numerics.smallest_int_datatype(lo, hi).name
-            raise self.param_error(f"accumulator range [{lo}, {hi}] exceeds accDataType={acc.name}",
-                                   f"set accDataType={need} (or wider)", DataTypeError)
-        if not self.noActivation:
-            numerics.check_activation(self.where, params[1], self.MH, self.ActVal, self.outputDataType)
+        self.check_weights_and_activation(params, self.MH)
 
     def random_params(self, rng: np.random.Generator, variant: str = "") -> list[np.ndarray]:
         """Weights of weightDataType and, with an activation, sorted thresholds spread over
         the accumulator range (for generated hardware tests); variant "shared_thresholds":
         one threshold row for every output channel."""
-        numerics.check_variant(self.where, variant, ("", "shared_thresholds"))
-        w = numerics.random_values(self.weightDataType, (self.MW, self.MH), rng)
-        if self.noActivation:
-            return [w]
-        n_thres = self.n_thresholds()
-        lo, hi = numerics.matmul_acc_range(self.inputDataType, w)
-        spread = max(1, (hi - lo) // 4)  # concentrate where accumulators usually land
-        mid = (lo + hi) // 2
-        rows = 1 if variant == "shared_thresholds" else self.MH
-        t = np.sort(rng.integers(mid - spread, mid + spread + 1, size=(rows, n_thres)), axis=1)
-        return [w, t.astype(np.float32)]
+        return self.random_weights_and_thresholds((self.MW, self.MH), self.MH, rng, variant)
 
     def rtl(self, params):
         """rtl/mvau: weights (and thresholds) as memory words; see rtl/mvau/mvau.sv for the
@@ -244,28 +201,17 @@ class MVAU(HwLayer):
         from qnn2fpga import packing  # noqa: PLC0415
 
         w = params[0]
-        idt, wdt, odt, adt = self.inputDataType, self.weightDataType, self.outputDataType, self.accDataType
-        acc_bits = self.acc_bits()
+        idt, wdt = self.inputDataType, self.weightDataType
+        act, thres = self.activation_rtl(params, self.MH, self.PE)
         p = dict(MW=self.MW, MH=self.MH, SIMD=self.SIMD, PE=self.PE,
                  NUM_VECTORS=math.prod(self.numInputVectors),
                  IN_BITS=packing.element_bits(idt), IN_SIGNED=int(idt.signed() and idt != numerics.BIPOLAR),
                  IN_BIPOLAR=int(idt == numerics.BIPOLAR),
                  W_BITS=packing.element_bits(wdt), W_SIGNED=int(wdt.signed() and wdt != numerics.BIPOLAR),
-                 W_BIPOLAR=int(wdt == numerics.BIPOLAR), ACC_BITS=acc_bits, NO_ACT=self.noActivation,
-                 OUT_BITS=packing.element_bits(odt), OUT_BIPOLAR=int(odt == numerics.BIPOLAR),
-                 ACT_VAL=self.ActVal, MEM_MODE=self.mem_mode, RAM_STYLE=self.ram_style)
+                 W_BIPOLAR=int(wdt == numerics.BIPOLAR), **act, MEM_MODE=self.mem_mode, RAM_STYLE=self.ram_style)
         weight_words = packing.mvau_weight_words(w, wdt, self.SIMD, self.PE)
         weight_width = self.PE * self.SIMD * packing.element_bits(wdt)
-        mems = {"WEIGHT_FILE": (weight_words, weight_width)}
-        thr_bits = acc_bits + 1
-        if self.noActivation:
-            p.update(N_THRES=1, THR_BITS=thr_bits)
-            mems["THRES_FILE"] = ([0] * (self.MH // self.PE), self.PE * thr_bits)
-        else:
-            t = numerics.comparator_thresholds(params[1], int(adt.min()), int(adt.max()))
-            t = np.broadcast_to(t, (self.MH, t.shape[1]))
-            p.update(N_THRES=t.shape[1], THR_BITS=thr_bits)
-            mems["THRES_FILE"] = (packing.threshold_words(t, self.PE, thr_bits), self.PE * t.shape[1] * thr_bits)
+        mems = {"WEIGHT_FILE": (weight_words, weight_width), "THRES_FILE": thres}
         p["RUNTIME_WRITEABLE"] = self.runtime_writeable_weights
         ports = dict(unused_outputs={}, tied_inputs={})
         if self.runtime_writeable_weights:
@@ -330,16 +276,4 @@ class MVAU(HwLayer):
         accdt = numerics.smallest_int_datatype(lo, hi)
         attrs = dict(MW=mw, MH=mh, SIMD=1, PE=1, inputDataType=xdt.name, weightDataType=wdt.name,
                      accDataType=accdt.name, numInputVectors=list(xshape[:-1]))
-        inputs, out, consumed = [mm.input[0], mm.input[1]], mm.output[0], [mm]
-        mt = single_consumer(model, out)
-        act = threshold_activation(model, mt) if mt is not None and mt.op_type == "MultiThreshold" else None
-        if act is not None:
-            attrs.update(noActivation=0, **act)
-            inputs.append(mt.input[1])
-            out = mt.output[0]
-            consumed.append(mt)
-        else:
-            attrs.update(noActivation=1, ActVal=0, outputDataType=accdt.name)
-        replace(model, consumed, [typed_node(cls, inputs, [out], mm.name, **attrs)])
-        model.set_tensor_datatype(out, numerics.datatype(attrs["outputDataType"]))
-        return model
+        return fuse_activation(cls, model, mm, [mm.input[0], mm.input[1]], attrs, accdt)

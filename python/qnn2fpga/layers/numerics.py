@@ -229,3 +229,36 @@ def comparator_thresholds(thresholds: np.ndarray, lo: int, hi: int) -> np.ndarra
     (never reached) clip to lo and hi + 1. Hardware stores these, in signed fields wide
     enough for [lo, hi + 1]."""
     return np.clip(np.ceil(np.asarray(thresholds, dtype=np.float64)), lo, hi + 1).astype(np.int64)
+
+
+def sum_datatype(dt: BaseDataType, count: int) -> BaseDataType:
+    """The narrowest integer datatype holding any sum of `count` elements of `dt` (a
+    channel's sum over a pooling window or a whole image; BIPOLAR sums -count..count)."""
+    return smallest_int_datatype(count * int(dt.min()), count * int(dt.max()))
+
+
+def pool_sums(x: np.ndarray, count: int) -> np.ndarray:
+    """x (..., G*count, C) -> (..., G, C): the channel sums of each group of `count`
+    consecutive pixels, exact (int64)."""
+    xi = as_int64(x)
+    return xi.reshape(*xi.shape[:-2], xi.shape[-2] // count, count, xi.shape[-1]).sum(axis=-2)
+
+
+def thresholds_needed(out_dt: BaseDataType) -> int:
+    """Thresholds per channel a fused activation producing `out_dt` needs: one for a
+    BIPOLAR output, else one per step between its levels (max - min)."""
+    return 1 if out_dt == BIPOLAR else int(out_dt.max() - out_dt.min())
+
+
+def accumulator_bits(acc_dt: BaseDataType) -> int:
+    """Width of an accumulator of `acc_dt` as the RTL builds it: two's complement, so an
+    unsigned type gets a sign bit."""
+    return acc_dt.bitwidth() + (0 if acc_dt.signed() else 1)
+
+
+def random_thresholds(lo: int, hi: int, rows: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """`rows` ascending rows of `n` integer thresholds (float32) for accumulators in
+    [lo, hi], concentrated in the middle half where sums of random products usually land
+    (hardware test parameters)."""
+    spread, mid = max(1, (hi - lo) // 4), (lo + hi) // 2
+    return np.sort(rng.integers(mid - spread, mid + spread + 1, size=(rows, n)), axis=1).astype(np.float32)

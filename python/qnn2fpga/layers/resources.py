@@ -76,6 +76,17 @@ def rom_logic_luts(depth: int, width: int) -> int:
     return width * slices + mux
 
 
+def counter_bits(n: int) -> int:
+    """Bits of a counter over 0 .. n-1 (at least one), as the RTL sizes them."""
+    return max(1, (n - 1).bit_length())
+
+
+def in_luts(mem: Memory) -> bool:
+    """Whether `mem` goes to LUTs (distributed RAM or logic). The same on every family:
+    only "ultra" depends on the family, and it never goes to LUTs."""
+    return map_memory(mem, "7series")["LUT"] > 0
+
+
 def map_memory(mem: Memory, family: str) -> dict:
     """{"BRAM_18K", "URAM", "LUT"} for one memory. "auto" follows Yosys: a RAM goes to
     the cheaper of block RAM and LUTRAM by libmap cost, a ROM stays in logic unless it is

@@ -49,18 +49,23 @@ class StreamingDataWidthConverter(ChannelStreams, HwLayer):
             raise ModelError(self.where, f"NumChannels={self.NumChannels} is not positive", "set NumChannels >= 1")
 
     def resource_features(self):
-        """A wire when the widths are equal; else rtl/dwc/stream_dwc.sv's bit buffer of
-        B = in + out + min(in, out) - G bits (G: the gcd unit) and the multiplexers that
-        append an input word at any unit position (each buffer bit picks one of in/G + 1)."""
+        """A wire when the widths are equal. Integer upsizing without partial words: the
+        waiting words and the output register (2 * out - in flip-flops, `buf_bits`) and a
+        write enable per waiting word (`sel_words`, out / in - 1). Else rtl/dwc/stream_dwc.sv's
+        bit buffer of B = in + out + min(in, out) - G bits (G: the gcd unit) and the
+        multiplexers that append an input word at any unit position (each buffer bit picks
+        one of in/G + 1)."""
         from qnn2fpga import packing  # noqa: PLC0415
 
         bits = packing.element_bits(self.dataType)
-        i, o = self.inFold * bits, self.outFold * bits
+        i, o, total = self.inFold * bits, self.outFold * bits, self.NumChannels * bits
         if i == o:
-            return {"one": 0, "buf_bits": 0, "place_bits": 0, "dsp": 0}
-        g = math.gcd(i, o, self.NumChannels * bits)
+            return {"one": 0, "buf_bits": 0, "place_bits": 0, "sel_words": 0, "dsp": 0}
+        if o % i == 0 and total % o == 0:
+            return {"one": 1, "buf_bits": 2 * o - i, "place_bits": 0, "sel_words": o // i - 1, "dsp": 0}
+        g = math.gcd(i, o, total)
         b = i + o + min(i, o) - g
-        return {"one": 1, "buf_bits": b, "place_bits": b * math.ceil(math.log2(i // g + 1)), "dsp": 0}
+        return {"one": 1, "buf_bits": b, "place_bits": b * math.ceil(math.log2(i // g + 1)), "sel_words": 0, "dsp": 0}
 
     def execute(self, x):
         return numerics.as_int64(x)

@@ -10,7 +10,7 @@ from qnn2fpga.layers.base import Example, HwLayer
 from qnn2fpga.layers.registry import register_layer
 from qnn2fpga.graph import node_attr
 from qnn2fpga.layers.conversion import converts, int_datatype, replace, typed_node
-from qnn2fpga.layers.resources import Memory
+from qnn2fpga.layers.resources import Memory, counter_bits
 from qnn2fpga.layers import numerics
 from qnn2fpga.layers.numerics import sliding_window_dim
 from qnn2fpga.layers.rtl import RtlInstance
@@ -72,11 +72,36 @@ class StreamingMaxPool(HwLayer):
         width = self.open_row_windows() * self.PE * packing.element_bits(self.dataType)
         return [Memory(ow * (self.NumChannels // self.PE), width, "auto", rom=False)]
 
+    def open_column_windows(self) -> int:
+        """Column windows open at once: ceil(kw / sw), at most OW (rtl/streaming_max_pool)."""
+        kw, sw, ow = self.PoolDim[1], self.stride()[1], self.out_dim()[1]
+        return min(-(-kw // sw), ow)
+
     def resource_features(self):
+        """Sizes of rtl/streaming_max_pool (word: PE elements of b bits; NA, NAV: the open
+        column and row windows): stream_bits, the stage and output registers; cmp_bits,
+        the (NA + NAV) element-wise maxima's multiplexers, a LUT per bit; cmp_tree_bits,
+        their comparators, b * ceil(log2 b) per element (nothing for 1-bit elements, whose
+        maximum is an OR); slot_bits, choosing the closing window among the open ones
+        ((NA - 1 + NAV - 1) words); row_bits, the row-maxima memory's read word and its
+        forwarding register; delay_ff_bits / delay_srl_bits, the per-channel-word delay
+        lines of the open column windows (flip-flops for one or two channel words, else
+        shift registers of up to 32 words); count_bits, the position counters and window
+        offsets with their compares."""
         from qnn2fpga import packing  # noqa: PLC0415
 
-        bits = self.PE * packing.element_bits(self.dataType)
-        return {"one": 1, "stream_bits": 2 * bits, "cmp_bits": bits, "dsp": 0}
+        b = packing.element_bits(self.dataType)
+        bits = self.PE * b
+        na, nav, cf = self.open_column_windows(), self.open_row_windows(), self.NumChannels // self.PE
+        (kh, kw), (sh, sw), (h, w), (_, ow) = self.PoolDim, self.stride(), self.ImgDim, self.out_dim()
+        count_bits = (counter_bits(cf) + counter_bits(w) + counter_bits(h) + counter_bits(sw) + counter_bits(sh)
+                      + 2 * counter_bits(ow * cf) + na * counter_bits(kw) + nav * counter_bits(kh)
+                      + counter_bits(na) + counter_bits(nav))
+        delay = na * bits
+        return {"one": 1, "stream_bits": 2 * bits, "cmp_bits": (na + nav) * bits,
+                "cmp_tree_bits": (na + nav) * bits * (b - 1).bit_length(), "slot_bits": (na + nav - 2) * bits,
+                "row_bits": nav * bits, "delay_ff_bits": delay * cf if cf < 3 else 0,
+                "delay_srl_bits": delay * -(-cf // 32) if cf >= 3 else 0, "count_bits": count_bits, "dsp": 0}
 
     def cycles(self) -> int:
         """H*W*C / PE: input-bound, one input word per cycle (outputs are fewer). The RTL
@@ -136,12 +161,12 @@ class StreamingMaxPool(HwLayer):
 
     @converts("MaxPoolNHWC", order=40)
     def from_maxpool(cls, model, n):
-        """MaxPoolNHWC (no padding, floor mode) on an integer input -> StreamingMaxPool."""
+        """MaxPoolNHWC (no padding, floor or ceil mode) on an integer input -> StreamingMaxPool."""
         xdt = int_datatype(model, n.input[0])
-        if xdt is None or any(node_attr(n, "pads", [0])) or node_attr(n, "ceil_mode", 0):
+        if xdt is None or any(node_attr(n, "pads", [0])):
             return None
         _, ih, iw, c = model.get_tensor_shape(n.input[0])
         node = typed_node(cls, [n.input[0]], [n.output[0]], n.name, PoolDim=list(node_attr(n, "kernel_shape")),
                           ImgDim=[ih, iw], NumChannels=c, Stride=list(node_attr(n, "strides")), PE=1,
-                          dataType=xdt.name)
+                          dataType=xdt.name, ceil_mode=int(node_attr(n, "ceil_mode", 0)))
         return replace(model, [n], [node])

@@ -126,7 +126,9 @@ def main(argv):
     # Optional streams, next to the input file: the weight stream and the AXI-lite writes.
     stem = FLAGS.input[:-len(".in.hex")]
     with open(stem + ".weights.hex", "w") as f:
-        f.write(packing.hex_lines(*inst.weight_stream) if inst.weight_stream else "")
+        # a batch of images takes the weight stream of one image once per image
+        f.write(packing.hex_lines(inst.weight_stream[0] * (batch or 1), inst.weight_stream[1])
+                if inst.weight_stream else "")
     if inst.weight_stream:
         meta += f"w_width {inst.weight_stream[1]}\nweights {os.path.join(prefix, os.path.basename(stem))}.weights.hex\n"
     with open(stem + ".axilite.txt", "w") as f:

@@ -106,79 +106,73 @@ class FillConvDefaults(Pass):
         return model, False
 
 
-# Ops that handle a (N, C, L) tensor as (N, C, 1, L) once their attributes and
-# constants get the extra axis.
-_SEQUENCE_OPS = ("Conv", "MaxPool", "BatchNormalization", "Relu", "Mul", "Add", "Sub", "Div", "MultiThreshold") + \
-    QUANT_OPS
-_SEQUENCE_EXITS = ("Reshape", "Flatten")
+class Conv1dAs2d(Pass):
+    """A 1-D convolution graph (input (N, C, L), Conv/MaxPool with one spatial axis, as
+    Brevitas exports QuantConv1d/MaxPool1d) becomes the same graph on (N, C, 1, L): a
+    Reshape after the input, kernels 1 x k, pads [0, b, 0, e], every rank-3 constant
+    (weights (O, I, k), channel scales (1, C, 1)) with a unit axis at 2. Flatten and
+    Reshape to 2-D read the same element order. Any other op on a rank-3 tensor is refused."""
 
-
-class Conv1dTo2d(Pass):
-    """A 1-D network (QuantConv1d, MaxPool1d: tensors (N, C, L)) becomes a 2-D one of
-    height 1: tensors (N, C, 1, L), kernels (1, k), pads (0, a, 0, b), rank-3 constants
-    (a, b, c) -> (a, b, 1, c) (weights (Co, Ci, k), per-channel scales (1, C, 1)). A
-    Reshape at the graph input keeps its (N, C, L) interface; the region must end in a
-    Reshape/Flatten to rank 2 (the classifier). Anything else on a rank-3 tensor is
-    refused, naming the node."""
+    SPATIAL = ("Conv", "MaxPool")
+    ELEMENTWISE = ("Quant", "BipolarQuant", "Trunc", "BatchNormalization", "Relu", "Add", "Sub", "Mul", "Div",
+                   "Clip", "Identity")
 
     def apply(self, model: ModelWrapper):
-        convs = [n for n in model.graph.node if n.op_type in ("Conv", "MaxPool")
-                 and len(model.get_tensor_shape(n.input[0]) or []) == 3]
-        if not convs:
+        x = model.graph.input[0].name
+        shape = model.get_tensor_shape(x)
+        if shape is None or len(shape) != 3 or not any(
+                n.op_type in self.SPATIAL and len(model.get_tensor_shape(n.input[0]) or []) == 3
+                for n in model.graph.node):
             return model, False
-        inits = {i.name for i in model.graph.initializer}
-
-        def rank3(t):
-            return t and t not in inits and len(model.get_tensor_shape(t) or []) == 3
-
         for n in model.graph.node:
-            if not any(rank3(t) for t in list(n.input) + list(n.output)):
+            data = [t for t in n.input if t and model.get_initializer(t) is None]
+            if not any(len(model.get_tensor_shape(t) or []) == 3 for t in data):
                 continue
-            ok = n.op_type in _SEQUENCE_OPS or (n.op_type in _SEQUENCE_EXITS and not rank3(n.output[0]))
-            if n.op_type == "MultiThreshold" and node_attrs(n).get("data_layout", "NCW") not in ("NCW", "NCHW"):
-                ok = False  # channels last: thresholds would follow the wrong axis once it is 4-D
-            if not ok:
+            reshape_2d = n.op_type == "Reshape" and len(model.get_tensor_shape(n.output[0]) or []) == 2
+            flatten = n.op_type == "Flatten" and node_attrs(n).get("axis", 1) == 1
+            if n.op_type not in self.SPATIAL + self.ELEMENTWISE and not reshape_2d and not flatten:
                 raise errors.UnsupportedOpError(
-                    f"{n.op_type} node '{n.name}'", "a 1-D (N, C, L) tensor reaches an op the 1-D lowering "
-                    f"does not handle (only {', '.join(_SEQUENCE_OPS)}, and a Reshape/Flatten to rank 2)",
-                    "remove the op from the 1-D part of the model")
-        if any(rank3(o.name) for o in model.graph.output):
-            raise errors.UnsupportedOpError(
-                f"graph output '{model.graph.output[0].name}'", "the output is a 1-D (N, C, L) sequence",
-                "end the model with a flatten and a linear layer (or a pooling to one value)")
+                    f"node '{n.name}' ({n.op_type})", "is applied to a 1-D (N, C, L) activation in a 1-D convolution "
+                    "graph, which the compiler runs as (N, C, 1, L) with only convolution, pooling, quantizers, "
+                    "batch norm, elementwise ops and a flatten",
+                    "flatten the activation before this op, or export the network with 2-D layers")
         for n in model.graph.node:
-            attrs = {a.name: a for a in n.attribute}
-            if n.op_type == "MultiThreshold" and "data_layout" in attrs:
-                attrs["data_layout"].s = b"NCHW"
-            if n.op_type in ("Conv", "MaxPool") and len(attrs["kernel_shape"].ints) == 1:
-                for name in ("kernel_shape", "strides", "dilations"):
-                    if name in attrs:
-                        attrs[name].ints.insert(0, 1)
-                if "pads" in attrs:
-                    a, b = attrs["pads"].ints
-                    del attrs["pads"].ints[:]
-                    attrs["pads"].ints.extend([0, a, 0, b])
+            if n.op_type in self.SPATIAL and len(model.get_tensor_shape(n.input[0]) or []) == 3:
+                a = node_attrs(n)
+                for name, unit in (("kernel_shape", 1), ("strides", 1), ("dilations", 1)):
+                    if name in a:
+                        _set_ints(n, name, [unit, *a[name]])
+                if "pads" in a:
+                    _set_ints(n, "pads", [0, a["pads"][0], 0, a["pads"][1]])
         for init in list(model.graph.initializer):
             v = model.get_initializer(init.name)
             if v.ndim == 3:
-                model.set_initializer(init.name, v.reshape(v.shape[0], v.shape[1], 1, v.shape[2]))
-        for vi in list(model.graph.value_info) + list(model.graph.input):
-            if vi.name in inits or not rank3(vi.name):
-                continue
-            n, c, length = model.get_tensor_shape(vi.name)
-            if vi in model.graph.input:
-                x4 = new_tensor(model, [n, c, 1, length])
-                for consumer in model.find_consumers(vi.name) or []:
-                    for i, t in enumerate(consumer.input):
-                        if t == vi.name:
-                            consumer.input[i] = x4
-                reshape = helper.make_node("Reshape", [vi.name, new_const(model, np.array([n, c, 1, length],
-                                                                                          np.int64))],
-                                           [x4], name="Conv1dTo2d_input")
-                model.graph.node.insert(0, reshape)
-            else:
-                model.set_tensor_shape(vi.name, [n, c, 1, length])
-        return model, True
+                model.set_initializer(init.name, np.expand_dims(v, 2))
+        outputs = {o.name for o in model.graph.output}
+        for vi in list(model.graph.value_info):
+            if len(model.get_tensor_shape(vi.name) or []) == 3:
+                model.graph.value_info.remove(vi)
+        x4 = new_tensor(model, [shape[0], shape[1], 1, shape[2]])
+        for n in model.graph.node:
+            n.input[:] = [x4 if t == x else t for t in n.input]
+        model.graph.node.insert(0, helper.make_node(
+            "Reshape", [x, new_const(model, np.array([shape[0], shape[1], 1, shape[2]], np.int64))], [x4]))
+        for out in outputs:
+            oshape = model.get_tensor_shape(out)
+            if len(oshape) == 3:
+                y4 = new_tensor(model, [oshape[0], oshape[1], 1, oshape[2]])
+                model.find_producer(out).output[0] = y4
+                model.graph.node.append(helper.make_node("Reshape", [y4, new_const(model, np.array(oshape, np.int64))],
+                                                         [out]))
+        return model.transform(InferShapes()), False
+
+
+def _set_ints(node, name: str, values: list[int]) -> None:
+    for a in node.attribute:
+        if a.name == name:
+            node.attribute.remove(a)
+            break
+    node.attribute.append(helper.make_attribute(name, values))
 
 
 class RemoveIdentityOps(Pass):
@@ -273,7 +267,7 @@ class ImportAndClean(Pass):
                 n.domain = "qonnx.custom_op.general"  # older exports used other domain names
         for t in (InferShapes(), GiveUniqueParameterTensors(), FoldConstants(exclude_op_types=list(QUANT_OPS)),
                   FoldTransposeIntoQuantInit(), RemoveUnusedTensors(), RemoveStaticGraphInputs(), NameNodes(),
-                  FillConvDefaults(), Conv1dTo2d(), GemmToMatMul(), ConvertSubToAdd(), ConvertDivToMul(),
+                  FillConvDefaults(), Conv1dAs2d(), GemmToMatMul(), ConvertSubToAdd(), ConvertDivToMul(),
                   RemoveIdentityOps(), SortGraph(),
                   NameNodes(), InferShapes(), InferDataTypes()):
             model = model.transform(t)

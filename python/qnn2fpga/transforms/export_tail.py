@@ -221,13 +221,13 @@ def _same_levels(export: ModelWrapper, compiled: ModelWrapper, ref: list[dict], 
 
 def _same_values(ref: np.ndarray, got: np.ndarray) -> bool:
     """`got` holds `ref`'s values, in its layout or channels-last (tried both ways: with
-    as many channels as rows and columns the shapes do not tell)."""
+    as many channels as rows and columns the shapes do not tell). A 1-D export's (N, C, L)
+    is compiled as (N, 1, L, C) (cleanup.Conv1dAs2d), the same elements channels-last."""
     if ref.size != got.size:
         return False
     if np.array_equal(ref.reshape(got.shape), got):
         return True
-    return ref.ndim == 4 and ref.transpose(0, 2, 3, 1).shape == got.shape and \
-        np.array_equal(ref.transpose(0, 2, 3, 1), got)
+    return ref.ndim in (3, 4) and np.array_equal(np.moveaxis(ref, 1, -1).reshape(got.shape), got)
 
 
 class _Probes:

@@ -76,8 +76,9 @@ def activation_thresholds(p: dict, channels: int) -> np.ndarray:
     """MultiThreshold thresholds (C or 1, T), float64, reproducing the quantizer:
     level = qmin + #(x >= t). Exclusive boundaries are nudged up by one ulp."""
     u, inclusive, _ = level_boundaries(p)
-    scale = channel_vector(p["scale"], 2, 1).astype(np.float64)
-    zeropt = channel_vector(p["zeropt"], 2, 1).astype(np.float64)
+    # Per-channel parameters of an image activation are (1, C, 1, 1): rank 4, channel axis 1.
+    scale = channel_vector(p["scale"], max(2, np.ndim(p["scale"])), 1).astype(np.float64)
+    zeropt = channel_vector(p["zeropt"], max(2, np.ndim(p["zeropt"])), 1).astype(np.float64)
     t = (u[None, :] - zeropt[:, None]) * scale[:, None]
     t = np.where(inclusive[None, :], t, np.nextafter(t, np.inf))
     if t.shape[0] not in (1, channels):
@@ -109,8 +110,8 @@ def _as_quant_computes(t: np.ndarray, p: dict) -> np.ndarray:
     boundary stays."""
     rounding = resolve_rounding_mode(p["mode"])
     dtype = np.result_type(np.float32, np.asarray(p["scale"]).dtype, np.asarray(p["zeropt"]).dtype)
-    scale = channel_vector(p["scale"], 2, 1).astype(dtype)[:, None]
-    zeropt = channel_vector(p["zeropt"], 2, 1).astype(dtype)[:, None]
+    scale = channel_vector(p["scale"], max(2, np.ndim(p["scale"])), 1).astype(dtype)[:, None]
+    zeropt = channel_vector(p["zeropt"], max(2, np.ndim(p["zeropt"])), 1).astype(dtype)[:, None]
     bipolar = p["bits"] == 1 and p["signed"]
     lo, hi = min_int(p["signed"], p["narrow"], p["bits"]), max_int(p["signed"], p["narrow"], p["bits"])
     target = np.array([1.0]) if bipolar else np.arange(lo + 1, hi + 1, dtype=np.float64)
@@ -248,10 +249,73 @@ class QuantActivationsToMultiThreshold(Pass):
         return model, changed
 
 
+def trunc_thresholds(scale: float, in_bits: int, out_scale: float, out_bits: int, signed: bool, narrow: bool,
+                     mode: str) -> tuple[np.ndarray, int]:
+    """qonnx's Trunc (v2, zero point 0) as thresholds on its input x: level L is reached
+    when round(x/scale) >= k_L, the first integer k of the input range (in_bits) whose
+    R(clamp(k / 2^t)) >= L (t = round(log2(out_scale/scale)), clamp to the out_bits range,
+    R the rounding mode), i.e. when x >= (k_L - 1/2) * scale. Returns the (1, levels - 1)
+    thresholds (-inf/+inf for levels every/no input reaches) and the lowest level."""
+    ts = 2.0 ** np.round(np.log2(out_scale / scale))
+    lo, hi = (-(2 ** (in_bits - 1)), 2 ** (in_bits - 1) - 1) if signed else (0, 2**in_bits - 1)
+    k = np.arange(lo, hi + 1, dtype=np.float64)
+    qmin, qmax = int(min_int(signed, narrow, out_bits)), int(max_int(signed, narrow, out_bits))
+    levels = resolve_rounding_mode(mode)(np.clip(k / ts, qmin, qmax))  # non-decreasing in k
+    thr = []
+    for level in range(qmin + 1, qmax + 1):
+        reach = np.nonzero(levels >= level)[0]
+        if not reach.size:
+            thr.append(np.inf)
+        elif reach[0] == 0 and levels[0] >= level:
+            thr.append(-np.inf)
+        else:
+            thr.append((k[reach[0]] - 0.5) * scale)
+    return np.array([thr], dtype=np.float64), qmin
+
+
+class TruncToMultiThreshold(Pass):
+    """Trunc (qonnx v2, as Brevitas exports TruncAvgPool2d/TruncAdaptiveAvgPool2d: scalar
+    scales, zero point 0, output of at most MAX_ACTIVATION_BITS) becomes MultiThreshold ->
+    integer level -> Mul(output scale). After an average pool whose input scale is
+    `scale` times the pixel count, the thresholds fall between integer sums: exact."""
+
+    def apply(self, model: ModelWrapper):
+        from qnn2fpga.graph import const  # noqa: PLC0415
+
+        for t in model.graph.node:
+            if t.op_type != "Trunc" or len(t.input) != 6:
+                continue
+            vals = [const(model, name) for name in t.input[1:]]
+            if any(v is None or v.size != 1 for v in vals):
+                continue
+            scale, zeropt, in_bits, out_scale, out_bits = (float(v.reshape(-1)[0]) for v in vals)
+            attrs = node_attrs(t)
+            mode = attrs.get("rounding_mode", "FLOOR")
+            mode = (mode.decode() if isinstance(mode, bytes) else str(mode)).upper()
+            signed, narrow = bool(attrs.get("signed", 1)), bool(attrs.get("narrow", 0))
+            if zeropt != 0 or out_bits > MAX_ACTIVATION_BITS or in_bits != int(in_bits) or in_bits > 24 \
+                    or mode not in SUPPORTED_ROUNDING + ("ROUND_TO_ZERO",) or scale <= 0 or out_scale <= 0:
+                continue
+            thr, qmin = trunc_thresholds(scale, int(in_bits), out_scale, int(out_bits), signed, narrow, mode)
+            shape = model.get_tensor_shape(t.input[0])
+            dt = integer_datatype(signed, narrow, int(out_bits))
+            level = new_tensor(model, shape, dt)
+            layout = {2: "NC", 3: "NWC", 4: "NCHW"}.get(len(shape), "")
+            mt = helper.make_node("MultiThreshold", [t.input[0], new_const(model, thr)], [level],
+                                  domain="qonnx.custom_op.general", name=t.name, out_dtype=dt.name, out_scale=1.0,
+                                  out_bias=float(qmin), data_layout=layout)
+            mul = helper.make_node("Mul", [level, new_const(model, np.float32(out_scale))], [t.output[0]])
+            insert_after(model, t, [mt, mul])
+            model.graph.node.remove(t)
+            return model.transform(InferShapes()).transform(InferDataTypes()), True
+        return model, False
+
+
 class ToIntegerDataflow(Pass):
     """Stage 2 as one step."""
 
     def apply(self, model: ModelWrapper):
         model = model.transform(QuantizedWeightsToIntegers())
         model = model.transform(QuantActivationsToMultiThreshold())
+        model = model.transform(TruncToMultiThreshold())
         return model, False

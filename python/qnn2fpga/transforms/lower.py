@@ -1,6 +1,10 @@
 """Stage 4: lower to streaming-friendly operations in channels-last (NHWC) layout.
 
-Conv becomes Im2Col (sliding window) + MatMul, MaxPool becomes MaxPoolNHWC, and the
+Conv becomes Im2Col (sliding window) + MatMul (a depthwise Conv, group == channels:
+Im2Col(depthwise=1) + MatMul with one nonzero per row, which to_hw turns into a VVAU, or
+into a Pool when those are all ones; other grouped Convs are refused), MaxPool becomes
+MaxPoolNHWC, a channel sum over the image (ReduceSum over H and W, what streamline makes
+of global average pooling) becomes the same ReduceSum over NHWC's H and W, and the
 layout transposes this introduces are sunk through thresholds and elementwise ops
 until they cancel or reach the graph's edge (where they stay in software). A flatten
 of an NHWC tensor into a linear layer is absorbed by permuting the weight rows.
@@ -18,6 +22,7 @@ from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.transformation.insert_topk import InsertTopK
 from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
 
+from qnn2fpga.errors import UnsupportedOpError
 from qnn2fpga.graph import bypass, const_operand, insert_after, new_const, new_tensor, node_attr, single_consumer
 from qnn2fpga.transforms.base import Pass
 
@@ -49,6 +54,55 @@ class MaxPoolToNHWC(Pass):
                 strides=list(node_attr(n, "strides", node_attr(n, "kernel_shape"))),
                 pads=list(node_attr(n, "pads", [0, 0, 0, 0])), ceil_mode=int(node_attr(n, "ceil_mode", 0)))
             insert_after(model, n, [helper.make_node("Transpose", [x], [a], perm=TO_NHWC), pool,
+                                    helper.make_node("Transpose", [b], [y], perm=TO_NCHW)])
+            model.graph.node.remove(n)
+            return model, True
+        return model, False
+
+
+def onnx_opset(model: ModelWrapper) -> int:
+    """The model's default-domain opset version."""
+    return next((o.version for o in model.model.opset_import if o.domain in ("", "ai.onnx")), 13)
+
+
+def reduce_axes(model: ModelWrapper, node) -> list[int] | None:
+    """The axes a ReduceSum/ReduceMean reduces, non-negative and sorted (an attribute
+    before opset 13, a constant input from it on), or None when computed or absent
+    (ONNX: absent axes reduce all, unless noop_with_empty_axes)."""
+    axes = node_attr(node, "axes")
+    if axes is None and len(node.input) > 1 and node.input[1]:
+        c = model.get_initializer(node.input[1])
+        axes = None if c is None else c.reshape(-1).tolist()
+    if axes is None:
+        return None
+    rank = len(model.get_tensor_shape(node.input[0]))
+    return sorted(int(a) % rank for a in axes)
+
+
+def make_reduce_sum(model: ModelWrapper, x: str, y: str, axes: list[int], name: str = ""):
+    """ReduceSum(x, axes, keepdims=1) -> y, axes as the model's opset wants them."""
+    if onnx_opset(model) >= 13:
+        return helper.make_node("ReduceSum", [x, new_const(model, np.array(axes, dtype=np.int64))], [y],
+                                keepdims=1, name=name)
+    return helper.make_node("ReduceSum", [x], [y], axes=list(axes), keepdims=1, name=name)
+
+
+class ImageSumToNHWC(Pass):
+    """ReduceSum over H and W of an NCHW image (keepdims) -> Transpose(NHWC) ->
+    ReduceSum over NHWC's H and W -> Transpose(NCHW) (GlobalAccPool's conversion takes it)."""
+
+    def apply(self, model: ModelWrapper):
+        for n in model.graph.node:
+            shape = model.get_tensor_shape(n.input[0])
+            if n.op_type != "ReduceSum" or len(shape) != 4 or not node_attr(n, "keepdims", 1) \
+                    or reduce_axes(model, n) != [2, 3]:
+                continue
+            x, y = n.input[0], n.output[0]
+            ys = model.get_tensor_shape(y)
+            a = new_tensor(model, [shape[i] for i in TO_NHWC], model.get_tensor_datatype(x))
+            b = new_tensor(model, [ys[i] for i in TO_NHWC], model.get_tensor_datatype(y))
+            insert_after(model, n, [helper.make_node("Transpose", [x], [a], perm=TO_NHWC),
+                                    make_reduce_sum(model, a, b, [1, 2], name=n.name),
                                     helper.make_node("Transpose", [b], [y], perm=TO_NCHW)])
             model.graph.node.remove(n)
             return model, True
@@ -272,6 +326,23 @@ class AbsorbOrderPreservingTailIntoTopK(Pass):
         return model, False
 
 
+def check_conv_groups(model: ModelWrapper) -> None:
+    """Refuses a grouped Conv other than a depthwise one: 1 < group < channels has no
+    lowering (group == channels == output channels lowers to a depthwise window and a
+    VVAU; group = 1 to a window and an MVAU)."""
+    for n in model.graph.node:
+        if n.op_type != "Conv":
+            continue
+        group = int(node_attr(n, "group", 1))
+        c_in, c_out = model.get_tensor_shape(n.input[0])[1], model.get_tensor_shape(n.output[0])[1]
+        if group != 1 and not group == c_in == c_out:
+            raise UnsupportedOpError(f"Conv node '{n.name}'", f"group={group} with {c_in} input and {c_out} output "
+                                     "channels: only group=1 and depthwise (group == input == output channels) "
+                                     "convolutions lower to hardware",
+                                     "split the convolution into group=1 convolutions on channel slices, or make "
+                                     "it depthwise")
+
+
 class Lower(Pass):
     """Stage 4 as one step. `topk`: add a TopK with this k at the output (0: none)."""
 
@@ -280,8 +351,10 @@ class Lower(Pass):
         self.topk = topk
 
     def apply(self, model: ModelWrapper):
+        check_conv_groups(model)
         model = model.transform(LowerConvsToMatMul())
         model = model.transform(MaxPoolToNHWC())
+        model = model.transform(ImageSumToNHWC())
         for _ in range(10000):
             changed = False
             for p in (SinkTranspose, FanOutTranspose, ShareTransposeAtFork, SinkTransposeThroughJoin, HoistTranspose,
@@ -290,6 +363,14 @@ class Lower(Pass):
                 changed |= c
             if not changed:
                 break
+        # The lowered model must execute: qonnx's Im2Col cannot pad a BIPOLAR tensor with 0,
+        # so the producing quantizer is widened to INT2 here already (FMPadding's
+        # preparatory conversion, which to_hw would apply anyway).
+        from qnn2fpga.transforms.to_hw import ApplyConversion, conversions  # noqa: PLC0415
+
+        for c in conversions():
+            if (c.layer, c.name) == ("FMPadding", "widen_bipolar_before_zero_padding"):
+                model = model.transform(InferDataTypes()).transform(ApplyConversion(c)).transform(InferDataTypes())
         if self.topk:
             model = model.transform(InsertTopK(k=self.topk))
             model = model.transform(AbsorbOrderPreservingTailIntoTopK())

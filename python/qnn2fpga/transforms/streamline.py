@@ -1,7 +1,9 @@
 """Stage 3: streamline. Moves and merges every float scale and bias so that, between
 the first and the last activation quantizer, only integer operations remain: batch
 norm, scalar and per-channel Mul/Add are absorbed into MultiThreshold thresholds or
-moved past linear layers and max-pooling, and thresholds on integer inputs are rounded.
+moved past linear layers, max-pooling and channel sums, and thresholds on integer inputs
+are rounded. Global average pooling becomes a channel sum (ReduceSum over H and W) and a
+scalar Mul by 1/(H*W), which is absorbed like any other scale.
 
 Each pass rewrites one local pattern; `Streamline` runs them to a fixed point.
 """
@@ -18,7 +20,7 @@ from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
 from qnn2fpga.graph import (bypass, channel_axis_of, channel_vector, const_operand, insert_after, new_const,
-                            new_tensor, single_consumer)
+                            new_tensor, node_attr, single_consumer)
 from qnn2fpga.transforms.base import Pass, loop_error, max_rounds, node_keys, touched_nodes
 from qnn2fpga.transforms.cleanup import RemoveIdentityOps
 
@@ -184,6 +186,118 @@ class MoveLinearPastMaxPool(Pass):
                 continue
             _swap(model, n, pool)
             return model, True
+        return model, False
+
+
+def _image_axes(model: ModelWrapper, node) -> bool:
+    """A 4-D reduction over H and W (NCHW), keeping the dimensions."""
+    from qnn2fpga.transforms.lower import reduce_axes  # noqa: PLC0415
+
+    return len(model.get_tensor_shape(node.input[0])) == 4 and reduce_axes(model, node) == [2, 3] \
+        and bool(node_attr(node, "keepdims", 1))
+
+
+class GlobalAverageToSum(Pass):
+    """GlobalAveragePool, or ReduceMean over H and W (keepdims), of an NCHW image ->
+    ReduceSum over H and W -> Mul(1/(H*W)): the sum is a hardware layer (GlobalAccPool),
+    the scale is absorbed into the next thresholds or left to the software tail."""
+
+    def apply(self, model):
+        from qnn2fpga.transforms.lower import make_reduce_sum  # noqa: PLC0415
+
+        for n in model.graph.node:
+            if n.op_type == "ReduceMean":
+                if not _image_axes(model, n):
+                    continue
+            elif n.op_type != "GlobalAveragePool" or len(model.get_tensor_shape(n.input[0])) != 4:
+                continue
+            _, _, h, w = model.get_tensor_shape(n.input[0])
+            mid = model.make_new_valueinfo_name()
+            model.set_tensor_shape(mid, model.get_tensor_shape(n.output[0]))
+            insert_after(model, n, [make_reduce_sum(model, n.input[0], mid, [2, 3], name=n.name),
+                                    helper.make_node("Mul", [mid, new_const(model, np.float32(1.0 / (h * w)))],
+                                                     [n.output[0]], name=f"{n.name}_scale")])
+            model.graph.node.remove(n)
+            return model, True
+        return model, False
+
+
+class AveragePoolToWindowSum(Pass):
+    """AveragePool (k, stride s, no padding, floor mode) of an NCHW image -> the depthwise
+    Conv with all-ones k weights and stride s (the window sums) -> Mul(1/(kh*kw)). Lowered,
+    the Conv is a depthwise sliding window and a MatMul with ones on each channel's taps,
+    which becomes the Pool layer; the scale is absorbed like any other."""
+
+    def apply(self, model):
+        for n in model.graph.node:
+            shape = model.get_tensor_shape(n.input[0])
+            if n.op_type != "AveragePool" or len(shape) != 4 or any(node_attr(n, "pads", [0])) \
+                    or node_attr(n, "ceil_mode", 0) or node_attr(n, "auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+                continue
+            kh, kw = node_attr(n, "kernel_shape")
+            c = shape[1]
+            mid = model.make_new_valueinfo_name()
+            model.set_tensor_shape(mid, model.get_tensor_shape(n.output[0]))
+            ones = new_const(model, np.ones((c, 1, kh, kw), dtype=np.float32), DataType["UINT2"])
+            conv = helper.make_node("Conv", [n.input[0], ones], [mid], name=n.name, group=c, kernel_shape=[kh, kw],
+                                    strides=list(node_attr(n, "strides", [kh, kw])), pads=[0, 0, 0, 0],
+                                    dilations=[1, 1])
+            insert_after(model, n, [conv, helper.make_node("Mul", [mid, new_const(model, np.float32(1.0 / (kh * kw)))],
+                                                           [n.output[0]], name=f"{n.name}_scale")])
+            model.graph.node.remove(n)
+            return model, True
+        return model, False
+
+
+def _summed_pixels(model: ModelWrapper, node) -> int | None:
+    """Pixels a channel sum adds up: H*W for a ReduceSum over H and W, kh*kw for an
+    unpadded depthwise Conv with all-ones weights (window sums); else None."""
+    if node.op_type == "ReduceSum" and _image_axes(model, node):
+        _, _, h, w = model.get_tensor_shape(node.input[0])
+        return h * w
+    if node.op_type != "Conv" or any(node_attr(node, "pads", [0])):
+        return None
+    w = model.get_initializer(node.input[1])
+    c = model.get_tensor_shape(node.input[0])[1]
+    if w is None or node_attr(node, "group", 1) != c or w.shape[:2] != (c, 1) or np.any(w != 1):
+        return None
+    return int(w.shape[2] * w.shape[3])
+
+
+class MoveLinearPastImageSum(Pass):
+    """Mul(m) -> a channel sum (ReduceSum over H and W, or window sums) becomes the sum ->
+    Mul(m); Add(c) becomes the sum -> Add(c * pixels summed) (scalar or per-channel)."""
+
+    def apply(self, model):
+        for n in model.graph.node:
+            lc = _linear_const(model, n)
+            red = single_consumer(model, n.output[0])
+            if lc is None or red is None or red.input[0] != n.output[0]:
+                continue
+            pixels = _summed_pixels(model, red)
+            shape = model.get_tensor_shape(lc[0])
+            if pixels is None or channel_vector(lc[1], len(shape), 1) is None:
+                continue
+            if n.op_type == "Add":
+                _set_const_operand(model, n, lc[1] * pixels)
+            _swap(model, n, red)
+            return model, True
+        return model, False
+
+
+class AnnotateImageSums(Pass):
+    """A ReduceSum over H and W of an integer image is annotated with the datatype of its
+    sums (qonnx infers FLOAT32 for it), so the thresholds after it are rounded like those
+    after a max-pool."""
+
+    def apply(self, model):
+        from qnn2fpga.layers.numerics import sum_datatype  # noqa: PLC0415
+
+        for n in model.graph.node:
+            dt = model.get_tensor_datatype(n.input[0])
+            if n.op_type == "ReduceSum" and _image_axes(model, n) and dt.is_integer():
+                _, _, h, w = model.get_tensor_shape(n.input[0])
+                model.set_tensor_datatype(n.output[0], sum_datatype(dt, h * w))
         return model, False
 
 
@@ -425,7 +539,9 @@ class Streamline(Pass):
 
     PASSES = (
         ConvertSubToAdd, ConvertDivToMul, BatchNormToAffine, RemoveIdentityOps, CollapseRepeatedOps, MoveAddPastMul,
-        MoveLinearPastShapeOps, MoveLinearPastMaxPool, MoveLinearPastLinearLayer, AbsorbSignIntoLinearLayer,
+        MoveLinearPastShapeOps, MoveLinearPastMaxPool, GlobalAverageToSum, AveragePoolToWindowSum,
+        MoveLinearPastImageSum,
+        MoveLinearPastLinearLayer, AbsorbSignIntoLinearLayer,
         AbsorbLinearIntoMultiThreshold, AbsorbReluIntoMultiThreshold, FanOutLinear, MoveLinearPastJoin,
     )
 
@@ -444,6 +560,7 @@ class Streamline(Pass):
             if before is not None:
                 raise loop_error("Streamline (" + ", ".join(changed) + ")", rounds + 1, touched_nodes(before, model))
         model = model.transform(InferDataTypes())
+        model = model.transform(AnnotateImageSums())
         model = model.transform(RoundAndClipThresholds())
         for t in (SortGraph(), RemoveUnusedTensors(), InferShapes(), InferDataTypes()):
             model = model.transform(t)

@@ -1,11 +1,11 @@
 """Stage 5: to abstract hardware layers (custom ops in the `qnn2fpga.layers` domain).
 
 The conversions come from the layer modules (`@converts` in qnn2fpga.layers.conversion):
-MatMul [+ MultiThreshold] -> MVAU, MultiThreshold -> Thresholding, Im2Col -> FMPadding +
-ConvolutionInputGenerator, MaxPoolNHWC -> StreamingMaxPool, TopK -> LabelSelect, and any
-other registered layer's. Only nodes whose inputs are integer tensors convert; what is
-left is the software head and tail, or is reported as not converted (see
-qnn2fpga.report). A Reshape/Flatten between hardware layers is removed
+MatMul [+ MultiThreshold] -> MVAU (VVAU after a depthwise window), MultiThreshold ->
+Thresholding, Im2Col -> FMPadding + ConvolutionInputGenerator, MaxPoolNHWC ->
+StreamingMaxPool, TopK -> LabelSelect, and any other registered layer's. Only nodes
+whose inputs are integer tensors convert; what is left is the software head and tail, or
+is reported as not converted (see qnn2fpga.report). A Reshape/Flatten between hardware layers is removed
 (RemoveStreamReshapes): it does not change the stream.
 """
 
