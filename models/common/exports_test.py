@@ -22,6 +22,8 @@ INPUT_SHAPES = {
     "lfc": (1, 1, 28, 28),
     "cnv": (1, 3, 32, 32),
     "mixnet": (1, 3, 16, 16),
+    "resnet": (1, 3, 8, 8),
+    "conv1d": (1, 2, 64),
 }
 OUTPUT_SHAPE = (1, 10)
 

@@ -51,3 +51,6 @@ class MixNet(nn.Module):
         x = self.relu2(self.bn2(self.conv2(x)))
         x = x.reshape(x.shape[0], -1)
         return self.fc(x)
+
+
+Net = MixNet  # the class export_net.py builds

@@ -121,7 +121,8 @@ def test_rtlsim_library_follows_the_layer_registry():
     rtl/common, which holds the FIFO and the AXI-lite split)."""
     from qnn2fpga import rtlsim  # noqa: PLC0415
 
-    assert rtlsim.library_globs() == ["rtl/common/*.sv", "rtl/convolution_input_generator/*.sv", "rtl/dwc/*.sv",
+    assert rtlsim.library_globs() == ["rtl/channelwise_op/*.sv", "rtl/common/*.sv",
+                                      "rtl/convolution_input_generator/*.sv", "rtl/dwc/*.sv",
                                       "rtl/fm_padding/*.sv", "rtl/global_acc_pool/*.sv", "rtl/label_select/*.sv",
                                       "rtl/mvau/*.sv", "rtl/streaming_max_pool/*.sv", "rtl/streams/*.sv",
                                       "rtl/thresholding/*.sv", "rtl/vvau/*.sv"]

@@ -107,6 +107,10 @@ def why_not_converted(model: ModelWrapper, node) -> str:
     in_dts = [model.get_tensor_datatype(t) for t in node.input if t and model.get_initializer(t) is None]
     if op in ("MatMul", "Conv", "MaxPool", "MaxPoolNHWC", "Im2Col", "MultiThreshold", "Mul", "Add", "Reshape",
               "Flatten", "Transpose", "AveragePool", "GlobalAveragePool", "ReduceMean", "ReduceSum"):
+        if op == "Add" and len(in_dts) == 2 and any(not dt.is_integer() for dt in in_dts):
+            return ("float datatype: a join of two computed tensors (a residual add) whose scales could not be "
+                    "moved past it: give both operands the same quantizer (one Brevitas QuantIdentity called on "
+                    "the branch and on the skip), or scales whose ratio is an integer per channel")
         if op == "AveragePool" and (any(node_attrs(node).get("pads", [0])) or node_attrs(node).get("ceil_mode", 0)):
             return (f"unsupported attribute: average pooling with {node_attrs(node)} (padding and ceil mode are "
                     "not supported)")

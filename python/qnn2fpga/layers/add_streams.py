@@ -6,7 +6,8 @@ from qnn2fpga.errors import DataTypeError
 from qnn2fpga.layers import numerics
 from qnn2fpga.layers.attrs import DTypesAttr, FoldAttr, IntAttr, IntsAttr
 from qnn2fpga.layers.base import ChannelStreams, Example, HwLayer, check_vectors_and_channels
-from qnn2fpga.layers.registry import register_layer
+from qnn2fpga.layers.conversion import converts, int_datatype, replace, typed_node
+from qnn2fpga.layers.registry import get_layer, is_hw_layer, register_layer
 from qnn2fpga.layers.rtl import RtlInstance
 
 
@@ -66,6 +67,26 @@ class AddStreams(ChannelStreams, HwLayer):
             Example(dict(NumChannels=6, PE=3, inputDataTypes=["UINT3", "INT5"]), label="mixed"),
             Example(dict(NumChannels=4, inputDataTypes=["BIPOLAR", "BIPOLAR"]), label="bipolar"),
         ]
+
+    @converts("Add", order=45)
+    def from_add(cls, model, node):
+        """Add of two computed integer tensors of one shape (a residual join, once
+        streamlining moved the common scale past it) -> AddStreams. Elementwise, so any
+        layout works as long as both streams share it. Before Thresholding (50), which
+        then reads the sum's narrow datatype."""
+        if len(node.input) != 2 or any(model.get_initializer(t) is not None for t in node.input):
+            return None
+        # A producer converted in this same pass (a join feeding a join) has not had its
+        # output annotation narrowed yet: its layer says what it emits.
+        dts = [get_layer(p).output_datatypes()[list(p.output).index(t)] if p is not None and is_hw_layer(p)
+               else int_datatype(model, t) for t, p in ((t, model.find_producer(t)) for t in node.input)]
+        shapes = [model.get_tensor_shape(t) for t in node.input]
+        if None in dts or shapes[0] != shapes[1] or list(shapes[0]) != list(model.get_tensor_shape(node.output[0])):
+            return None
+        shape = shapes[0]
+        new = typed_node(cls, list(node.input), [node.output[0]], node.name, NumChannels=shape[-1], PE=1,
+                         inputDataTypes=[d.name for d in dts], numInputVectors=list(shape[:-1]))
+        return replace(model, [node], [new])
 
     # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
 

@@ -193,16 +193,13 @@ def test_random_params_has_one_signature_and_refuses_unknown_variants():
     rng = np.random.default_rng(1)
     for op in sorted(LAYERS):
         layer = _example_layer(op)
-        if op == "ChannelwiseOp":  # parameters, but no generated hardware tests
-            with pytest.raises(ModelError, match="takes parameters \\['params'\\] but defines no random_params"):
-                layer.random_params(rng, "")
-            continue
         params = layer.random_params(rng, "")
         assert len(params) == len(layer.param_names()), op
         with pytest.raises(ModelError, match="unknown parameter variant 'nonsense'"):
             layer.random_params(rng, "nonsense")
     shared = _example_layer("Thresholding").random_params(rng, "shared_thresholds")
     assert shared[0].shape[0] == 1
+    assert _example_layer("ChannelwiseOp").random_params(rng, "shared")[0].shape == (1,)
 
 
 def test_layers_declare_which_outputs_are_activation_levels():

@@ -6,11 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from qnn2fpga.errors import DataTypeError
+from qnn2fpga.graph import channel_vector, const_operand, new_const
 from qnn2fpga.layers import numerics
 from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr, StrAttr
 from qnn2fpga.layers.base import ChannelStreams, Example, HwLayer, check_vectors_and_channels
+from qnn2fpga.layers.conversion import converts, int_datatype, replace, typed_node
 from qnn2fpga.layers.registry import register_layer
 from qnn2fpga.layers.resources import Memory
+from qnn2fpga.layers.rtl import RtlInstance
 
 FUNCS = ("add", "mul")
 
@@ -27,6 +30,8 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
     paramDataType = DTypeAttr(doc="datatype of the parameters")
     outputDataType = DTypeAttr(doc="datatype of the output; must hold every result")
     numInputVectors = IntsAttr([1], doc="leading dimensions, e.g. [1, H, W]")
+    ram_style = StrAttr("distributed", allowed=("auto", "block", "distributed"),
+                        doc="memory primitive of the parameters (a ROM: URAM has no initial contents)")
 
     def input_datatypes(self):
         return [self.inputDataType]
@@ -82,6 +87,97 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
                                    f"set outputDataType={numerics.smallest_int_datatype(lo, hi).name}",
                                    DataTypeError)
 
+    @converts("Mul", order=44)
+    def from_mul(cls, model, node):
+        """Mul of an integer tensor by integer constants along its last axis (one per
+        channel, or one) that feeds hardware -> ChannelwiseOp: what streamlining leaves
+        when it cannot absorb a scale, e.g. the integer factor between the operands of a
+        residual add (MoveLinearPastJoin). Before AddStreams (45), which then reads its
+        datatype. A scale on the way to the output stays in software."""
+        return cls._from_linear(model, node, "mul")
+
+    @converts("Add", order=44)
+    def from_add(cls, model, node):
+        """Add of integer constants to an integer tensor -> ChannelwiseOp (see from_mul)."""
+        return cls._from_linear(model, node, "add")
+
+    @classmethod
+    def _from_linear(cls, model, node, func: str):
+        pair = const_operand(model, node)
+        if pair is None:
+            return None
+        x, c = pair
+        xdt, shape = int_datatype(model, x), model.get_tensor_shape(x)
+        if xdt is None or not shape or list(model.get_tensor_shape(node.output[0])) != list(shape):
+            return None
+        if not cls._feeds_hardware(model, node.output[0]):
+            return None  # e.g. the output's scale: the software tail keeps it
+        p = channel_vector(c, len(shape), -1)
+        if p is None or p.size not in (1, shape[-1]) or not np.array_equal(p, np.round(p)):
+            return None
+        p = p.astype(np.float64)
+        pdt = numerics.smallest_int_datatype(int(p.min()), int(p.max()))
+        new = typed_node(cls, [x, new_const(model, p.astype(np.float32), pdt)], [node.output[0]], node.name,
+                         Func=func, NumChannels=shape[-1], PE=1, inputDataType=xdt.name, paramDataType=pdt.name,
+                         outputDataType="INT32", numInputVectors=list(shape[:-1]))
+        layer = cls(new)
+        lo, hi = layer.output_range(p)
+        layer.set_attr("outputDataType", numerics.smallest_int_datatype(lo, hi))
+        return replace(model, [node], [new])
+
+    @staticmethod
+    def _feeds_hardware(model, tensor: str) -> bool:
+        """Read only by hardware layers, thresholds or a join of two computed tensors (which
+        later conversions make hardware), and not a graph output."""
+        from qnn2fpga.layers.registry import is_hw_layer  # noqa: PLC0415
+
+        readers = model.find_consumers(tensor) or []
+        if not readers or tensor in {o.name for o in model.graph.output}:
+            return False
+        return all(is_hw_layer(r) or r.op_type == "MultiThreshold" or
+                   (r.op_type == "Add" and const_operand(model, r) is None) for r in readers)
+
+    def random_params(self, rng: np.random.Generator, variant: str = "") -> list[np.ndarray]:
+        """Parameters drawn uniformly from the values of paramDataType whose results fit
+        outputDataType for every input (for generated hardware tests); variant "shared":
+        one parameter for every channel."""
+        numerics.check_variant(self.where, variant, ("", "shared"))
+        pdt, odt = self.paramDataType, self.outputDataType
+        values = (np.array([-1, 1]) if pdt == numerics.BIPOLAR else
+                  np.arange(int(pdt.min()), int(pdt.max()) + 1))
+        lo_x, hi_x = (-1, 1) if self.inputDataType == numerics.BIPOLAR else \
+            (int(self.inputDataType.min()), int(self.inputDataType.max()))
+        if self.Func == "add":
+            lo, hi = values + lo_x, values + hi_x
+        else:
+            lo, hi = np.minimum(values * lo_x, values * hi_x), np.maximum(values * lo_x, values * hi_x)
+        fits = values[(lo >= odt.min()) & (hi <= odt.max())]
+        if not fits.size:
+            raise DataTypeError(self.where, f"no {pdt.name} parameter keeps every result in {odt.name}",
+                                "widen outputDataType")
+        return [rng.choice(fits, size=1 if variant == "shared" else self.NumChannels).astype(np.float32)]
+
+    def rtl(self, params):
+        """rtl/channelwise_op: the parameters as NumChannels / PE memory words of PE fields
+        (a shared parameter repeated); one registered output word (latency 1)."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        def kind(dt):
+            return 2 if dt == numerics.BIPOLAR else int(dt.signed())
+
+        idt, pdt, odt = self.inputDataType, self.paramDataType, self.outputDataType
+        bits = [packing.element_bits(d) for d in (idt, pdt, odt)]
+        if max(bits) > 63:
+            raise DataTypeError(self.where, f"{idt.name}, {pdt.name} -> {odt.name}: the RTL takes up to 63 bits",
+                                "narrow the datatypes")
+        p = np.broadcast_to(np.asarray(params[0]).reshape(-1), (self.NumChannels,))
+        words = packing.pack_words(p, pdt, self.PE)
+        width = self.PE * bits[1]
+        return RtlInstance(module="channelwise_op", library=self.rtl_library, latency=1, params=dict(
+            NUM_CHANNELS=self.NumChannels, PE=self.PE, FUNC=FUNCS.index(self.Func), IN_BITS=bits[0],
+            IN_KIND=kind(idt), P_BITS=bits[1], P_KIND=kind(pdt), OUT_BITS=bits[2], RAM_STYLE=self.ram_style),
+            memories={"PARAM_FILE": (words, width)})
+
     def execute(self, x, params):
         x, p = numerics.as_int64(x), numerics.as_int64(params)
         return x + p if self.Func == "add" else x * p
@@ -97,3 +193,8 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
             Example(dict(Func="mul", NumChannels=3, inputDataType="BIPOLAR", paramDataType="UINT2",
                          outputDataType="INT3"), (np.array([3.0], np.float32),), "shared"),
         ]
+
+    # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
+
+    rtl_library = "//rtl/channelwise_op"
+

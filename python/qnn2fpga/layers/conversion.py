@@ -19,8 +19,10 @@ another layer's conversion), and a conversion may emit nodes of other layers.
 Orders in use: 10 FMPadding (widen BIPOLAR before zero padding), 20
 ConvolutionInputGenerator (Im2Col), 24 Pool (a MatMul summing a depthwise window), 25
 VVAU (the MatMul after a depthwise window generator), 30 MVAU (MatMul), 40
-StreamingMaxPool (MaxPoolNHWC), 45 GlobalAccPool (ReduceSum over H and W), 50
-Thresholding (MultiThreshold), 60 LabelSelect (TopK). MVAU comes before
+StreamingMaxPool (MaxPoolNHWC), 44 ChannelwiseOp (Mul/Add by integer constants), 45
+AddStreams (Add of two integer streams) and GlobalAccPool (ReduceSum over H and W), 50
+Thresholding (MultiThreshold), 60 LabelSelect (TopK); outside this list the to_hw step
+inserts DuplicateStreams where a stream has two readers. MVAU comes before
 the layers that may consume its output (a max-pool or thresholds right after a
 convolution's accumulator): each conversion reads its input datatype from the
 annotation, which is the accumulator's narrowed datatype only once the MVAU exists and

@@ -68,6 +68,33 @@ class DuplicateStreams(ChannelStreams, HwLayer):
             Example(dict(NumChannels=6, PE=1, inputDataType="BIPOLAR"), label="bipolar"),
         ]
 
+    @classmethod
+    def fork(cls, model):
+        """The first tensor read by several hardware layers (and not a graph output; made
+        by a layer, or by the software head when the fork is right after the input
+        quantizer) gets a DuplicateStreams: a stream has one reader. Its first reader
+        takes one copy, the others the second, so n readers need n - 1 calls (the to_hw
+        step repeats it to a fixpoint). Returns the model, or None when nothing forks."""
+        from qnn2fpga.graph import insert_after, new_tensor  # noqa: PLC0415
+        from qnn2fpga.layers.registry import is_hw_layer  # noqa: PLC0415
+
+        outputs = {o.name for o in model.graph.output}
+        for n in model.graph.node:
+            for t in n.output:
+                readers = model.find_consumers(t) or []
+                if len(readers) < 2 or t in outputs or not all(is_hw_layer(r) for r in readers):
+                    continue
+                dt, shape = model.get_tensor_datatype(t), model.get_tensor_shape(t)
+                copies = [new_tensor(model, shape, dt), new_tensor(model, shape, dt)]
+                for r in readers:
+                    for i, name in enumerate(r.input):
+                        if name == t:
+                            r.input[i] = copies[0] if r is readers[0] else copies[1]
+                insert_after(model, n, [cls.make_node([t], copies, name=f"{n.name}_fork", NumChannels=shape[-1],
+                                                      PE=1, inputDataType=dt.name, numInputVectors=list(shape[:-1]))])
+                return model
+        return None
+
     # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
 
     rtl_library = "//rtl/streams"

@@ -115,7 +115,7 @@ class Conv1dAs2d(Pass):
 
     SPATIAL = ("Conv", "MaxPool")
     ELEMENTWISE = ("Quant", "BipolarQuant", "Trunc", "BatchNormalization", "Relu", "Add", "Sub", "Mul", "Div",
-                   "Clip", "Identity")
+                   "Clip", "Identity", "MultiThreshold")
 
     def apply(self, model: ModelWrapper):
         x = model.graph.input[0].name
@@ -137,6 +137,14 @@ class Conv1dAs2d(Pass):
                     "batch norm, elementwise ops and a flatten",
                     "flatten the activation before this op, or export the network with 2-D layers")
         for n in model.graph.node:
+            if n.op_type == "MultiThreshold" and len(model.get_tensor_shape(n.input[0]) or []) == 3:
+                if node_attrs(n).get("data_layout", "NCHW") not in ("NCW", "NCHW"):
+                    raise errors.UnsupportedOpError(
+                        f"node '{n.name}' (MultiThreshold)", "thresholds a 1-D activation channels-last",
+                        "threshold it channels-first (data_layout NCW)")
+                for a in n.attribute:
+                    if a.name == "data_layout":
+                        a.s = b"NCHW"
             if n.op_type in self.SPATIAL and len(model.get_tensor_shape(n.input[0]) or []) == 3:
                 a = node_attrs(n)
                 for name, unit in (("kernel_shape", 1), ("strides", 1), ("dilations", 1)):

@@ -14,7 +14,7 @@ Optionally, a TopK (label select) is added to a classifier's output.
 from __future__ import annotations
 
 import numpy as np
-from onnx import helper
+from onnx import NodeProto, helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.general import RemoveUnusedTensors, SortGraph
 from qonnx.transformation.infer_datatypes import InferDataTypes
@@ -149,6 +149,90 @@ class SinkTranspose(Pass):
         return model, False
 
 
+class FanOutTranspose(Pass):
+    """Transpose(NHWC->NCHW) read by several nodes (the fork of a residual block) is
+    copied, one copy per consumer, so that each can sink along its own branch."""
+
+    def apply(self, model: ModelWrapper):
+        outputs = {o.name for o in model.graph.output}
+        for t in model.graph.node:
+            if _perm(t) != TO_NCHW or t.output[0] in outputs:
+                continue
+            consumers = model.find_consumers(t.output[0]) or []
+            if len(consumers) < 2:
+                continue
+            copies = []
+            for k, c in enumerate(consumers[1:], start=1):
+                copy = NodeProto()
+                copy.CopyFrom(t)
+                copy.name = f"{t.name}_fork{k}"
+                copy.output[0] = new_tensor(model, model.get_tensor_shape(t.output[0]),
+                                            model.get_tensor_datatype(t.output[0]))
+                for i, name in enumerate(c.input):
+                    if name == t.output[0]:
+                        c.input[i] = copy.output[0]
+                copies.append(copy)
+            insert_after(model, t, copies)
+            return model, True
+        return model, False
+
+
+class ShareTransposeAtFork(Pass):
+    """x read by Transpose(NCHW->NHWC) and by other nodes (a fork right after a
+    quantizer): the others read Transpose(NHWC->NCHW) of that transpose's output instead
+    (the same tensor), so x has one reader and its transpose can move up (HoistTranspose)
+    while the new one sinks along its branch."""
+
+    def apply(self, model: ModelWrapper):
+        outputs = {o.name for o in model.graph.output}
+        for t in model.graph.node:
+            if _perm(t) != TO_NHWC or t.input[0] in outputs:
+                continue
+            x = t.input[0]
+            others = [c for c in model.find_consumers(x) or [] if c is not t]
+            if not others:
+                continue
+            back = new_tensor(model, model.get_tensor_shape(x), model.get_tensor_datatype(x))
+            for c in others:
+                for i, name in enumerate(c.input):
+                    if name == x:
+                        c.input[i] = back
+            insert_after(model, t, [helper.make_node("Transpose", [t.output[0]], [back], perm=TO_NCHW,
+                                                     name=f"{t.name}_back")])
+            return model, True
+        return model, False
+
+
+class SinkTransposeThroughJoin(Pass):
+    """Add(Transpose(x), Transpose(y)), both NHWC->NCHW and read only by the Add (a
+    residual join), becomes Transpose(Add(x, y))."""
+
+    def apply(self, model: ModelWrapper):
+        for add in model.graph.node:
+            if add.op_type != "Add" or len(add.input) != 2 or \
+                    any(model.get_initializer(i) is not None for i in add.input):
+                continue
+            ts = [model.find_producer(i) for i in add.input]
+            if any(t is None or _perm(t) != TO_NCHW or single_consumer(model, t.output[0]) is not add for t in ts):
+                continue
+            y = add.output[0]
+            shape = model.get_tensor_shape(ts[0].input[0])
+            if shape != model.get_tensor_shape(ts[1].input[0]):
+                continue
+            for i, t in enumerate(ts):
+                add.input[i] = t.input[0]
+            mid = new_tensor(model, shape, model.get_tensor_datatype(y))
+            add.output[0] = mid
+            keep, drop = ts
+            keep.input[0], keep.output[0] = mid, y
+            model.graph.node.remove(drop)
+            nodes = model.graph.node
+            nodes.remove(keep)
+            nodes.insert(list(nodes).index(add) + 1, keep)
+            return model, True
+        return model, False
+
+
 class HoistTranspose(Pass):
     """MultiThreshold -> Transpose(NCHW->NHWC) becomes Transpose -> MultiThreshold(NHWC), so
     the layout change of a network's input happens before its first quantizer, in software."""
@@ -273,7 +357,8 @@ class Lower(Pass):
         model = model.transform(ImageSumToNHWC())
         for _ in range(10000):
             changed = False
-            for p in (SinkTranspose, HoistTranspose, CancelTransposes, AbsorbTransposeIntoFlatten):
+            for p in (SinkTranspose, FanOutTranspose, ShareTransposeAtFork, SinkTransposeThroughJoin, HoistTranspose,
+                      CancelTransposes, AbsorbTransposeIntoFlatten):
                 model, c = p().apply(model)
                 changed |= c
             if not changed:

@@ -11,7 +11,7 @@ Each pass rewrites one local pattern; `Streamline` runs them to a fixed point.
 from __future__ import annotations
 
 import numpy as np
-from onnx import helper
+from onnx import NodeProto, helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.batchnorm_to_affine import BatchNormToAffine
@@ -20,7 +20,7 @@ from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
 from qnn2fpga.graph import (bypass, channel_axis_of, channel_vector, const_operand, insert_after, new_const,
-                            node_attr, single_consumer)
+                            new_tensor, node_attr, single_consumer)
 from qnn2fpga.transforms.base import Pass, loop_error, max_rounds, node_keys, touched_nodes
 from qnn2fpga.transforms.cleanup import RemoveIdentityOps
 
@@ -337,6 +337,119 @@ class AbsorbSignIntoLinearLayer(Pass):
         return model, False
 
 
+class FanOutLinear(Pass):
+    """A Mul/Add by a constant whose result feeds several nodes (the fork of a residual
+    block) is copied, one copy per consumer, so that each branch can move or absorb its
+    own copy."""
+
+    def apply(self, model):
+        outputs = {o.name for o in model.graph.output}
+        for n in model.graph.node:
+            if _linear_const(model, n) is None or n.output[0] in outputs:
+                continue
+            consumers = model.find_consumers(n.output[0]) or []
+            if len(consumers) < 2:
+                continue
+            shape = model.get_tensor_shape(n.output[0])
+            copies = []
+            for k, c in enumerate(consumers[1:], start=1):
+                copy = NodeProto()
+                copy.CopyFrom(n)
+                copy.name = f"{n.name}_fork{k}"
+                copy.output[0] = new_tensor(model, shape)
+                for i, t in enumerate(c.input):
+                    if t == n.output[0]:
+                        c.input[i] = copy.output[0]
+                copies.append(copy)
+            insert_after(model, n, copies)
+            return model, True
+        return model, False
+
+
+def _join_operands(model, join):
+    """For Add(x, y) of two computed tensors: [(index, producer)] of its operands."""
+    if join.op_type != "Add" or len(join.input) != 2 or \
+            any(model.get_initializer(t) is not None for t in join.input):
+        return None
+    return [(i, model.find_producer(t)) for i, t in enumerate(join.input)]
+
+
+def _move_after_join(model, join, op, idx: int) -> None:
+    """op (Mul/Add by a constant, read only by `join` at input idx) moves past join:
+    join reads op's data input, op reads join's result and writes join's output."""
+    data = _linear_const(model, op)[0]
+    join.input[idx] = data
+    mid = new_tensor(model, model.get_tensor_shape(join.output[0]))
+    op.input[list(op.input).index(data)] = mid
+    op.output[0], join.output[0] = join.output[0], mid
+    model.graph.node.remove(op)
+    insert_after(model, join, [op])
+
+
+class MoveLinearPastJoin(Pass):
+    """Add(x, y) of two computed tensors (a residual join). A bias moves past it:
+    Add(x + c, y) = Add(x, y) + c. A scale common to both operands moves past it:
+    Add(a*m, b*m) = Add(a, b) * m; with different scales, Add(a*m, b*k*m) = Add(a, b*k) * m
+    when every k = m2/m1 (or m1/m2) is a positive integer, leaving Mul(k) on that
+    operand (an integer multiply; an integer operand without a Mul has scale 1). Other
+    scale ratios stay: the join is then not an integer add and is reported as not
+    converted."""
+
+    @staticmethod
+    def _scale(model, join, idx, producer):
+        """(index, the Mul read only by the join or None, its constant) of one operand; an
+        integer operand without a Mul has scale 1; None when the operand is neither."""
+        if producer is not None and producer.op_type == "Mul" and _linear_const(model, producer) is not None and \
+                single_consumer(model, producer.output[0]) is join:
+            return idx, producer, _linear_const(model, producer)[1]
+        if model.get_tensor_datatype(join.input[idx]).is_integer():
+            return idx, None, np.ones(())
+        return None
+
+    def apply(self, model):
+        for join in model.graph.node:
+            ops = _join_operands(model, join)
+            if ops is None:
+                continue
+            for idx, p in ops:
+                if p is not None and p.op_type == "Add" and _linear_const(model, p) is not None and \
+                        single_consumer(model, p.output[0]) is join:
+                    _move_after_join(model, join, p, idx)
+                    return model, True
+            scaled = [self._scale(model, join, i, p) for i, p in ops]
+            if None in scaled or all(mul is None for _, mul, _ in scaled):
+                continue
+            (i0, p0, m0), (i1, p1, m1) = scaled
+            shape = np.broadcast_shapes(m0.shape, m1.shape)
+            if np.array_equal(np.broadcast_to(m0, shape), np.broadcast_to(m1, shape)):
+                bypass(model, p1)
+                _move_after_join(model, join, p0, i0)
+                return model, True
+            for (ia, pa, ma), (ib, pb, mb) in (((i0, p0, m0), (i1, p1, m1)), ((i1, p1, m1), (i0, p0, m0))):
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    k = mb / ma
+                if not (np.all(np.isfinite(k)) and np.all(k >= 1) and
+                        np.allclose(k, np.round(k), rtol=0, atol=1e-6)):
+                    continue
+                k = np.round(k)
+                if pa is None:
+                    continue  # Add(a, b*k) with integer a and k: the final form
+                if pb is None:  # an integer operand (scale 1): it gets the factor
+                    pb = helper.make_node("Mul", [join.input[ib], new_const(model, k)],
+                                          [new_tensor(model, model.get_tensor_shape(join.input[ib]))])
+                    join.input[ib] = pb.output[0]
+                    model.graph.node.insert(list(model.graph.node).index(join), pb)
+                else:
+                    _set_const_operand(model, pb, k)
+                # An integer factor: the product of integer levels stays an integer.
+                const = pb.input[1] if model.get_initializer(pb.input[1]) is not None else pb.input[0]
+                model.set_tensor_datatype(const, DataType[f"UINT{max(2, int(np.max(k)).bit_length())}"])
+                if pa is not None:
+                    _move_after_join(model, join, pa, ia)
+                return model, True
+        return model, False
+
+
 def _thresholds_per_channel(model, mt, channels: int) -> np.ndarray:
     t = model.get_initializer(mt.input[1]).astype(np.float64)
     return np.broadcast_to(t, (channels, t.shape[1])).copy() if t.shape[0] == 1 else t.copy()
@@ -429,7 +542,7 @@ class Streamline(Pass):
         MoveLinearPastShapeOps, MoveLinearPastMaxPool, GlobalAverageToSum, AveragePoolToWindowSum,
         MoveLinearPastImageSum,
         MoveLinearPastLinearLayer, AbsorbSignIntoLinearLayer,
-        AbsorbLinearIntoMultiThreshold, AbsorbReluIntoMultiThreshold,
+        AbsorbLinearIntoMultiThreshold, AbsorbReluIntoMultiThreshold, FanOutLinear, MoveLinearPastJoin,
     )
 
     def apply(self, model: ModelWrapper):

@@ -84,6 +84,17 @@ class RemoveStreamReshapes(Pass):
         return model, False
 
 
+class InsertDuplicateStreams(Pass):
+    """A hardware layer's output read by several hardware layers (the fork of a residual
+    block) goes through DuplicateStreams (DuplicateStreams.fork), one at a time."""
+
+    def apply(self, model: ModelWrapper):
+        from qnn2fpga.layers.duplicate_streams import DuplicateStreams  # noqa: PLC0415
+
+        forked = DuplicateStreams.fork(model)
+        return (model, False) if forked is None else (forked, True)
+
+
 class NameHardwareLayers(Pass):
     """Hardware layers are named `<op>_<n>` in stream order (the keys of folding
     configurations); other nodes keep their names."""
@@ -102,9 +113,14 @@ class ToHardwareLayers(Pass):
     fixpoint with datatypes inferred again after it, then sorting and naming."""
 
     def apply(self, model: ModelWrapper):
+        from qnn2fpga.transforms.streamline import RoundAndClipThresholds  # noqa: PLC0415
+
         for c in conversions():
             model = model.transform(ApplyConversion(c)).transform(InferDataTypes())
-        model = model.transform(RemoveStreamReshapes())
+            # A conversion may make a float tensor an integer one (a ChannelwiseOp's
+            # integer multiply before a residual join): thresholds on it become integers.
+            model = model.transform(RoundAndClipThresholds())
+        model = model.transform(RemoveStreamReshapes()).transform(InsertDuplicateStreams())
         for t in (SortGraph(), RemoveUnusedTensors(), NameHardwareLayers(), InferShapes(), InferDataTypes()):
             model = model.transform(t)
         # Declare the layer domain, so the compiled model passes onnx.checker (and loads

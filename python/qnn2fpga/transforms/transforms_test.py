@@ -561,9 +561,11 @@ def test_conversions_come_from_the_layers_in_their_declared_order():
     their declared position; the MVAU's comes before those of the layers that may consume
     its output."""
     seen = [(c.order, c.op_type, c.layer) for c in to_hw.conversions()]
-    assert seen[:9] == [(10, "Im2Col", "FMPadding"), (20, "Im2Col", "ConvolutionInputGenerator"),
+    assert seen[:12] == [(10, "Im2Col", "FMPadding"), (20, "Im2Col", "ConvolutionInputGenerator"),
                         (24, "MatMul", "Pool"), (25, "MatMul", "VVAU"), (30, "MatMul", "MVAU"),
-                        (40, "MaxPoolNHWC", "StreamingMaxPool"), (45, "ReduceSum", "GlobalAccPool"),
+                        (40, "MaxPoolNHWC", "StreamingMaxPool"),
+                        (44, "Add", "ChannelwiseOp"), (44, "Mul", "ChannelwiseOp"), (45, "Add", "AddStreams"),
+                        (45, "ReduceSum", "GlobalAccPool"),
                         (50, "MultiThreshold", "Thresholding"), (60, "TopK", "LabelSelect")]
     assert seen == sorted(seen)
     # Every conversion makes nodes through the typed make_node: no raw helper.make_node
