@@ -48,7 +48,7 @@ def _compile_impl(ctx):
     if ctx.file.folding:
         args.add("--folding", ctx.file.folding)
         inputs.append(ctx.file.folding)
-    else:
+    if ctx.attr.target_fps:
         args.add("--target_fps", ctx.attr.target_fps)
     if ctx.attr.fclk_mhz:
         args.add("--fclk_mhz", ctx.attr.fclk_mhz)
@@ -245,15 +245,16 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
       layers: this accelerator's entry of the package's generated layer list
         (`load(":hw_layers.bzl", "HW_LAYERS")`, then `HW_LAYERS.get(name)`); None before
         the list is first generated with `bazel run :hw_layers_update`.
-      folding: folding config (FINN's JSON format), or
-      target_fps: automatic folding to this throughput instead.
+      folding: folding config (FINN's JSON format); with target_fps, its entries override
+        the automatic choices (e.g. pin one layer's PE).
+      target_fps: automatic folding to this throughput.
       fclk_mhz: clock for the estimates (default: the board's).
       rtlsim_inputs: inputs of the whole-design test.
       layers_file: the name given to qnn_accelerator_layers in this package.
       tags: added to every test.
     """
-    if (folding == None) == (target_fps == None):
-        fail("qnn2fpga: qnn_accelerator %s: give exactly one of folding and target_fps" % name)
+    if folding == None and target_fps == None:
+        fail("qnn2fpga: qnn_accelerator %s: give folding, target_fps or both (folding then overrides the automatic choices)" % name)
     entry = layers or {"board": board, "layers": [], "stitched_rtl": [], "synth_family": ""}
     if "stitched_rtl" not in entry or [x for x in entry["layers"] if len(x) != 3]:
         # A list in an older format (no Verilog libraries): declared like a list not yet

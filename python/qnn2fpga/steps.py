@@ -210,11 +210,18 @@ def step_to_hw(model, cfg: StepConfig):
 
 def step_fold(model, cfg: StepConfig):
     """Automatic folding for cfg.target_fps, else cfg.folding_config applied (else every
-    layer keeps its default folding); auto_folding_config.json, final_hw_config.json."""
+    layer keeps its default folding); with both, the config's entries override the
+    automatic choices (qnn_accelerator's per-layer overrides). auto_folding_config.json,
+    final_hw_config.json."""
     if cfg.target_fps is not None:
         cfg.log(f"  {cfg.target_fps:g} fps at {cfg.fclk:g} MHz on {cfg.board.name}")
         model, _ = folding.auto_fold(model, cfg.board, cfg.target_fps, cfg.fclk, wwidth_max=cfg.mvau_wwidth_max)
         _write(cfg, "auto_folding_config.json", folding.hw_config(model))
+        if cfg.folding_config:
+            cfg.log(f"  overrides: {cfg.folding_config}")
+            model, warnings = apply_folding_file(model, cfg.folding_config)
+            for w in warnings:
+                _warn(cfg, w)
     elif cfg.folding_config:
         cfg.log(f"  {cfg.folding_config}")
         model, warnings = apply_folding_file(model, cfg.folding_config)

@@ -115,3 +115,26 @@ def test_values_without_a_backend_for_inserted_streams_are_reported(tmp_path):
     assert len(warnings) == 1
     assert warnings[0].startswith("ignored configuration: StreamingFIFO node 'StreamingFIFO_0': "
                                   "preferred_impl_style='hls' is not implemented")
+
+
+def test_a_folding_config_with_a_target_overrides_the_automatic_choices(tmp_path):
+    """target_fps and folding_config together (qnn_accelerator's per-layer overrides):
+    automatic folding first, then the config's entries; other layers keep the automatic
+    choice, and an override naming no node is refused."""
+    from qnn2fpga import folding  # noqa: PLC0415
+    from qnn2fpga.errors import FoldingError  # noqa: PLC0415
+    from qnn2fpga.layers.registry import get_layer  # noqa: PLC0415
+
+    board = boards.load_board("pynq-z1")
+    model = steps.run(testing.tiny_mlp(), steps.StepConfig(), last="to_hw")
+    auto = steps.run(model, steps.StepConfig(board=board, target_fps=1e7), "fold", "fold")
+    chosen = {n.name: get_layer(n).PE for n in folding.hw_nodes(auto)}
+    pe = 1 if chosen["MVAU_1"] != 1 else 5
+    config = tmp_path / "overrides.json"
+    config.write_text(json.dumps({"MVAU_1": {"PE": pe}}))
+    both = steps.run(model, steps.StepConfig(board=board, target_fps=1e7, folding_config=str(config)), "fold", "fold")
+    got = {n.name: get_layer(n).PE for n in folding.hw_nodes(both)}
+    assert got == {**chosen, "MVAU_1": pe}
+    config.write_text(json.dumps({"MVAU_9": {"PE": 1}}))
+    with pytest.raises(FoldingError, match="MVAU_9"):
+        steps.run(model, steps.StepConfig(board=board, target_fps=1e7, folding_config=str(config)), "fold", "fold")
