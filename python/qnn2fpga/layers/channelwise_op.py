@@ -122,6 +122,8 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
                          outputDataType="INT32", numInputVectors=list(shape[:-1]))
         layer = cls(new)
         lo, hi = layer.output_range(p)
+        if max(abs(lo), abs(hi)) > numerics.FLOAT32_EXACT_INT:
+            return None  # beyond exact float32 integers (and 32-bit sums): left for the not-converted report
         layer.set_attr("outputDataType", numerics.smallest_int_datatype(lo, hi))
         return replace(model, [node], [new])
 

@@ -386,14 +386,17 @@ def _move_after_join(model, join, op, idx: int) -> None:
     insert_after(model, join, [op])
 
 
+MAX_JOIN_UNITS = 2**24  # an operand scaled by an integer factor stays below this (numerics.FLOAT32_EXACT_INT)
+
+
 class MoveLinearPastJoin(Pass):
     """Add(x, y) of two computed tensors (a residual join). A bias moves past it:
     Add(x + c, y) = Add(x, y) + c. A scale common to both operands moves past it:
     Add(a*m, b*m) = Add(a, b) * m; with different scales, Add(a*m, b*k*m) = Add(a, b*k) * m
     when every k = m2/m1 (or m1/m2) is a positive integer, leaving Mul(k) on that
-    operand (an integer multiply; an integer operand without a Mul has scale 1). Other
-    scale ratios stay: the join is then not an integer add and is reported as not
-    converted."""
+    operand (an integer multiply; an integer operand without a Mul has scale 1), as long
+    as that operand's levels times k stay below MAX_JOIN_UNITS. Other scale ratios stay:
+    the join is then not an integer add and is reported as not converted."""
 
     @staticmethod
     def _scale(model, join, idx, producer):
@@ -432,6 +435,11 @@ class MoveLinearPastJoin(Pass):
                         np.allclose(k, np.round(k), rtol=0, atol=1e-6)):
                     continue
                 k = np.round(k)
+                levels = join.input[ib] if pb is None else \
+                    (pb.input[0] if model.get_initializer(pb.input[1]) is not None else pb.input[1])
+                dt = model.get_tensor_datatype(levels)
+                if not dt.is_integer() or max(abs(int(dt.min())), abs(int(dt.max()))) * int(np.max(k)) >= MAX_JOIN_UNITS:
+                    continue  # b*k would leave exact integer arithmetic: the join stays (not converted)
                 if pa is None:
                     continue  # Add(a, b*k) with integer a and k: the final form
                 if pb is None:  # an integer operand (scale 1): it gets the factor
