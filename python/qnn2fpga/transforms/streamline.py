@@ -438,7 +438,8 @@ class MoveLinearPastJoin(Pass):
                 levels = join.input[ib] if pb is None else \
                     (pb.input[0] if model.get_initializer(pb.input[1]) is not None else pb.input[1])
                 dt = model.get_tensor_datatype(levels)
-                if not dt.is_integer() or max(abs(int(dt.min())), abs(int(dt.max()))) * int(np.max(k)) >= MAX_JOIN_UNITS:
+                span = max(abs(int(dt.min())), abs(int(dt.max()))) if dt.is_integer() else MAX_JOIN_UNITS
+                if span * int(np.max(k)) >= MAX_JOIN_UNITS:
                     continue  # b*k would leave exact integer arithmetic: the join stays (not converted)
                 if pa is None:
                     continue  # Add(a, b*k) with integer a and k: the final form
