@@ -118,8 +118,12 @@ qnn_accelerator_fifos = rule(
     },
 )
 
+def _fifos_output(ctx, basename):
+    """The FIFO step's output file `basename` (hw_fifos.onnx or final_hw_config.json)."""
+    return [f for f in ctx.files.fifos if f.basename == basename][0]
+
 def _stitched_impl(ctx):
-    hw = [f for f in ctx.files.fifos if f.basename == "hw_fifos.onnx"][0]
+    hw = _fifos_output(ctx, "hw_fifos.onnx")
     design = ctx.actions.declare_directory(ctx.attr.accelerator + "/stitched_ip")
     verilog = ctx.actions.declare_file(ctx.attr.accelerator + "/qnn2fpga_accel.sv")
     args = ctx.actions.args()
@@ -144,7 +148,7 @@ qnn_accelerator_stitched = rule(
 )
 
 def _streams_synth_impl(ctx):
-    hw = [f for f in ctx.files.fifos if f.basename == "hw_fifos.onnx"][0]
+    hw = _fifos_output(ctx, "hw_fifos.onnx")
     out = ctx.actions.declare_file(ctx.attr.accelerator + "/streams_synth.json")
     args = ctx.actions.args()
     args.add("--hw", hw)
@@ -176,7 +180,7 @@ def _report_impl(ctx):
     info = ctx.attr.compiled[LayerSpecsInfo]
     prefix = ctx.attr.accelerator + "/report/"
     outs = [ctx.actions.declare_file(prefix + "%s.json" % r) for r in REPORTS + ["final_hw_config", "synth_layer_resources"]]
-    fifo_config = [f for f in ctx.files.fifos if f.basename == "final_hw_config.json"][0]
+    fifo_config = _fifos_output(ctx, "final_hw_config.json")
     args = ctx.actions.args()
     args.add("--compile", info.hw.dirname)
     args.add("--fifos", fifo_config.dirname)

@@ -78,6 +78,30 @@ def insert_after(model: ModelWrapper, anchor: NodeProto, nodes: list[NodeProto])
         model.graph.node.insert(idx + 1 + i, n)
 
 
+def fork_per_consumer(model: ModelWrapper, node: NodeProto, keep_datatype: bool = False) -> bool:
+    """Gives every consumer of `node`'s output but the first its own copy of `node`
+    (`<name>_fork<k>`, inserted right after it; `keep_datatype`: the copies' outputs keep
+    the datatype annotation). False when the output has fewer than two consumers."""
+    out = node.output[0]
+    consumers = model.find_consumers(out) or []
+    if len(consumers) < 2:
+        return False
+    shape = model.get_tensor_shape(out)
+    dtype = model.get_tensor_datatype(out) if keep_datatype else None
+    copies = []
+    for k, c in enumerate(consumers[1:], start=1):
+        copy = NodeProto()
+        copy.CopyFrom(node)
+        copy.name = f"{node.name}_fork{k}"
+        copy.output[0] = new_tensor(model, shape, dtype)
+        for i, name in enumerate(c.input):
+            if name == out:
+                c.input[i] = copy.output[0]
+        copies.append(copy)
+    insert_after(model, node, copies)
+    return True
+
+
 def bypass(model: ModelWrapper, node: NodeProto) -> None:
     """Removes a single-input/single-output node, connecting its producer to its consumers.
     When the node's output is a graph output, its input takes the output's name instead."""

@@ -335,6 +335,17 @@ class _Builder:
         self.parts.append(f"conv {c_in}->{c_out} k{k}{' p%d' % pad if pad else ''}"
                           f"{' s%d' % stride if stride > 1 else ''} {wdesc}")
 
+    def flatten(self) -> None:
+        """Flatten or Reshape to (1, -1), e.g. before the classifier of a conv stack."""
+        flat = self.name("flat")
+        if self.chance(0.5):
+            self.nodes.append(helper.make_node("Flatten", [self.cur], [flat], name=flat, axis=1))
+        else:
+            shape = self.const("shape", [1, -1], np.int64)
+            self.nodes.append(helper.make_node("Reshape", [self.cur, shape], [flat], name=flat))
+        self.cur, self.sim = flat, self.sim.reshape(self.sim.shape[0], -1)
+        self.parts.append(f"flatten {self.sim.shape[1]}")
+
     def maxpool(self) -> None:
         out = self.name("pool")
         self.nodes.append(helper.make_node("MaxPool", [self.cur], [out], name=out, kernel_shape=[2, 2],
@@ -471,14 +482,7 @@ class _Builder:
                 self.activation(allow_per_channel=False, last=i == convs - 1 and hidden == 0)
                 if pool and not pool_first:
                     self.maxpool()
-            flat = self.name("flat")
-            if self.chance(0.5):
-                self.nodes.append(helper.make_node("Flatten", [self.cur], [flat], name=flat, axis=1))
-            else:
-                shape = self.const("shape", [1, -1], np.int64)
-                self.nodes.append(helper.make_node("Reshape", [self.cur, shape], [flat], name=flat))
-            self.cur, self.sim = flat, self.sim.reshape(self.sim.shape[0], -1)
-            self.parts.append(f"flatten {self.sim.shape[1]}")
+            self.flatten()
         for j in range(hidden):
             self.fc(int(rng.integers(3, 41)), last=False)
             if self.chance(0.4):
@@ -732,14 +736,7 @@ class _ConvBuilder(_Builder):
                 self.maxpool_nd()
             if "residual" in self.forms and self.chance(0.3):
                 self.residual()
-        flat = self.name("flat")
-        if self.chance(0.5):
-            self.nodes.append(helper.make_node("Flatten", [self.cur], [flat], name=flat, axis=1))
-        else:
-            shape = self.const("shape", [1, -1], np.int64)
-            self.nodes.append(helper.make_node("Reshape", [self.cur, shape], [flat], name=flat))
-        self.cur, self.sim = flat, self.sim.reshape(self.sim.shape[0], -1)
-        self.parts.append(f"flatten {self.sim.shape[1]}")
+        self.flatten()
         for j in range(hidden):
             self.fc(int(rng.integers(3, 25)), last=False)
             if self.chance(0.4):

@@ -14,7 +14,7 @@ Optionally, a TopK (label select) is added to a classifier's output.
 from __future__ import annotations
 
 import numpy as np
-from onnx import NodeProto, helper
+from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.general import RemoveUnusedTensors, SortGraph
 from qonnx.transformation.infer_datatypes import InferDataTypes
@@ -23,7 +23,8 @@ from qonnx.transformation.insert_topk import InsertTopK
 from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
 
 from qnn2fpga.errors import UnsupportedOpError
-from qnn2fpga.graph import bypass, const_operand, insert_after, new_const, new_tensor, node_attr, single_consumer
+from qnn2fpga.graph import (bypass, const_operand, fork_per_consumer, insert_after, new_const, new_tensor, node_attr,
+                            single_consumer)
 from qnn2fpga.transforms.base import Pass
 
 TO_NHWC = [0, 2, 3, 1]
@@ -158,22 +159,8 @@ class FanOutTranspose(Pass):
         for t in model.graph.node:
             if _perm(t) != TO_NCHW or t.output[0] in outputs:
                 continue
-            consumers = model.find_consumers(t.output[0]) or []
-            if len(consumers) < 2:
-                continue
-            copies = []
-            for k, c in enumerate(consumers[1:], start=1):
-                copy = NodeProto()
-                copy.CopyFrom(t)
-                copy.name = f"{t.name}_fork{k}"
-                copy.output[0] = new_tensor(model, model.get_tensor_shape(t.output[0]),
-                                            model.get_tensor_datatype(t.output[0]))
-                for i, name in enumerate(c.input):
-                    if name == t.output[0]:
-                        c.input[i] = copy.output[0]
-                copies.append(copy)
-            insert_after(model, t, copies)
-            return model, True
+            if fork_per_consumer(model, t, keep_datatype=True):
+                return model, True
         return model, False
 
 

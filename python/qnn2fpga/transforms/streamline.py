@@ -11,7 +11,7 @@ Each pass rewrites one local pattern; `Streamline` runs them to a fixed point.
 from __future__ import annotations
 
 import numpy as np
-from onnx import NodeProto, helper
+from onnx import helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.batchnorm_to_affine import BatchNormToAffine
@@ -19,8 +19,8 @@ from qonnx.transformation.general import ConvertDivToMul, ConvertSubToAdd, Remov
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
-from qnn2fpga.graph import (bypass, channel_axis_of, channel_vector, const_operand, insert_after, new_const,
-                            new_tensor, node_attr, single_consumer)
+from qnn2fpga.graph import (bypass, channel_axis_of, channel_vector, const_operand, fork_per_consumer, insert_after,
+                            new_const, new_tensor, node_attr, single_consumer)
 from qnn2fpga.transforms.base import Pass, loop_error, max_rounds, node_keys, touched_nodes
 from qnn2fpga.transforms.cleanup import RemoveIdentityOps
 
@@ -347,22 +347,8 @@ class FanOutLinear(Pass):
         for n in model.graph.node:
             if _linear_const(model, n) is None or n.output[0] in outputs:
                 continue
-            consumers = model.find_consumers(n.output[0]) or []
-            if len(consumers) < 2:
-                continue
-            shape = model.get_tensor_shape(n.output[0])
-            copies = []
-            for k, c in enumerate(consumers[1:], start=1):
-                copy = NodeProto()
-                copy.CopyFrom(n)
-                copy.name = f"{n.name}_fork{k}"
-                copy.output[0] = new_tensor(model, shape)
-                for i, t in enumerate(c.input):
-                    if t == n.output[0]:
-                        c.input[i] = copy.output[0]
-                copies.append(copy)
-            insert_after(model, n, copies)
-            return model, True
+            if fork_per_consumer(model, n):
+                return model, True
         return model, False
 
 
