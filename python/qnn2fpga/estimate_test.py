@@ -23,6 +23,16 @@ def test_uram_lutram_and_rom_sizes():
     assert rom_logic_luts(64, 10) == 10 and rom_logic_luts(256, 10) == 40
 
 
+def test_auto_tables_go_where_yosys_puts_them():
+    """synth_xilinx's libmap costs a bit of table in logic 1/64 of a BRAM18's 129: TFC-w1a1's
+    first layer at SIMD 28 x PE 8 on Pynq-Z1 (224 words of 224 bits, 7 BRAM18) stays in
+    logic in Yosys (`//models/tfc:pynq-z1_mvau_0_synth`); 4x deeper it goes to block RAM."""
+    assert map_memory(Memory(224, 224), "7series")["BRAM_18K"] == 0
+    assert map_memory(Memory(224, 224), "ultrascale_plus")["LUT"] > 0
+    assert map_memory(Memory(896, 224), "7series")["BRAM_18K"] == 13
+    assert map_memory(Memory(128, 512), "7series")["BRAM_18K"] == 0  # shallow tables: always logic
+
+
 def test_map_memory_styles():
     assert map_memory(Memory(1024, 36, "block"), "7series") == {"BRAM_18K": 2, "URAM": 0, "LUT": 0}
     assert map_memory(Memory(4096, 72, "ultra", rom=False), "ultrascale_plus")["URAM"] == 1

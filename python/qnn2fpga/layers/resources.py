@@ -20,8 +20,9 @@ STYLES = ("auto", "block", "distributed", "ultra")
 BRAM18_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
 URAM_SHAPE = (4096, 72)
 # Yosys memory_libmap costs (share/yosys/xilinx/*.txt): a BRAM18 costs 129, a LUTRAM
-# primitive 8; "auto" memories take the cheaper one.
-BRAM18_COST, LUTRAM_COST = 129, 8
+# primitive 8, a bit of a table in logic 1/64 (synth_xilinx's -logic-cost-rom for 7-series
+# and UltraScale); "auto" memories take the cheapest.
+BRAM18_COST, LUTRAM_COST, ROM_LOGIC_BIT_COST = 129, 8, 1 / 64
 
 
 @dataclass(frozen=True)
@@ -99,10 +100,11 @@ def map_memory(mem: Memory, family: str) -> dict:
         style = "block"  # no UltraRAM on the device: the flow falls back to block RAM
     if style == "auto":
         if mem.rom:
-            # Yosys keeps tables of up to 128 words in logic; deeper ones go to block RAM
-            # when that is cheaper than logic (a bit of table costs 1/16 in libmap's terms).
-            deep = mem.depth > 128 and BRAM18_COST * bram18_count(mem.depth, mem.width) < mem.bits / 16
-            style = "block" if deep else "logic"
+            # A table goes to block RAM only when that is cheaper than logic in libmap's
+            # terms: a 224 x 224-bit table (7 BRAM18, cost 903) stays in logic (cost 784).
+            # At 128 words or fewer logic is always cheaper.
+            cheaper = BRAM18_COST * bram18_count(mem.depth, mem.width) < mem.bits * ROM_LOGIC_BIT_COST
+            style = "block" if cheaper else "logic"
         else:
             lutram_cost = LUTRAM_COST * lutram_luts(mem.depth, mem.width) / 4
             style = "block" if BRAM18_COST * bram18_count(mem.depth, mem.width) < lutram_cost else "distributed"
