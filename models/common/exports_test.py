@@ -23,6 +23,7 @@ INPUT_SHAPES = {
     "cnv": (1, 3, 32, 32),
     "mixnet": (1, 3, 16, 16),
     "resnet": (1, 3, 8, 8),
+    "mobilenet": (1, 3, 16, 16),
     "conv1d": (1, 2, 64),
 }
 OUTPUT_SHAPE = (1, 10)

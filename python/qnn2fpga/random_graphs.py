@@ -34,8 +34,8 @@ compiled output must equal the export's bit for bit (see `RandomGraph.exact`).
 1-5 and 7, non-square, strides 1-3, dilation, asymmetric padding, overlapping and
 ceil-mode max-pools, Conv1d stacks on (1, C, L) or (1, C, 1, L)) before the same fully
 connected tail; its description names every layer's shapes, kernel, stride, pads,
-dilation and bits. The depthwise and residual forms (PENDING_FORMS) are drawn only when
-`forms` names them, and are outside the limits until their layers are mapped.
+dilation and bits. The depthwise and residual forms (EXTRA_FORMS) are drawn only when
+`forms` names them.
 """
 
 from __future__ import annotations
@@ -521,13 +521,10 @@ def _exp_of(v: float) -> int | None:
 # --- conv-focused graphs: the sliding-window forms --------------------------------------
 
 CONV_FORMS = frozenset({"conv2d", "conv1d"})
-# Forms whose hardware layers are not mapped yet; generated only when asked for (a `forms`
-# set naming them), and outside the limits: the compiler must refuse them with a typed
-# error or compile them correctly.
-PENDING_FORMS = {
-    "depthwise": "depthwise Conv (group = channels): the VVAU mapping is pending",
-    "residual": "residual Add of two quantized streams: its mapping is pending",
-}
+# Forms drawn only when a `forms` set names them (so the default forms' seeds keep their
+# graphs): depthwise Conv (group = channels, a VVAU) and residual blocks (a fork, and an Add
+# of two streams through one quantizer: DuplicateStreams, AddStreams).
+EXTRA_FORMS = frozenset({"depthwise", "residual"})
 
 
 ZERO_POINT_INTO_PADDING = "a zero-point activation into a zero-padded Conv (recorded defect, random_graphs_test)"
@@ -540,11 +537,11 @@ def generate_conv(seed: int, forms=CONV_FORMS) -> RandomGraph:
     max-pools with kernel 2-3 and stride <= kernel, sometimes ceil_mode, on images of
     4-12 pixels a side, or 1-D stacks: input (1, C, L) with Conv1d/MaxPool1d-style nodes
     (as Brevitas exports QuantConv1d) or (1, C, 1, L) with 1 x k kernels. `forms`: which of
-    "conv2d", "conv1d" (CONV_FORMS) and the pending forms (PENDING_FORMS) to draw from."""
+    "conv2d", "conv1d" (CONV_FORMS) and "depthwise", "residual" (EXTRA_FORMS) to draw from."""
     forms = frozenset(forms)
-    unknown = forms - CONV_FORMS - set(PENDING_FORMS)
+    unknown = forms - CONV_FORMS - EXTRA_FORMS
     if unknown or not forms & CONV_FORMS:
-        raise ValueError(f"forms {sorted(forms)}: need conv2d and/or conv1d, known pending {sorted(PENDING_FORMS)}")
+        raise ValueError(f"forms {sorted(forms)}: need conv2d and/or conv1d, known extra {sorted(EXTRA_FORMS)}")
     return _ConvBuilder(seed, forms).build()
 
 
@@ -672,9 +669,10 @@ class _ConvBuilder(_Builder):
         self.parts.append(f"pool k{'x'.join(map(str, ks))}{' s' + st if st else ''}{' ceil' if ceil else ''}")
 
     def residual(self) -> None:
-        """y = a + act(conv3x3_same(a)) -> Quant, `a` the current quantized activation."""
+        """a + act(conv3x3_same(a)) with both operands through one quantizer (as Brevitas
+        users keep a residual add integer: one QuantIdentity called on the branch and on
+        the skip), then an activation; `a` the current quantized activation."""
         a, a_sim = self.cur, self.sim
-        self.outside.append(PENDING_FORMS["residual"])
         if self.last_shifted:
             self.outside.append(ZERO_POINT_INTO_PADDING)
         c = a_sim.shape[1]
@@ -687,10 +685,17 @@ class _ConvBuilder(_Builder):
         self.cur, self.sim = out, sim_conv(a_sim, wq, pads, [1] * len(ks), [1] * len(ks))
         self.parts.append(f"residual conv {c}->{c} k{'x'.join(map(str, ks))} same {wdesc}")
         self.activation(allow_per_channel=False, last=False)
+        b, b_sim = self.cur, self.sim
+        # One signed quantizer calibrated on both operands (stacked along the batch axis),
+        # its scale, zero point and bits shared by the two Quant nodes.
+        qa, both, qdesc = self.act_quant(a, np.concatenate([a_sim, b_sim]), True, int(self.rng.integers(2, 9)),
+                                         False, False)
+        qb = self.name("act")
+        self.nodes.append(quant(b, qb, *self.nodes[-1].input[1:], signed=1, narrow=0))
         s = self.name("add")
-        self.nodes.append(helper.make_node("Add", [a, self.cur], [s], name=s))
-        self.cur, self.sim = s, a_sim + self.sim
-        self.parts.append("add")
+        self.nodes.append(helper.make_node("Add", [qa, qb], [s], name=s))
+        self.cur, self.sim = s, both[:len(a_sim)] + both[len(a_sim):]
+        self.parts.append(f"add (both {qdesc})")
         self.activation(allow_per_channel=False, last=False)
 
     def build(self) -> RandomGraph:
@@ -722,8 +727,6 @@ class _ConvBuilder(_Builder):
         hidden = int(rng.integers(0, 2))
         for i in range(convs):
             depthwise = "depthwise" in self.forms and self.sim.shape[1] > 1 and self.chance(0.35)
-            if depthwise:
-                self.outside.append(PENDING_FORMS["depthwise"])
             self.conv_nd(int(rng.integers(1, 9)), depthwise)
             pool = min(self.sim.shape[2:][1 if self.flat_h else 0:]) >= 2 and self.chance(0.45)
             pool_first = pool and self.chance(0.4)
