@@ -29,8 +29,10 @@ from qnn2fpga.report_schemas import RESOURCES
 SYNTH_FAMILY = {"xc7": "7series", "xcup": "ultrascale_plus"}
 MODEL_FILE = pathlib.Path(__file__).parent / "estimates" / "resource_models.json"
 
-# Ops without Yosys data: every feature costs one LUT and a stream bit one FF.
-GENERIC_MODEL = {"LUT": {"one": 20.0, "*": 1.0}, "FF": {"one": 10.0, "stream_bits": 1.0, "acc_bits": 1.0}}
+# Ops without Yosys data: every feature costs one LUT and a stream bit one FF; a plain
+# register bit (`reg_bits`: a clock enable, no multiplexer in front) one FF and no LUT.
+GENERIC_MODEL = {"LUT": {"one": 20.0, "reg_bits": 0.0, "*": 1.0},
+                 "FF": {"one": 10.0, "stream_bits": 1.0, "acc_bits": 1.0, "reg_bits": 1.0}}
 
 
 @functools.lru_cache(maxsize=None)

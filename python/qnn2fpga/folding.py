@@ -42,10 +42,13 @@ from qnn2fpga.errors import BoardError, FoldingError, InputFileError, QnnError
 from qnn2fpga.layers import numerics
 from qnn2fpga.layers.registry import get_layer, is_hw_layer
 
+# The attribute of a layer's parallel variant (a sliding window producing a whole window per
+# cycle): automatic folding takes it only where no other option meets the target.
+PARALLEL = "parallel_window"
 # Attributes a folding config may set (FINN's vocabulary); a node takes those it declares.
 CONFIG_ATTRS = ("PE", "SIMD", "ram_style", "mem_mode", "resType", "runtime_writeable_weights",
                 "depth_trigger_bram", "depth_trigger_uram", "inFIFODepths", "outFIFODepths", "depth",
-                "impl_style", "fifo_impl", "preferred_impl_style", "parallel_window")
+                "impl_style", "fifo_impl", "preferred_impl_style", PARALLEL)
 # FINN's default limit on a decoupled weight stream's width (mvau_wwidth_max).
 DEFAULT_WWIDTH_MAX = 36
 DEFAULT_BRAM_FILL = 0.5  # auto_fold moves memories to block RAM up to this share of the board's BRAM_18K
@@ -206,11 +209,15 @@ def memory_axes(layer) -> dict[str, list[str]]:
 
 
 def _options(layer) -> list[dict]:
-    """Every legal assignment of the layer's free fold and memory attributes."""
+    """Every legal assignment of the layer's free fold and memory attributes (and of
+    `parallel_window` where declared: combinations the layer refuses are dropped by
+    `_evaluate`)."""
     axes = {}
     if not layer.folded_by_neighbours:
         for name, fold in layer.fold_attrs().items():
             axes[name] = numerics.divisors(layer.attr(fold.divides))
+        if PARALLEL in layer.declared_attrs():
+            axes[PARALLEL] = [0, 1]
     axes.update(memory_axes(layer))
     names = list(axes)
     return [dict(zip(names, values)) for values in itertools.product(*(axes[n] for n in names))]
@@ -238,11 +245,17 @@ def _candidates(layer, family, capacity, wwidth_max) -> list[Choice]:
     return out
 
 
+def _preference(c: Choice) -> tuple:
+    """Order among options meeting a target: no parallel window unless needed, then the
+    least cost, LUTs and cycles."""
+    return (c.attrs.get(PARALLEL, 0), c.cost, c.resources["LUT"], c.cycles, sorted(c.attrs.items()))
+
+
 def _best(cands: list[Choice], target_cycles: int) -> Choice | None:
     ok = [c for c in cands if c.cycles <= target_cycles]
     if not ok:
         return None
-    return min(ok, key=lambda c: (c.cost, c.resources["LUT"], c.cycles, sorted(c.attrs.items())))
+    return min(ok, key=_preference)
 
 
 def _groups(model: ModelWrapper) -> list[list]:
@@ -276,8 +289,9 @@ def _group_candidates(model, group, family, capacity, wwidth_max) -> list[tuple[
             cons.set_attr(k, v)
         fold = cons.producer_fold()
         matching = [p for p in prod_cands if all(p.attrs.get(t) == fold for t in prod.fold_ties())]
-        if matching:
-            out.append((min(matching, key=lambda p: (p.cost, p.cycles)), c))
+        # the cheapest producer at each speed its options reach (a parallel window is faster)
+        for cycles in sorted({p.cycles for p in matching}):
+            out.append((min((p for p in matching if p.cycles == cycles), key=_preference), c))
     return out
 
 
@@ -353,8 +367,9 @@ def auto_fold(model: ModelWrapper, board, target_fps: float, fclk_mhz: float | N
             ok = [c for c in cs if max(x.cycles for x in c) <= cycles]
             if not ok:
                 return None, g
-            chosen.append(min(ok, key=lambda c: (sum(x.cost for x in c), sum(x.resources["LUT"] for x in c),
-                                                 max(x.cycles for x in c), [sorted(x.attrs.items()) for x in c])))
+            chosen.append(min(ok, key=lambda c: (sum(x.attrs.get(PARALLEL, 0) for x in c), sum(x.cost for x in c),
+                                                 sum(x.resources["LUT"] for x in c), max(x.cycles for x in c),
+                                                 [sorted(x.attrs.items()) for x in c])))
         return chosen, None
 
     def fits(chosen) -> dict:

@@ -248,3 +248,39 @@ def test_auto_fold_counts_the_luts_of_weights_kept_in_luts():
     assert not estimate.over_capacity(res.total(), PYNQ.capacity)
     assert res.total()["LUT"] >= sum(estimate.layer_features(get_layer(n), "7series")[1]["LUT"]
                                      for n in model.graph.node)
+
+
+@pytest.mark.parametrize("fps, parallel", [(1e6, 1), (2.5e6, 1), (5e5, 0), (1e5, 0)])
+def test_a_target_beyond_the_serial_window_takes_the_parallel_one(fps, parallel):
+    """tiny_gap_cnn's 3x3 window on 6x6 x 3 channels: the serial generator needs at least
+    4*4*9 = 144 cycles (SIMD = 3), the parallel one 36 (a pixel per cycle). Targets of 100
+    and 40 cycles take it (SIMD = C), 200 and 1000 do not."""
+    model = flow.compile_model(testing.tiny_gap_cnn(channels=16))
+    model, res = folding.auto_fold(model, PYNQ, fps)
+    swg = layer(model, "ConvolutionInputGenerator_0")
+    assert swg.parallel_window == parallel and (swg.SIMD == 3 or not parallel)
+    assert swg.cycles() <= res.target_cycles and (swg.cycles() == 36) == bool(parallel)
+    assert folding.hw_config(model)["ConvolutionInputGenerator_0"]["parallel_window"] == parallel
+    assert folding.fastest_cycles(model, PYNQ) <= 40
+
+
+def test_parallel_window_in_a_folding_config():
+    model = flow.compile_model(testing.tiny_gap_cnn(channels=16))
+    model, report = folding.apply_config(model, {"ConvolutionInputGenerator_0": {"SIMD": 3, "parallel_window": 1}})
+    assert report.applied["ConvolutionInputGenerator_0"] == {"SIMD": 3, "parallel_window": 1}
+    assert layer(model, "ConvolutionInputGenerator_0").output_folds() == [27]
+    with pytest.raises(FoldingError, match="set SIMD=3, or parallel_window=0"):
+        folding.apply_config(model, {"ConvolutionInputGenerator_0": {"SIMD": 1, "parallel_window": 1}})
+
+
+def test_a_tied_depthwise_window_goes_parallel_only_when_needed():
+    """testing.tiny_depthwise (3x3 on 8x8 x 4 channels): the window generator's SIMD is
+    tied to the VVAU's PE; serial it needs 6*6*9 = 324 cycles at least (SIMD = PE = 4),
+    parallel 64. A 100-cycle target takes the parallel one with PE = C, a 400-cycle one
+    does not."""
+    for fps, parallel in ((1e6, 1), (2.5e5, 0)):
+        model = flow.compile_model(testing.tiny_depthwise(channels=4, image=8))
+        model, res = folding.auto_fold(model, PYNQ, fps)
+        swg, vvau = layer(model, "ConvolutionInputGenerator_0"), layer(model, "VVAU_0")
+        assert swg.parallel_window == parallel and swg.SIMD == vvau.PE
+        assert swg.cycles() == (64 if parallel else 324) and vvau.cycles() <= res.target_cycles

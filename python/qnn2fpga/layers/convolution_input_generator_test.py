@@ -167,3 +167,83 @@ def test_ram_style_is_checked_and_reaches_the_memory():
     assert layer.memories()[0].style == "distributed" and layer.rtl([]).params["RAM_STYLE"] == "distributed"
     with pytest.raises(ModelError, match="ram_style='flipflops' is not one of"):
         the_layer(single_node_model("ConvolutionInputGenerator", {**attrs, "ram_style": "flipflops"})).verify_node()
+
+
+# ---- parallel_window = 1: a whole window per word ----
+
+
+def par_layer(k, c, ifm, stride=(1, 1), dil=(1, 1), dt="INT4", depthwise=0, **extra):
+    attrs = {**cig_attrs(k, c, ifm, stride, dil, c, dt, depthwise), "parallel_window": 1, **extra}
+    return the_layer(single_node_model("ConvolutionInputGenerator", attrs, name="swg0"))
+
+
+def test_parallel_window_needs_simd_equal_to_the_channels():
+    attrs = {**cig_attrs((3, 3), 4, (6, 6), simd=2), "parallel_window": 1}
+    with pytest.raises(FoldingError, match="parallel_window=1 reads one whole pixel per cycle, but SIMD=2") as e:
+        the_layer(single_node_model("ConvolutionInputGenerator", attrs, name="swg0")).verify_node()
+    assert "ConvolutionInputGenerator node 'swg0'" in str(e.value)
+    assert "set SIMD=4, or parallel_window=0" in str(e.value)
+    bad = {**attrs, "SIMD": 4, "parallel_window": 2}
+    with pytest.raises(ModelError, match="parallel_window=2 is not one of"):
+        the_layer(single_node_model("ConvolutionInputGenerator", bad)).verify_node()
+
+
+def test_parallel_window_shapes_widths_and_cycles():
+    layer = par_layer((3, 3), 4, (8, 8))
+    layer.verify_node()
+    assert layer.get_folded_input_shape() == (1, 8, 8, 1, 4)
+    assert layer.get_folded_output_shape() == (1, 6, 6, 1, 36)
+    assert (layer.get_instream_width(), layer.get_outstream_width()) == (16, 144)
+    assert layer.cycles() == 8 * 8  # one input pixel per cycle
+    assert par_layer((1, 1), 4, (7, 7), stride=(2, 2)).cycles() == 49  # 16 windows, 49 pixels
+    # the serial generator at SIMD = C: a window position per cycle
+    serial = the_layer(single_node_model("ConvolutionInputGenerator", cig_attrs((3, 3), 4, (8, 8), simd=4)))
+    assert serial.cycles() == 6 * 6 * 9
+
+
+@pytest.mark.parametrize("k,c,ifm,stride,dil,dw", [
+    ((3, 3), 4, (8, 8), (1, 1), (1, 1), 0),
+    ((3, 2), 5, (7, 6), (2, 1), (2, 3), 0),
+    ((1, 5), 3, (1, 12), (1, 2), (1, 1), 0),
+    ((3, 3), 6, (5, 5), (1, 1), (1, 1), 1),  # depthwise with SIMD = C: the standard order
+])
+def test_parallel_window_values_are_the_serial_ones(k, c, ifm, stride, dil, dw):
+    rng = np.random.default_rng(5)
+    x = numerics.random_values(DataType["INT4"], (1, *ifm, c), rng)
+    serial = single_node_model("ConvolutionInputGenerator", cig_attrs(k, c, ifm, stride, dil, 1, "INT4"))
+    par = single_node_model("ConvolutionInputGenerator",
+                            {**cig_attrs(k, c, ifm, stride, dil, c, "INT4", dw), "parallel_window": 1})
+    np.testing.assert_array_equal(execute_single_node(par, [x])[0], execute_single_node(serial, [x])[0])
+
+
+def test_parallel_window_rtl_instance_and_line_buffer():
+    layer = par_layer((3, 2), 6, (9, 8), stride=(2, 1), dil=(2, 3), dt="BIPOLAR", ram_style="block")
+    inst = layer.rtl([])
+    assert inst.module == "convolution_input_generator_parallel"
+    assert inst.library == "//rtl/convolution_input_generator"
+    assert inst.params == dict(IFM_H=9, IFM_W=8, CHANNELS=6, K_H=3, K_W=2, STRIDE_H=2, STRIDE_W=1, DIL_H=2, DIL_W=3,
+                               ELEM_BITS=1, RAM_STYLE="block")
+    assert inst.latency == 5
+    # a delay line of DIL_H = 2 rows of 8 pixels, each word the K_H-1 = 2 pixels above
+    assert layer.parallel_line_buffer() == (16, 12)
+    (mem,) = layer.memories()
+    assert (mem.depth, mem.width, mem.style, mem.rom) == (16, 12, "block", False)
+    assert layer.resource_class() == "ConvolutionInputGenerator/parallel"
+    feats = layer.resource_features()
+    # the queue; stage B, (span-1) x KH register window (span 4), output window: pixels of 6 bits
+    assert feats["stream_bits"] == 6 * 2 and feats["reg_bits"] == 6 * (1 + 3 * 3 + 6)
+    # 1-D: no line buffer; a one-pixel-wide column image: a register, no memory
+    assert par_layer((1, 3), 4, (1, 8)).memories() == []
+    assert par_layer((3, 1), 2, (6, 1)).memories() == []
+
+
+def test_parallel_window_estimate_is_marked_uncalibrated():
+    from qnn2fpga import estimate  # noqa: PLC0415
+
+    res = estimate.layer_resources(par_layer((3, 3), 4, (8, 8)), "7series")
+    # every register bit a flip-flop: 16-bit pixels, 2 queued, 1 in stage B, 2x3 window, 3x3 out
+    assert res["calibrated"] is False and res["FF"] >= 16 * (3 + 2 * 3 + 9)
+    # the plain registers cost no LUTs (Yosys: 79 LUT for the 32x32 x 3 UINT8 case, 111 for
+    # 14x14 x 64 BIPOLAR, whose 1,152 register bits are all flip-flops with enables)
+    big = par_layer((3, 3), 64, (14, 14), dt="BIPOLAR", ram_style="block")
+    assert estimate.layer_resources(big, "7series")["LUT"] < 400
