@@ -33,6 +33,22 @@ class AccumulatorLayer:
         """Accumulator width as the RTL builds it (two's complement; unsigned types get a sign bit)."""
         return numerics.accumulator_bits(self.accDataType)
 
+    def product_kind(self) -> tuple[str, int, int]:
+        """How rtl/mvau/mvau_dot.sv builds one product lane of these datatypes: "xnor"
+        (both bipolar), "sign" (one bipolar operand: negate or pass), "booth" (LUT
+        multipliers, the narrower operand up to 4 bits) or "dsp"; the product's bits P; the
+        Booth digits of the narrower operand."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        idt, wdt = self.inputDataType, self.weightDataType
+        ib, wb = packing.element_bits(idt), packing.element_bits(wdt)
+        ibip, wbip = idt == numerics.BIPOLAR, wdt == numerics.BIPOLAR
+        p_bits = ib + 1 if wbip else wb + 1 if ibip else ib + wb + 1
+        a_bits, a_signed = (wb, wdt.signed()) if wb <= ib else (ib, idt.signed())
+        digits = (a_bits + (0 if a_signed else 1) + 1) // 2
+        kind = "xnor" if ibip and wbip else "sign" if ibip or wbip else "booth" if a_bits <= 4 else "dsp"
+        return kind, p_bits, digits
+
     def n_thresholds(self) -> int:
         """Thresholds per channel the activation needs (0 without one)."""
         return 0 if self.noActivation else numerics.thresholds_needed(self.outputDataType)

@@ -12,7 +12,7 @@ from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr, StrAtt
 from qnn2fpga.layers.base import ChannelStreams, Example, HwLayer, check_vectors_and_channels
 from qnn2fpga.layers.conversion import converts, int_datatype, replace, typed_node
 from qnn2fpga.layers.registry import register_layer
-from qnn2fpga.layers.resources import Memory
+from qnn2fpga.layers.resources import Memory, counter_bits, in_luts
 from qnn2fpga.layers.rtl import RtlInstance
 
 FUNCS = ("add", "mul")
@@ -48,16 +48,45 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
     def memories(self):
         from qnn2fpga import packing  # noqa: PLC0415
 
-        return [Memory(self.NumChannels // self.PE, self.PE * packing.element_bits(self.paramDataType))]
+        return [Memory(self.NumChannels // self.PE, self.PE * packing.element_bits(self.paramDataType),
+                       self.ram_style)]
 
-    def resource_features(self):
+    def _operand_bits(self, dt) -> int:
+        """Bits of an operand of the lane's OUT_BITS-wide add or multiply after Yosys drops
+        constant high bits: an unsigned element keeps its own bits; a signed or bipolar one
+        is extended to the output's width."""
         from qnn2fpga import packing  # noqa: PLC0415
 
-        ib, pb = packing.element_bits(self.inputDataType), packing.element_bits(self.paramDataType)
         ob = packing.element_bits(self.outputDataType)
-        mul = self.Func == "mul"
-        return {"one": 1, "stream_bits": self.PE * (ib + ob), "add_bits": 0 if mul else self.PE * ob,
-                "mul_bits": self.PE * ib * pb if mul else 0, "dsp": 0}
+        return min(ob, packing.element_bits(dt)) if not dt.signed() and dt != numerics.BIPOLAR else ob
+
+    def dsp_lanes(self) -> bool:
+        """Whether Yosys maps each lane's multiply to a DSP: operands of at least 2 bits and
+        a product of at least 9 (synth_xilinx's mul2dsp limits), one DSP per lane."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        a, b = self._operand_bits(self.inputDataType), self._operand_bits(self.paramDataType)
+        return self.Func == "mul" and min(a, b) >= 2 and min(packing.element_bits(self.outputDataType), a + b) >= 9
+
+    def resource_features(self):
+        """Sizes of rtl/channelwise_op: out_bits, the output skid buffer (two registers and
+        a multiplexer per bit); add_bits, the adders; mul_bits, the partial-product bits of
+        the multipliers kept in LUTs (those below the output's width: the product is
+        truncated to it); rom_add_bits, the adders again when the parameters are a table
+        of 3 to 8 words in logic (Yosys's UltraScale+ mapping merges table, read address
+        and adder into wide multiplexer trees, about three times the LUTs); count_bits,
+        the channel-group counter and the parameter read address. Multiplies that Yosys
+        maps to DSPs cost one DSP per lane."""
+        from qnn2fpga import packing  # noqa: PLC0415
+
+        ob = packing.element_bits(self.outputDataType)
+        a, b = self._operand_bits(self.inputDataType), self._operand_bits(self.paramDataType)
+        mul, dsp, nf = self.Func == "mul", self.dsp_lanes(), self.NumChannels // self.PE
+        pp = sum(min(b, ob - i) for i in range(a))
+        return {"one": 1, "out_bits": self.PE * ob, "add_bits": 0 if mul else self.PE * ob,
+                "mul_bits": self.PE * pp if mul and not dsp else 0,
+                "rom_add_bits": self.PE * ob if not mul and 2 < nf <= 8 and in_luts(self.memories()[0]) else 0,
+                "count_bits": counter_bits(nf), "dsp": self.PE if dsp else 0}
 
     def check_layer(self) -> None:
         check_vectors_and_channels(self)

@@ -12,7 +12,7 @@ from qnn2fpga.layers.attrs import DTypeAttr, FoldAttr, IntAttr, IntsAttr
 from qnn2fpga.layers.base import Example, HwLayer
 from qnn2fpga.layers.conversion import converts, int_datatype, replace, typed_node
 from qnn2fpga.layers.registry import register_layer
-from qnn2fpga.layers.resources import Memory
+from qnn2fpga.layers.resources import Memory, counter_bits
 from qnn2fpga.layers.rtl import RtlInstance
 
 
@@ -45,21 +45,27 @@ class ChannelSums:
         return packing.element_bits(self.inputDataType), packing.element_bits(self.output_datatypes()[0])
 
     def memories(self):
-        """The running sums: NumChannels/PE words of PE sums (LUTRAM, or flip-flops when
-        there is one word)."""
+        """The running sums: NumChannels/PE words of PE sums (flip-flops when there is one
+        word). The RTL sets no ram_style: Yosys takes the cheaper of LUTRAM and block RAM
+        (deep, narrow sums go to block RAM, the read address register absorbed)."""
         _, acc = self._bits()
         words = self.NumChannels // self.PE
-        return [Memory(words, self.PE * acc, "distributed", rom=False)] if words > 1 else []
+        return [Memory(words, self.PE * acc, "auto", rom=False)] if words > 1 else []
 
     def resource_features(self):
-        """Stream bits (in and out; the output word is a register), adder bits, and
-        `acc_bits`, the running sums when they are flip-flops (one channel word; more
-        words are LUTRAM, counted by memories()). Yosys: one carry-chain adder bit and
-        about one more LUT per sum bit, no DSP."""
-        bits, acc = self._bits()
+        """Sizes of rtl/global_acc_pool: add_bits, the PE running-sum adders and the output
+        register; restart_bits, the same bits when restarting a sum at a group's first
+        pixel costs a LUT of its own (the pixel compare and the two operand bits exceed
+        the five shared inputs of a carry-chain LUT: more than 8 pixels); acc_bits, the running sums when
+        they are flip-flops (one channel word; more words are LUTRAM, counted by
+        memories()); count_bits, the channel-word and pixel counters with their compares.
+        No DSP."""
+        _, acc = self._bits()
         words = self.NumChannels // self.PE
-        return {"one": 1, "stream_bits": self.PE * (bits + acc), "add_bits": self.PE * acc,
-                "acc_bits": self.PE * acc if words == 1 else 0, "dsp": 0}
+        wide = counter_bits(self.group_pixels()) > 3
+        return {"one": 1, "add_bits": self.PE * acc, "restart_bits": self.PE * acc if wide else 0,
+                "acc_bits": self.PE * acc if words == 1 else 0,
+                "count_bits": counter_bits(words) + counter_bits(self.group_pixels()), "dsp": 0}
 
     def cycles(self) -> int:
         """The input words of a frame, one per cycle (outputs are fewer). The RTL sends a

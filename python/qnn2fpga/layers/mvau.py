@@ -127,16 +127,10 @@ class MVAU(AccumulatorLayer, HwLayer):
         comparators, stream registers and the AXI-lite write path."""
         from qnn2fpga import packing  # noqa: PLC0415
 
-        idt, wdt = self.inputDataType, self.weightDataType
-        ib, wb = packing.element_bits(idt), packing.element_bits(wdt)
-        ibip, wbip = idt == numerics.BIPOLAR, wdt == numerics.BIPOLAR
+        product, p_bits, digits = self.product_kind()
+        ib = packing.element_bits(self.inputDataType)
         lanes = self.PE * self.SIMD
-        p_bits = ib + 1 if wbip else wb + 1 if ibip else ib + wb + 1
-        a_bits, a_signed = (wb, wdt.signed()) if wb <= ib else (ib, idt.signed())
-        xnor, sign = ibip and wbip, (ibip or wbip) and not (ibip and wbip)
-        booth = not (ibip or wbip) and a_bits <= 4
-        dsp = not (ibip or wbip) and not booth
-        digits = (a_bits + (0 if a_signed else 1) + 1) // 2
+        xnor, sign, booth, dsp = (product == k for k in ("xnor", "sign", "booth", "dsp"))
         acc_bits = self.acc_bits()
         # The lane sums are adder chains (Yosys builds `sum += term` as such): each lane adds
         # a term into a sum as wide as its result, log2(SIMD) bits over the term.

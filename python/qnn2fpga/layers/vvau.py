@@ -119,24 +119,33 @@ class VVAU(AccumulatorLayer, HwLayer):
         return mems
 
     def resource_features(self):
-        """Generic sizes of rtl/vvau: PE*SIMD product lanes (their operand bits, and DSPs
-        for products wider than 4x4 bits as rtl/mvau/mvau_dot.sv builds them), PE
-        accumulators, threshold comparators and the stream registers."""
+        """Sizes of rtl/vvau, the MVAU datapath with DEPTHWISE = 1 (MVAU.resource_features
+        has the finer split): product_bits, the PE*SIMD product lanes by kind (an XNOR per
+        lane; P bits negated or passed for one bipolar operand; Booth digits x P bits of
+        LUT multipliers; nothing for DSP products); sum_bits, each lane's adder into a sum
+        log2(SIMD) bits wider than its term; acc_bits, the PE accumulators (none when one
+        word holds the window); pe_bits, each PE's dot-product and accumulator registers;
+        cmp_bits, the threshold comparators; stream_bits, the input,
+        output and weight stream registers; wfifo_bits, the weight streamer's output FIFO
+        (shift registers) in mem_mode internal_decoupled."""
         from qnn2fpga import packing  # noqa: PLC0415
 
-        ib, wb = packing.element_bits(self.inputDataType), packing.element_bits(self.weightDataType)
-        bipolar = numerics.BIPOLAR in (self.inputDataType, self.weightDataType)
+        product, p_bits, digits = self.product_kind()
         lanes = self.PE * self.SIMD
-        dsp = not bipolar and min(ib, wb) > 4
+        tree = math.ceil(math.log2(self.SIMD + 1))
+        per_lane = {"xnor": 1, "sign": p_bits, "booth": digits * p_bits, "dsp": 0}[product]
+        wstream = self.weight_stream_width()
         return {
             "one": 1,
-            "lanes": lanes,
-            "lane_bits": lanes * (ib + wb),
-            "acc_bits": self.PE * self.acc_bits(),
+            "product_bits": lanes * per_lane,
+            "sum_bits": lanes * (tree if product == "xnor" else p_bits + tree),
+            "acc_bits": self.PE * self.acc_bits() if self.KernelSize > self.SIMD else 0,
+            "pe_bits": self.PE * ((1 if product == "xnor" else p_bits) + tree + self.acc_bits()),
             "cmp_bits": self.PE * self.n_thresholds() * (self.acc_bits() + 1),
-            "stream_bits": lanes * ib + self.PE * packing.element_bits(self.outputDataType),
-            "wstream_bits": self.weight_stream_width(),
-            "dsp": lanes if dsp else 0,
+            "stream_bits": lanes * packing.element_bits(self.inputDataType)
+            + self.PE * packing.element_bits(self.outputDataType) + wstream,
+            "wfifo_bits": wstream if self.mem_mode == "internal_decoupled" else 0,
+            "dsp": lanes if product == "dsp" else 0,
         }
 
     def check_layer(self) -> None:
