@@ -1,19 +1,19 @@
 """Whole networks in rtlsim: a model export compiled, folded for a fast and a small
 target on a board, width converters and FIFOs inserted, FIFOs sized by simulation, the
-stitched design measured and run on 100 random inputs through the software head and
-tail (the build's steps, qnn2fpga.steps: import to to_hw once, then fold to
+stitched design measured and run on 100 random inputs (--inputs) through the software
+head and tail (the build's steps, qnn2fpga.steps: import to to_hw once, then fold to
 measure_rtlsim_performance per folding).
 
 Checks per folding: the hardware chain's output is bit-identical to the layers' numpy
 models (python mode on the same folded graph, same inputs); the network's output is
 bit-identical to qonnx execution of the original export (the software tail replays the
 export's own float ops: qnn2fpga.transforms.export_tail); measured steady-state
-cycles per frame <= 1.05 x the estimated bottleneck; and with every FIFO at depth 1 the
-design still completes (a chain cannot deadlock), only slower or equal, or, in a design
-with residual branches, stalls and is reported as stalled.
+cycles per frame <= 1.05 x the estimated bottleneck; and (fast folding) with every FIFO
+at depth 1 the design still completes (a chain cannot deadlock), only slower or equal,
+or, in a design with residual branches, stalls and is reported as stalled.
 
     --model_file=<runfiles path> | tiny_mlp | tiny_gap_cnn | tiny_avg_pool_cnn  --board=B  --fps=FAST,SMALL
-    [--float_tail]
+    [--float_tail] [--inputs=N]
 
 (Networks of qnn2fpga.testing, built in process: `tiny_mlp`, the custom FC test network
 with fixed-point (power-of-two) scales on its last layer and a batch-norm tail;
@@ -31,7 +31,7 @@ import pytest
 
 from qnn2fpga import boards, execute, fifo_sizing, flow, folding, rtlsim, steps, testing
 
-INPUTS = 100
+INPUTS = 100  # --inputs overrides
 
 BUILT_IN = {
     "tiny_mlp": lambda: testing.tiny_mlp(fixed_point_out=True, bn_tail=True),
@@ -46,13 +46,14 @@ def args(request):
     root = os.path.join(os.environ["TEST_SRCDIR"], os.environ["TEST_WORKSPACE"])
     name = cfg.getoption("model_file")
     return {"model": name if name in BUILT_IN else os.path.join(root, name), "board": cfg.getoption("board"),
-            "fps": [float(f) for f in cfg.getoption("fps").split(",")], "float_tail": cfg.getoption("float_tail")}
+            "fps": [float(f) for f in cfg.getoption("fps").split(",")], "float_tail": cfg.getoption("float_tail"),
+            "inputs": int(cfg.getoption("inputs") or INPUTS)}
 
 
 @pytest.fixture(scope="module")
 def export(args):
     original = BUILT_IN[args["model"]]() if args["model"] in BUILT_IN else flow.load_model(args["model"])
-    x, y = testing.export_golden(original, INPUTS)
+    x, y = testing.export_golden(original, args["inputs"])
     return original, steps.run(original, steps.StepConfig(), last="to_hw"), x, y
 
 
@@ -104,7 +105,8 @@ def test_cycles_per_frame_within_5_percent_of_the_estimate(run):
 def test_depth_1_fifos_still_complete_no_faster(run):
     """A chain has no cycle to deadlock in: minimal FIFOs only cost throughput. A design
     that forks and joins (DuplicateStreams, AddStreams) may instead stall with them, and
-    the simulator must then say so rather than finish with wrong or missing frames."""
+    the simulator must then say so rather than finish with wrong or missing frames. At the
+    fast folding only (conftest.py)."""
     branched = any(n.op_type == "DuplicateStreams" for n in run["model"].graph.node)
     depths = {n: 1 for n, *_ in run["design"].fifos}
     tiny = fifo_sizing.set_depths(run["model"], depths)

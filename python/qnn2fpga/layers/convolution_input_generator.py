@@ -134,9 +134,8 @@ class ConvolutionInputGenerator(HwLayer):
                 "addr_bits": counter_bits(depth), "count_bits": count_bits, "dsp": 0}
 
     def _parallel_features(self):
-        """Sizes of convolution_input_generator_parallel.sv (no Yosys calibration yet: the
-        serial module's coefficients where the features match, the generic model for
-        `reg_bits`, and the estimate reported uncalibrated): stream_bits, the 2-pixel input
+        """Sizes of convolution_input_generator_parallel.sv (its own resource model,
+        `resource_class`, fitted to the cal_swgp_* Yosys runs): stream_bits, the 2-pixel input
         queue; reg_bits, the registers a pixel or window only moves through (the pixel
         waiting for its line-buffer read, the (span-1) x KH register window, the output
         window); lutram_bits, the line buffer's read register when in LUTs; addr_bits,
