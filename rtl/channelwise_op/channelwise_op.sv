@@ -1,11 +1,13 @@
-// ChannelwiseOp: out[c] = x[c] + p[c] (FUNC = 0) or x[c] * p[c] (FUNC = 1) on an AXI stream
-// of a channels-last tensor, PE channels per word (element 0 in the low bits), the
+// ChannelwiseOp: out[c] = x[c] + p[c] (FUNC = 0), x[c] * p[c] (FUNC = 1), x[c] <= p[c]
+// (FUNC = 2) or x[c] >= p[c] (FUNC = 3; a comparison gives 1 or 0) on an AXI stream of a
+// channels-last tensor, PE channels per word (element 0 in the low bits), the
 // NUM_CHANNELS / PE words of a pixel in channel order, pixel after pixel.
 //
 // Parameter word g (PARAM_FILE, ram_sdp) holds p[g*PE + pe] in field pe (P_BITS each).
 // Element kinds: 0 unsigned, 1 signed (two's complement), 2 bipolar (one bit, 1 = +1,
-// 0 = -1). The results are OUT_BITS wide; they are computed modulo 2^OUT_BITS, which is
-// exact because every result fits OUT_BITS (the layer checks the output datatype).
+// 0 = -1). The results are OUT_BITS wide; sums and products are computed modulo
+// 2^OUT_BITS, which is exact because every result fits OUT_BITS (the layer checks the
+// output datatype); comparisons take both operands at full width.
 //
 // Schedule: the memory reads the word of the group of the input word at the head of the
 // stream one cycle ahead (the next group's word as a word is taken), so one word per
@@ -14,7 +16,7 @@
 module channelwise_op #(
     parameter int NUM_CHANNELS = 8,   // channels per pixel
     parameter int PE = 1,             // channels per word; divides NUM_CHANNELS
-    parameter int FUNC = 0,           // 0 add, 1 multiply
+    parameter int FUNC = 0,           // 0 add, 1 multiply, 2 less or equal, 3 greater or equal
     parameter int IN_BITS = 4,        // bits per input element
     parameter int IN_KIND = 1,        // input kind (0 unsigned, 1 signed, 2 bipolar)
     parameter int P_BITS = 4,         // bits per parameter
@@ -37,16 +39,21 @@ module channelwise_op #(
 
   initial begin
     if (NUM_CHANNELS % PE != 0) $error("channelwise_op: PE=%0d does not divide NUM_CHANNELS=%0d", PE, NUM_CHANNELS);
-    if (FUNC != 0 && FUNC != 1) $error("channelwise_op: FUNC=%0d is neither 0 (add) nor 1 (mul)", FUNC);
+    if (FUNC < 0 || FUNC > 3) $error("channelwise_op: FUNC=%0d is not 0 (add), 1 (mul), 2 (cmp_le) or 3 (cmp_ge)", FUNC);
   end
 
-  // An element as an OUT_BITS two's complement value (modulo 2^OUT_BITS).
-  function automatic logic [OUT_BITS-1:0] value(input logic [63:0] raw, input int bits, input int kind);
+  // An element as a 64-bit two's complement value (every element kind fits: at most 63 bits).
+  function automatic logic [63:0] full(input logic [63:0] raw, input int bits, input int kind);
     logic [63:0] v;
     v = raw & ((64'd1 << bits) - 64'd1);
     if (kind == 1 && v[bits-1]) v = v | ~((64'd1 << bits) - 64'd1);
     if (kind == 2) v = raw[0] ? 64'd1 : ~64'd0;
-    value = v[OUT_BITS-1:0];
+    full = v;
+  endfunction
+
+  // The same modulo 2^OUT_BITS.
+  function automatic logic [OUT_BITS-1:0] value(input logic [63:0] raw, input int bits, input int kind);
+    value = OUT_BITS'(full(raw, bits, kind));
   endfunction
 
   // --- the group of the word at the head, and the parameter word read for it ---
@@ -75,9 +82,15 @@ module channelwise_op #(
   // --- the operation, PE lanes ---
   logic [PE*OUT_BITS-1:0] result;
   for (genvar p = 0; p < PE; p++) begin : g_lane
-    wire [OUT_BITS-1:0] x = value(64'(s_axis_tdata[p*IN_BITS+:IN_BITS]), IN_BITS, IN_KIND);
-    wire [OUT_BITS-1:0] w = value(64'(p_word[p*P_BITS+:P_BITS]), P_BITS, P_KIND);
-    assign result[p*OUT_BITS+:OUT_BITS] = (FUNC == 1) ? OUT_BITS'(x * w) : OUT_BITS'(x + w);
+    if (FUNC >= 2) begin : g_compare
+      wire signed [63:0] xf = full(64'(s_axis_tdata[p*IN_BITS+:IN_BITS]), IN_BITS, IN_KIND);
+      wire signed [63:0] wf = full(64'(p_word[p*P_BITS+:P_BITS]), P_BITS, P_KIND);
+      assign result[p*OUT_BITS+:OUT_BITS] = (FUNC == 2) ? OUT_BITS'(xf <= wf) : OUT_BITS'(xf >= wf);
+    end else begin : g_arith
+      wire [OUT_BITS-1:0] x = value(64'(s_axis_tdata[p*IN_BITS+:IN_BITS]), IN_BITS, IN_KIND);
+      wire [OUT_BITS-1:0] w = value(64'(p_word[p*P_BITS+:P_BITS]), P_BITS, P_KIND);
+      assign result[p*OUT_BITS+:OUT_BITS] = (FUNC == 1) ? OUT_BITS'(x * w) : OUT_BITS'(x + w);
+    end
   end
 
   logic out_ready;

@@ -1,5 +1,5 @@
-"""ChannelwiseOp: per-channel add or multiply by an integer parameter (e.g. folded
-batch-norm offsets and scales that could not become thresholds)."""
+"""ChannelwiseOp: per-channel add, multiply or comparison with an integer parameter (e.g.
+folded batch-norm offsets and scales that could not become thresholds)."""
 
 from __future__ import annotations
 
@@ -15,15 +15,17 @@ from qnn2fpga.layers.registry import register_layer
 from qnn2fpga.layers.resources import Memory, counter_bits, in_luts
 from qnn2fpga.layers.rtl import RtlInstance
 
-FUNCS = ("add", "mul")
+FUNCS = ("add", "mul", "cmp_le", "cmp_ge")  # FINN's names; their order is the RTL's FUNC
+COMPARES = ("cmp_le", "cmp_ge")
 
 
 @register_layer("ChannelwiseOp")
 class ChannelwiseOp(ChannelStreams, HwLayer):
-    """out[..., c] = x[..., c] (+ or *) p[c], x (*numInputVectors, NumChannels); the
-    parameter input p has shape (NumChannels,) or (1,) (shared). PE channels per cycle."""
+    """out[..., c] = x[..., c] (+ or *) p[c], or 1 where x[..., c] <= p[c] (cmp_le) /
+    >= p[c] (cmp_ge) and 0 elsewhere; x (*numInputVectors, NumChannels); the parameter
+    input p has shape (NumChannels,) or (1,) (shared). PE channels per cycle."""
 
-    Func = StrAttr(allowed=FUNCS, doc="add or mul")
+    Func = StrAttr(allowed=FUNCS, doc="add, mul, cmp_le or cmp_ge")
     NumChannels = IntAttr(doc="channels (innermost axis)")
     PE = FoldAttr(divides="NumChannels", doc="channels per cycle; divides NumChannels")
     inputDataType = DTypeAttr(doc="datatype of x")
@@ -72,7 +74,7 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
         """Sizes of rtl/channelwise_op: out_bits, the output skid buffer (two registers and
         a multiplexer per bit); add_bits, the adders; mul_bits, the partial-product bits of
         the multipliers kept in LUTs (those below the output's width: the product is
-        truncated to it); rom_add_bits, the adders again when the parameters are a table
+        truncated to it); cmp_bits, the comparators (the wider operand's bits and a sign); rom_add_bits, the adders again when the parameters are a table
         of 3 to 8 words in logic (Yosys's UltraScale+ mapping merges table, read address
         and adder into wide multiplexer trees, about three times the LUTs); count_bits,
         the channel-group counter and the parameter read address. Multiplies that Yosys
@@ -83,9 +85,14 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
         a, b = self._operand_bits(self.inputDataType), self._operand_bits(self.paramDataType)
         mul, dsp, nf = self.Func == "mul", self.dsp_lanes(), self.NumChannels // self.PE
         pp = sum(min(b, ob - i) for i in range(a))
-        return {"one": 1, "out_bits": self.PE * ob, "add_bits": 0 if mul else self.PE * ob,
+        cmp = self.Func in COMPARES
+        # a comparison is a subtraction's carry chain over the wider operand (plus a sign bit)
+        cmp_bits = max(packing.element_bits(self.inputDataType), packing.element_bits(self.paramDataType)) + 1
+        return {"one": 1, "out_bits": self.PE * ob, "add_bits": 0 if mul or cmp else self.PE * ob,
+                "cmp_bits": self.PE * cmp_bits if cmp else 0,
                 "mul_bits": self.PE * pp if mul and not dsp else 0,
-                "rom_add_bits": self.PE * ob if not mul and 2 < nf <= 8 and in_luts(self.memories()[0]) else 0,
+                "rom_add_bits": (self.PE * ob if self.Func == "add" and 2 < nf <= 8 and in_luts(self.memories()[0])
+                                 else 0),
                 "count_bits": counter_bits(nf), "dsp": self.PE if dsp else 0}
 
     def check_layer(self) -> None:
@@ -95,6 +102,8 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
         """Exact (min, max) of the output over all inputs of inputDataType."""
         p = numerics.as_int64(params)
         lo_x, hi_x = int(self.inputDataType.min()), int(self.inputDataType.max())
+        if self.Func in COMPARES:
+            return 0, 1
         if self.Func == "add":
             return lo_x + int(p.min()), hi_x + int(p.max())
         ends = np.concatenate([p * lo_x, p * hi_x])
@@ -178,7 +187,9 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
                   np.arange(int(pdt.min()), int(pdt.max()) + 1))
         lo_x, hi_x = (-1, 1) if self.inputDataType == numerics.BIPOLAR else \
             (int(self.inputDataType.min()), int(self.inputDataType.max()))
-        if self.Func == "add":
+        if self.Func in COMPARES:
+            lo, hi = np.zeros_like(values), np.ones_like(values)
+        elif self.Func == "add":
             lo, hi = values + lo_x, values + hi_x
         else:
             lo, hi = np.minimum(values * lo_x, values * hi_x), np.maximum(values * lo_x, values * hi_x)
@@ -211,7 +222,8 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
 
     def execute(self, x, params):
         x, p = numerics.as_int64(x), numerics.as_int64(params)
-        return x + p if self.Func == "add" else x * p
+        ops = {"add": np.add, "mul": np.multiply, "cmp_le": np.less_equal, "cmp_ge": np.greater_equal}
+        return ops[self.Func](x, p).astype(np.int64)
 
     @classmethod
     def examples(cls, rng):
@@ -223,6 +235,8 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
                          outputDataType="INT8"), (rng.integers(-4, 4, size=4).astype(np.float32),), "mul"),
             Example(dict(Func="mul", NumChannels=3, inputDataType="BIPOLAR", paramDataType="UINT2",
                          outputDataType="INT3"), (np.array([3.0], np.float32),), "shared"),
+            Example(dict(Func="cmp_ge", NumChannels=4, PE=2, inputDataType="INT4", paramDataType="INT5",
+                         outputDataType="BINARY"), (rng.integers(-16, 16, size=4).astype(np.float32),), "cmp_ge"),
         ]
 
     # ---- the Verilog library of rtl() (read by qnn_accelerator and rtlsim) ----
