@@ -74,7 +74,8 @@ class ChannelwiseOp(ChannelStreams, HwLayer):
         """Sizes of rtl/channelwise_op: out_bits, the output skid buffer (two registers and
         a multiplexer per bit); add_bits, the adders; mul_bits, the partial-product bits of
         the multipliers kept in LUTs (those below the output's width: the product is
-        truncated to it); cmp_bits, the comparators (the wider operand's bits and a sign); rom_add_bits, the adders again when the parameters are a table
+        truncated to it); cmp_bits, the comparators (the wider operand's bits and a sign);
+        rom_add_bits, the adders again when the parameters are a table
         of 3 to 8 words in logic (Yosys's UltraScale+ mapping merges table, read address
         and adder into wide multiplexer trees, about three times the LUTs); count_bits,
         the channel-group counter and the parameter read address. Multiplies that Yosys
