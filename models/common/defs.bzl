@@ -1,4 +1,4 @@
-"""Macro for the bnn_pynq example-model packages."""
+"""Macros for the example-model packages."""
 
 load("//bazel:defs.bzl", "pytest_test", "qnn_compile", "qonnx_export")
 
@@ -41,6 +41,47 @@ def bnn_pynq_exports(model, dynamo = [], seed = 0):
                 name = name + "_hw",
                 model = ":" + name,
             )
+    native.filegroup(
+        name = "exports",
+        srcs = names,
+    )
+    pytest_test(
+        name = "exports_test",
+        size = "small",
+        srcs = ["//models/common:exports_test.py"],
+        data = [":exports"],
+    )
+
+# buildifier: disable=unnamed-macro (defines targets named after `net`)
+def net_exports(net, seed = 0):
+    """Exports the hand-written network `models/common/<net>.py` (export_net.py) as `<net>`
+    (classic exporter) and `<net>_dynamo`, each compiled to hardware layers as `<name>_hw`;
+    plus the `exports` filegroup and its `exports_test`.
+
+    Args:
+      net: module name in models/common (defines Net and INPUT_SHAPE).
+      seed: seed of the random initialization.
+    """
+    names = []
+    for name, use_dynamo in [(net, False), (net + "_dynamo", True)]:
+        qonnx_export(
+            name = name,
+            args = [
+                "--net=" + net,
+                "--seed=%d" % seed,
+            ],
+            dynamo = use_dynamo,
+            script = "//models/common:export_net.py",
+            srcs = [
+                "//models/common:export_lib.py",
+                "//models/common:%s.py" % net,
+            ],
+        )
+        names.append(":" + name)
+        qnn_compile(
+            name = name + "_hw",
+            model = ":" + name,
+        )
     native.filegroup(
         name = "exports",
         srcs = names,
