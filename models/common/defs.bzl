@@ -8,6 +8,19 @@ VARIANTS = {
     "w2a2": (2, 2),
 }
 
+def _exports_suite(names):
+    """The package's `exports` filegroup of `names` and its light check, `exports_test`."""
+    native.filegroup(
+        name = "exports",
+        srcs = names,
+    )
+    pytest_test(
+        name = "exports_test",
+        size = "small",
+        srcs = ["//models/common:exports_test.py"],
+        data = [":exports"],
+    )
+
 # buildifier: disable=unnamed-macro (defines one target per variant, named after `model`)
 def bnn_pynq_exports(model, dynamo = [], seed = 0):
     """Exports `model` (tfc, sfc, lfc, cnv) in every VARIANTS entry as `<model>_<variant>`
@@ -41,16 +54,7 @@ def bnn_pynq_exports(model, dynamo = [], seed = 0):
                 name = name + "_hw",
                 model = ":" + name,
             )
-    native.filegroup(
-        name = "exports",
-        srcs = names,
-    )
-    pytest_test(
-        name = "exports_test",
-        size = "small",
-        srcs = ["//models/common:exports_test.py"],
-        data = [":exports"],
-    )
+    _exports_suite(names)
 
 # buildifier: disable=unnamed-macro (defines targets named after `net`)
 def net_exports(net, seed = 0):
@@ -82,13 +86,4 @@ def net_exports(net, seed = 0):
             name = name + "_hw",
             model = ":" + name,
         )
-    native.filegroup(
-        name = "exports",
-        srcs = names,
-    )
-    pytest_test(
-        name = "exports_test",
-        size = "small",
-        srcs = ["//models/common:exports_test.py"],
-        data = [":exports"],
-    )
+    _exports_suite(names)
