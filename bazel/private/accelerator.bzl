@@ -27,6 +27,12 @@ def _run_step(ctx, step, args, inputs, outputs, mnemonic, message, env = {}):
         env = dict({"PATH": "/bin:/usr/bin:/usr/local/bin", "QNN2FPGA_JOBS": "1"}, **env),
     )
 
+# The attributes every step rule has.
+_STEP_ATTRS = {
+    "accelerator": attr.string(mandatory = True, doc = "The qnn_accelerator name: the output folder `<accelerator>/`."),
+    "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
+}
+
 # --- compile -------------------------------------------------------------------------------
 
 def _compile_impl(ctx):
@@ -52,6 +58,8 @@ def _compile_impl(ctx):
         args.add("--target_fps", ctx.attr.target_fps)
     if ctx.attr.fclk_mhz:
         args.add("--fclk_mhz", ctx.attr.fclk_mhz)
+    if ctx.attr.input_datatype:
+        args.add("--input_datatype", ctx.attr.input_datatype)
     for entry in ctx.attr.layers:
         name = entry.split(":")[0]
         specs[name] = ctx.actions.declare_file(prefix + "layers/%s.npz" % name)
@@ -67,8 +75,7 @@ def _compile_impl(ctx):
 qnn_accelerator_compile = rule(
     implementation = _compile_impl,
     doc = "The build flow to the estimate reports (qnn2fpga.accelerator.compile_for_board): hardware graph, reports, one spec per declared layer.",
-    attrs = {
-        "accelerator": attr.string(mandatory = True, doc = "The qnn_accelerator name: the output folder `<accelerator>/`."),
+    attrs = dict(_STEP_ATTRS, **{
         "model": attr.label(
             mandatory = True,
             allow_files = [".onnx", ".data"],
@@ -78,13 +85,13 @@ qnn_accelerator_compile = rule(
         "folding": attr.label(allow_single_file = [".json"], doc = "Folding config JSON; when unset, `target_fps` folds automatically."),
         "target_fps": attr.string(doc = "Automatic folding to this throughput (frames/s); used when `folding` is unset."),
         "fclk_mhz": attr.string(doc = "Clock for the estimates in MHz; empty: the board's default."),
+        "input_datatype": attr.string(doc = "UINT8: the accelerator takes raw pixels, the first quantizer in hardware; empty: the export's float input."),
         "layers": attr.string_list(doc = "NAME:OP of every layer in the checked-in layer list."),
         "update_hint": attr.string(doc = "How to update the checked-in layer list, shown when the compiled layers differ from it."),
-        "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
-    },
+    }),
 )
 
-# --- FIFO sizing, stitching, report ----------------------------------------------------------
+# --- FIFO sizing, stitching, report, package ------------------------------------------------
 
 def _fifos_impl(ctx):
     info = ctx.attr.compiled[LayerSpecsInfo]
@@ -109,13 +116,11 @@ def _fifos_impl(ctx):
 qnn_accelerator_fifos = rule(
     implementation = _fifos_impl,
     doc = "Width converters and FIFOs inserted, FIFO depths sized by one Verilator simulation.",
-    attrs = {
-        "accelerator": attr.string(mandatory = True, doc = "The qnn_accelerator name: the output folder `<accelerator>/`."),
+    attrs = dict(_STEP_ATTRS, **{
         "compiled": attr.label(mandatory = True, providers = [LayerSpecsInfo], doc = "The qnn_accelerator_compile target."),
         "rtl": attr.label_list(providers = [VerilogInfo], doc = "The Verilog libraries the simulation compiles: the layer list's stitched_rtl."),
         "_rtlsim_files": attr.label(default = "//rtl/common:rtlsim_harness", doc = "rtlsim's templates and simulation harness."),
-        "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
-    },
+    }),
 )
 
 def _fifos_output(ctx, basename):
@@ -139,12 +144,43 @@ def _stitched_impl(ctx):
 qnn_accelerator_stitched = rule(
     implementation = _stitched_impl,
     doc = "The stitched design: stitched_ip/ (top, memory files, design.txt) and the top .sv as a Verilog library.",
-    attrs = {
-        "accelerator": attr.string(mandatory = True, doc = "The qnn_accelerator name: the output folder `<accelerator>/`."),
+    attrs = dict(_STEP_ATTRS, **{
         "fifos": attr.label(mandatory = True, doc = "The qnn_accelerator_fifos target (its hw_fifos.onnx is stitched)."),
         "rtl": attr.label_list(providers = [VerilogInfo], doc = "verilog_library targets the stitched top instantiates."),
-        "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
-    },
+    }),
+)
+
+def _package_impl(ctx):
+    hw = _fifos_output(ctx, "hw_fifos.onnx")
+    info = ctx.attr.compiled[LayerSpecsInfo]
+    onnx = [f for f in ctx.files.model if f.extension == "onnx"]
+    deploy = ctx.actions.declare_directory(ctx.attr.accelerator + "/deploy")
+    args = ctx.actions.args()
+    args.add("--hw", hw)
+    args.add("--model", onnx[0])
+    args.add("--board", ctx.attr.board)
+    args.add("--performance", info.reports["estimate_network_performance"])
+    args.add("--input_datatype", ctx.attr.input_datatype)
+    args.add("--out", deploy.path)
+    _run_step(ctx, "package", args,
+              depset([hw, info.reports["estimate_network_performance"]] + ctx.files.model + ctx.files._rtlsim_files +
+                     ctx.files._drivers),
+              [deploy], "QnnPackage", "Writing the deployment package of %s" % ctx.attr.accelerator,
+              env = {"QNN2FPGA_RTL_ROOT": ".", "QNN2FPGA_DRIVERS_ROOT": "drivers"})
+    return [DefaultInfo(files = depset([deploy]), runfiles = ctx.runfiles(files = [deploy]))]
+
+qnn_accelerator_package = rule(
+    implementation = _package_impl,
+    doc = "The deployment package <accelerator>/deploy/: the PYNQ driver, io_shape_dict.json, runtime weights, example input and expected output, README (qnn2fpga.deploy).",
+    attrs = dict(_STEP_ATTRS, **{
+        "compiled": attr.label(mandatory = True, providers = [LayerSpecsInfo], doc = "The qnn_accelerator_compile target (its clock)."),
+        "fifos": attr.label(mandatory = True, doc = "The qnn_accelerator_fifos target (its hw_fifos.onnx)."),
+        "model": attr.label(mandatory = True, allow_files = [".onnx", ".data"], doc = "The QONNX export (the example outputs)."),
+        "board": attr.string(mandatory = True, doc = "Board name (a file in //boards)."),
+        "input_datatype": attr.string(doc = "The accelerator's input_datatype (example inputs are raw pixels when set)."),
+        "_rtlsim_files": attr.label(default = "//rtl/common:rtlsim_harness", doc = "rtlsim's templates (the design's description)."),
+        "_drivers": attr.label(default = "//drivers:sources", doc = "The driver sources copied into the package."),
+    }),
 )
 
 def _streams_synth_impl(ctx):
@@ -166,14 +202,12 @@ def _streams_synth_impl(ctx):
 qnn_accelerator_streams_synth = rule(
     implementation = _streams_synth_impl,
     doc = "Out-of-context Yosys synthesis of the inserted FIFOs and width converters (sized depths), one run per distinct configuration.",
-    attrs = {
-        "accelerator": attr.string(mandatory = True, doc = "The qnn_accelerator name: the output folder `<accelerator>/`."),
+    attrs = dict(_STEP_ATTRS, **{
         "fifos": attr.label(mandatory = True, doc = "The qnn_accelerator_fifos target (its hw_fifos.onnx)."),
         "family": attr.string(mandatory = True, doc = "Yosys synth_xilinx family (the layer list's synth_family)."),
         "rtl": attr.label_list(providers = [VerilogInfo], doc = "The layer list's stitched_rtl (the stream layers' libraries among them)."),
         "_fingerprint": attr.label(default = "@eda_tools//:fingerprint.txt", allow_single_file = True),
-        "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
-    },
+    }),
 )
 
 def _report_impl(ctx):
@@ -199,21 +233,20 @@ def _report_impl(ctx):
 qnn_accelerator_report = rule(
     implementation = _report_impl,
     doc = "report/: the estimate reports, final_hw_config.json and synth_layer_resources.json (Yosys per layer).",
-    attrs = {
-        "accelerator": attr.string(mandatory = True, doc = "The qnn_accelerator name: the output folder `<accelerator>/`."),
+    attrs = dict(_STEP_ATTRS, **{
         "compiled": attr.label(mandatory = True, providers = [LayerSpecsInfo], doc = "The qnn_accelerator_compile target (its estimate reports)."),
         "fifos": attr.label(mandatory = True, doc = "The qnn_accelerator_fifos target (its final_hw_config.json)."),
         "synths": attr.label_list(providers = [SynthInfo], doc = "Per-layer yosys_synth targets, in the order of `layer_names`."),
         "layer_names": attr.string_list(doc = "The node name of each `synths` entry."),
         "streams_synth": attr.label(allow_single_file = [".json"], doc = "The qnn_accelerator_streams_synth target: the FIFOs' and width converters' counts."),
-        "_step": attr.label(default = _STEP, executable = True, cfg = "exec"),
-    },
+    }),
 )
 
 # --- the macro --------------------------------------------------------------------------------
 
 def qnn_accelerator(name, model, board, layers, folding = None, target_fps = None, fclk_mhz = None,
-                    rtlsim_inputs = 20, layers_file = "hw_layers", tags = []):
+                    rtlsim_inputs = 20, layers_file = "hw_layers", input_datatype = "", tags = [],
+                    driver_test_tags = None):
     """A QONNX model as a folded dataflow accelerator for `board`, one target per step
     and per layer, each cached by Bazel on its own inputs:
 
@@ -234,6 +267,10 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
                                 frame against the estimate
       <name>_report             <name>/report/: FINN's estimate reports, final_hw_config.json,
                                 synth_layer_resources.json
+      <name>_package            <name>/deploy/: the PYNQ driver (drivers/), io_shape_dict.json,
+                                runtime weights, example input and the export's outputs for it
+      <name>_driver_test        the package's driver over the simulated design (the same
+                                driver code as on a board) against qonnx execution of `model`
       <name>                    the report and the stitched design
       <name>_summary            `bazel run`: the layers' folding, cycles, estimated and
                                 Yosys resources; the simulated design's throughput and
@@ -254,9 +291,15 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
       target_fps: automatic folding to this throughput.
       fclk_mhz: clock for the estimates (default: the board's).
       rtlsim_inputs: inputs of the whole-design test.
+      input_datatype: "UINT8": the accelerator takes raw pixels 0..255 with the first
+        quantizer (and the input's scaling by 1/255) in hardware; its tests feed the
+        export x / 255. Empty: the export's float input, quantized in software.
       layers_file: the name given to qnn_accelerator_layers in this package.
       tags: added to every test.
+      driver_test_tags: the driver test's tags instead (default: `tags`).
     """
+    if driver_test_tags == None:
+        driver_test_tags = tags
     if folding == None and target_fps == None:
         fail("qnn2fpga: qnn_accelerator %s: give folding, target_fps or both (folding then overrides the automatic choices)" % name)
     entry = layers or {"board": board, "layers": [], "stitched_rtl": [], "synth_family": ""}
@@ -276,6 +319,7 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
         folding = folding,
         target_fps = str(target_fps) if target_fps != None else "",
         fclk_mhz = str(fclk_mhz) if fclk_mhz != None else "",
+        input_datatype = input_datatype,
         layers = ["%s:%s" % (n, op) for n, op, _ in entry["layers"]],
         update_hint = "run `bazel run //%s:%s_update`" % (native.package_name(), layers_file),
     )
@@ -327,6 +371,7 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
             "ACCEL_VERILOG": "$(rootpaths :%s_stitched)" % name,
             "ACCEL_SIM": "$(rootpath :%s_rtlsim)" % name,
             "ACCEL_INPUTS": str(rtlsim_inputs),
+            "ACCEL_INPUT_DATATYPE": input_datatype,
         },
         deps = ["//python/qnn2fpga"],
         tags = tags,
@@ -340,6 +385,32 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
         layer_names = [layer for layer, _, _ in entry["layers"]] if entry["synth_family"] else [],
         streams_synth = (":" + name + "_streams_synth") if entry["synth_family"] else None,
     )
+    qnn_accelerator_package(
+        name = name + "_package",
+        accelerator = name,
+        compiled = ":" + compiled,
+        fifos = ":" + name + "_fifos",
+        model = model,
+        board = board,
+        input_datatype = input_datatype,
+    )
+    pytest_test(
+        name = name + "_driver_test",
+        size = "medium",
+        srcs = ["//python/qnn2fpga:tools/accelerator_driver_test.py"],
+        data = [model, ":" + name + "_fifos", ":" + name + "_package", ":" + name + "_rtlsim",
+                "//rtl/common:rtlsim_harness"],
+        env = {
+            "ACCEL_MODEL": "$(rootpaths %s)" % model,
+            "ACCEL_HW": "$(rootpaths :%s_fifos)" % name,
+            "ACCEL_PACKAGE": "$(rootpath :%s_package)" % name,
+            "ACCEL_SIM": "$(rootpath :%s_rtlsim)" % name,
+            "ACCEL_INPUT_DATATYPE": input_datatype,
+            "ACCEL_BOARD": board,
+        },
+        deps = ["//python/qnn2fpga"],
+        tags = driver_test_tags,
+    )
     native.filegroup(name = name, srcs = [":" + name + "_report", ":" + name + "_stitched"])
     native.py_binary(
         name = name + "_summary",
@@ -349,6 +420,7 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
             "--board=" + board,
             "--label=//%s:%s" % (native.package_name(), name),
             "--inputs=%d" % rtlsim_inputs,
+            "--input_datatype=" + input_datatype,
             "$(rootpaths %s)" % model,
             "$(rootpaths :%s_fifos)" % name,
             "$(rootpath :%s_rtlsim)" % name,

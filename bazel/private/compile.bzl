@@ -12,9 +12,10 @@ def _qnn_compile_impl(ctx):
     args.add(out)
     args.add(summary)
     args.add("--topk=%d" % ctx.attr.topk)
+    args.add("--input_datatype=" + ctx.attr.input_datatype)
     ctx.actions.run_shell(
         # A writable HOME keeps onnxruntime from warning that it cannot persist an ID.
-        command = 'HOME="$(mktemp -d)" "$1" compile "$2" -o "$3" "$5" > "$4"',
+        command = 'HOME="$(mktemp -d)" "$1" compile "$2" -o "$3" "$5" "$6" > "$4"',
         arguments = [args],
         inputs = ctx.files.model,
         tools = [ctx.executable._cli],
@@ -36,6 +37,7 @@ compiler's one-line message when a node cannot be converted.""",
             doc = "The QONNX model: an .onnx file or a target providing one (e.g. a qonnx_export).",
         ),
         "topk": attr.int(default = 0, doc = "Append a label select returning the top-k class indices (0: none)."),
+        "input_datatype": attr.string(doc = "UINT8: raw pixels in, the first quantizer in hardware (`qnn2fpga compile --input_datatype`)."),
         "_cli": attr.label(default = "//python/qnn2fpga:cli", executable = True, cfg = "exec"),
     },
 )

@@ -36,6 +36,7 @@ HW_LAYERS = {
     "zcu104": {
         "board": "zcu104",
         "layers": [
+            ("Thresholding_0", "Thresholding", "//rtl/thresholding"),
             ("ConvolutionInputGenerator_0", "ConvolutionInputGenerator", "//rtl/convolution_input_generator"),
             ("MVAU_0", "MVAU", "//rtl/mvau"),
             ("ConvolutionInputGenerator_1", "ConvolutionInputGenerator", "//rtl/convolution_input_generator"),
@@ -61,6 +62,7 @@ HW_LAYERS = {
             "//rtl/dwc:stream_dwc",
             "//rtl/mvau",
             "//rtl/streaming_max_pool",
+            "//rtl/thresholding",
         ],
         "synth_family": "xcup",
     },

@@ -111,7 +111,8 @@ def hw_layers(model) -> list[tuple[str, str]]:
 
 def compile_for_board(model_path: str, board: str, out: pathlib.Path, folding_config: str | None = None,
                       target_fps: float | None = None, fclk_mhz: float | None = None, topk: int = 0,
-                      declared: list[tuple[str, str]] = (), update_hint: str = "") -> list[tuple[str, str]]:
+                      declared: list[tuple[str, str]] = (), update_hint: str = "",
+                      input_datatype: str = "") -> list[tuple[str, str]]:
     """Runs the build's steps up to the estimate reports and writes into `out`: hw.onnx (the
     folded hardware graph), final_hw_config.json, report/<FINN report>.json,
     layers.json ({"board", "synth_family", "layers": [[name, op, rtl library], ...],
@@ -125,7 +126,7 @@ def compile_for_board(model_path: str, board: str, out: pathlib.Path, folding_co
         # declared files are copied from their directory.
         work = pathlib.Path(tmp)
         cfg = steps.StepConfig(board=b, target_fps=target_fps, folding_config=folding_config, fclk_mhz=fclk_mhz,
-                               topk=topk, out_dir=work)
+                               topk=topk, input_datatype=input_datatype, out_dir=work)
         model = steps.run(flow.load_model(model_path), cfg, last="generate_estimate_reports")
         shutil.copyfile(work / "final_hw_config.json", out / "final_hw_config.json")
         for name in REPORTS:
@@ -146,6 +147,19 @@ def compile_for_board(model_path: str, board: str, out: pathlib.Path, folding_co
         else:
             write_spec(layer_spec(model, model.get_node_from_name(name)), path)
     return layers
+
+
+def write_package(hw_fifos: str, model_path: str, board: str, fclk_mhz: float, input_datatype: str,
+                  out: pathlib.Path) -> None:
+    """The deployment package of the sized design in `out` (qnn2fpga.deploy.write_package;
+    no bitfile: that needs Vivado)."""
+    from qnn2fpga import deploy, rtlsim  # noqa: PLC0415
+
+    model = flow.load_model(hw_fifos)
+    with tempfile.TemporaryDirectory(prefix="qnn2fpga-package-") as tmp:
+        design = rtlsim.write_design(model, tmp)
+        deploy.write_package(model, design, out, board, fclk_mhz, flow.load_model(model_path),
+                             input_datatype=input_datatype, name=pathlib.Path(model_path).stem)
 
 
 def size_fifos(hw_onnx: str, out: pathlib.Path, folding_config: str | None = None) -> None:

@@ -19,6 +19,8 @@ Steps, in order (FINN's names where they exist; qnn2fpga.steps.STEPS, one functi
     create_stitched_ip          one SystemVerilog design
     measure_rtlsim_performance  Verilator, random frames at full rate, outputs checked
                                 against the layers' models
+    make_driver                 driver/: the PYNQ driver (qnn2fpga.deploy, drivers/)
+    deployment_package          deploy/: driver/, example input and output, README
 
 DIR receives (FINN's names):
 
@@ -27,6 +29,9 @@ DIR receives (FINN's names):
     included once sized), report/estimate_layer_resources.json, estimate_layer_cycles.json,
     estimate_network_performance.json, op_and_param_counts.json, build_report.html,
     rtlsim_performance.json, stitched_ip/ (qnn2fpga_accel.sv, memory files, design.txt),
+    driver/ (driver.py, driver_base.py, validate.py, packing.py, io_shape_dict.json,
+    head.onnx/tail.onnx, runtime_weights/), deploy/ (driver/, example_input.npy,
+    expected_output.npy, README.md),
     verification_output/verify_<mode>_0_SUCCESS.npy or _FAIL.npy (with --verify_input)
 
 --start_step resumes DIR's build from the intermediate model of the step before; the
@@ -55,6 +60,8 @@ import numpy as np
 
 from qnn2fpga import boards, estimate, execute, files, flow, folding, html_report, packing, report_schemas, steps
 from qnn2fpga.errors import BoardError, FoldingError, InputFileError  # noqa: F401 (BoardError: what --strict raises)
+from qnn2fpga.graph import real_inputs
+from qnn2fpga.transforms.input_quant import check_input_datatype, scaled_input
 from qnn2fpga.layers.registry import get_layer
 from qnn2fpga.steps import STREAM_OPS, estimate_warnings, load_folding
 
@@ -68,6 +75,7 @@ class BuildConfig:
     folding_config: str | None = None
     fclk_mhz: float | None = None
     topk: int = 0
+    input_datatype: str = ""  # 'UINT8': the accelerator takes raw pixels (flow.CompileOptions)
     stop_step: str | None = None
     start_step: str | None = None
     mvau_wwidth_max: int = folding.DEFAULT_WWIDTH_MAX
@@ -80,6 +88,7 @@ class BuildConfig:
 def check_config(cfg: BuildConfig) -> None:
     """Refuses bad arguments before any work (and before DIR is touched)."""
     check_output_dir(cfg.output_dir, "--output_dir", beside=True)
+    check_input_datatype(cfg.input_datatype)
     if (cfg.target_fps is None) == (cfg.folding_config is None):
         raise FoldingError("build", "needs exactly one of --target_fps and --folding",
                            "pass --target_fps=N for automatic folding or --folding=F.json")
@@ -175,6 +184,8 @@ _STEP_FILES = {
                                   "report/build_report.*"),
     "create_stitched_ip": ("stitched_ip",),
     "measure_rtlsim_performance": ("report/rtlsim_performance.json",),
+    "make_driver": ("driver",),
+    "deployment_package": ("deploy",),
 }
 
 
@@ -269,6 +280,7 @@ class _Build:
         self.verification = None
         self.step_cfg = steps.StepConfig(
             board=board, target_fps=cfg.target_fps, folding_config=cfg.folding_config, fclk_mhz=fclk, topk=cfg.topk,
+            input_datatype=cfg.input_datatype,
             mvau_wwidth_max=cfg.mvau_wwidth_max, auto_fifo_depths=cfg.auto_fifo_depths, strict=cfg.strict,
             out_dir=work, log=self.say, progress=lambda m: self.say("  " + m), warn=lambda w: self.say(f"warning: {w}"))
         (work / "intermediate_models").mkdir(exist_ok=True)
@@ -336,6 +348,8 @@ class _Build:
         x = execute.check_batch(self.model, load_npy(cfg.verify_input, "--verify_input"),
                                 f"--verify_input file '{cfg.verify_input}'")
         expected = load_npy(cfg.verify_expected, "--verify_expected")
+        if cfg.input_datatype and self.model.get_tensor_datatype(real_inputs(self.model)[0]).name != cfg.input_datatype:
+            x = scaled_input(x, cfg.input_datatype)  # stopped before to_hw: the export's own input
         mode = "rtlsim" if stitched else "python"
         design, sim = steps.simulator(self.model, self.step_cfg) if stitched else (None, None)
         y = execute.execute(self.model, x, mode, design, sim)

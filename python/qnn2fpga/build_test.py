@@ -27,15 +27,16 @@ def test_build_with_target_fps_writes_finn_named_outputs(tmp_path):
                  cwd=str(tmp_path))
     assert p.returncode == 0, p.stderr
     out = tmp_path / "out"
-    assert sorted(os.listdir(out)) == ["auto_folding_config.json", "build_dataflow.log", "final_hw_config.json",
-                                       "intermediate_models", "report", "stitched_ip", "time_per_step.json"]
+    assert sorted(os.listdir(out)) == ["auto_folding_config.json", "build_dataflow.log", "deploy", "driver",
+                                       "final_hw_config.json", "intermediate_models", "report", "stitched_ip",
+                                       "time_per_step.json"]
     assert sorted(os.listdir(out / "report")) == REPORTS
     log = (out / "build_dataflow.log").read_text()  # each Verilator build named once, by what it is for
     assert log.count("compiling the stitched design with Verilator") == 1
     assert log.count("compiling the deep-FIFO design for FIFO sizing with Verilator") == 1
     steps = ["import", "to_integer", "streamline", "lower", "to_hw", "target_fps_parallelization",
              "generate_estimate_reports", "hw_codegen", "set_fifo_depths", "create_stitched_ip",
-             "measure_rtlsim_performance"]
+             "measure_rtlsim_performance", "make_driver", "deployment_package"]
     assert sorted(os.listdir(out / "intermediate_models")) == sorted(f"{i}_{s}.onnx" for i, s in enumerate(steps, 1))
     for name in REPORTS[1:]:
         report_schemas.validate(name, json.loads((out / "report" / name).read_text()))
@@ -143,7 +144,7 @@ def test_verification_start_step_and_run(tmp_path):
     assert "step 1/" not in p.stdout
     assert "verify_rtlsim_0_FAIL.npy" in os.listdir(tmp_path / "out" / "verification_output")
     times = json.loads((tmp_path / "out" / "time_per_step.json").read_text())
-    assert list(times)[0] == "import" and list(times)[-1] == "measure_rtlsim_performance"
+    assert list(times)[0] == "import" and list(times)[-1] == "deployment_package"
 
 
 def test_run_bad_inputs_give_one_line(tmp_path):

@@ -43,6 +43,9 @@ flags.DEFINE_string("output", None, "Output file: the compiled model (compile, .
                     short_name="o")
 flags.DEFINE_integer("topk", 0, "Append a label select returning the top K class indices; 0 keeps the scores.",
                      lower_bound=0)
+flags.DEFINE_string("input_datatype", "", "UINT8: the accelerator takes raw pixels 0..255, the first quantizer and "
+                    "the input's scaling by 1/255 in hardware (the export is fed x / 255); default: the export's "
+                    "float input, quantized in software.")
 flags.DEFINE_string("save_intermediate", None, "Directory for the model after every step (<i>_<step>.onnx).")
 flags.DEFINE_string("board", None, "Target board (boards/<name>.json, e.g. pynq-z1, zcu104).")
 flags.DEFINE_float("target_fps", None, "Fold automatically for this many frames per second on --board.")
@@ -92,6 +95,7 @@ def _format_summary(rows: list[dict]) -> str:
 
 def compile_command(model_path: str) -> int:
     from qnn2fpga import build, flow, report  # noqa: PLC0415 (keeps --help fast)
+    from qnn2fpga.transforms.input_quant import check_input_datatype  # noqa: PLC0415
 
     if not FLAGS.output:
         raise errors.InputFileError("flag -o/--output", "is missing", "pass -o OUT.onnx")
@@ -100,8 +104,9 @@ def compile_command(model_path: str) -> int:
     inter = user_path(FLAGS.save_intermediate) if FLAGS.save_intermediate else None
     if inter:
         build.check_output_dir(inter, "--save_intermediate")
+    check_input_datatype(FLAGS.input_datatype)
     model = flow.load_model(user_path(model_path))
-    options = flow.CompileOptions(topk=FLAGS.topk)
+    options = flow.CompileOptions(topk=FLAGS.topk, input_datatype=FLAGS.input_datatype)
     if inter:
         os.makedirs(inter, exist_ok=True)
     for i, (name, model) in enumerate(flow.run_steps(model, options), start=1):
@@ -124,7 +129,8 @@ def build_command(model_path: str) -> int:
     cfg = build.BuildConfig(
         model=user_path(model_path), output_dir=user_path(FLAGS.output_dir), board=FLAGS.board,
         target_fps=FLAGS.target_fps, folding_config=user_path(FLAGS.folding) if FLAGS.folding else None,
-        fclk_mhz=FLAGS.fclk_mhz, topk=FLAGS.topk, stop_step=FLAGS.stop_step, start_step=FLAGS.start_step,
+        fclk_mhz=FLAGS.fclk_mhz, topk=FLAGS.topk, input_datatype=FLAGS.input_datatype, stop_step=FLAGS.stop_step,
+        start_step=FLAGS.start_step,
         mvau_wwidth_max=FLAGS.mvau_wwidth_max, auto_fifo_depths=FLAGS.auto_fifo_depths,
         verify_input=user_path(FLAGS.verify_input) if FLAGS.verify_input else None,
         verify_expected=user_path(FLAGS.verify_expected) if FLAGS.verify_expected else None, strict=FLAGS.strict)
@@ -140,8 +146,10 @@ def build_command(model_path: str) -> int:
 
 def run_command(model_path: str | None) -> int:
     from qnn2fpga import build, execute, steps  # noqa: PLC0415
+    from qnn2fpga.transforms.input_quant import check_input_datatype  # noqa: PLC0415
 
     model_path = model_path or FLAGS.model
+    check_input_datatype(FLAGS.input_datatype)
     for flag, value in (("--model", model_path), ("--input", FLAGS.input), ("--output", FLAGS.output)):
         if not value:
             raise errors.InputFileError(f"flag {flag}", "is missing", usage())
@@ -157,7 +165,7 @@ def run_command(model_path: str | None) -> int:
     x = execute.check_batch(original, build.load_npy(user_path(FLAGS.input), "--input"), where)
     y = steps.run_model(original, x, FLAGS.mode, folding_config=user_path(FLAGS.folding) if FLAGS.folding else None,
                           target_fps=FLAGS.target_fps, board=FLAGS.board, fclk_mhz=FLAGS.fclk_mhz, topk=FLAGS.topk,
-                          log=lambda msg: print(msg, file=sys.stderr, flush=True))
+                          input_datatype=FLAGS.input_datatype, log=lambda msg: print(msg, file=sys.stderr, flush=True))
     files.replace_atomically(out, ".npy", lambda tmp: np_save(tmp, y))
     print(f"wrote {FLAGS.output} ({y.shape[0]} outputs, {FLAGS.mode})")
     return 0
@@ -191,19 +199,20 @@ class Command:
 COMMANDS = {
     "compile": Command(
         compile_command, "Compile a QONNX model to the hardware-layer graph and print a per-layer summary.",
-        "compile MODEL.onnx -o OUT.onnx [flags]", ("output", "topk", "save_intermediate"),
+        "compile MODEL.onnx -o OUT.onnx [flags]", ("output", "topk", "input_datatype", "save_intermediate"),
         "qnn2fpga compile tfc_w1a1.onnx -o tfc_hw.onnx --save_intermediate=steps"),
     "build": Command(
         build_command, "Fold for a board, write estimate reports, size the FIFOs, stitch the design and measure "
         "it in rtlsim.",
         "build MODEL.onnx --board=B (--target_fps=N | --folding=F.json) --output_dir=DIR [flags]",
         ("board", "target_fps", "folding", "output_dir", "fclk_mhz", "start_step", "stop_step", "topk",
-         "mvau_wwidth_max", "verify_input", "verify_expected", "auto_fifo_depths", "strict"),
+         "input_datatype", "mvau_wwidth_max", "verify_input", "verify_expected", "auto_fifo_depths", "strict"),
         "qnn2fpga build tfc_w1a1.onnx --board=pynq-z1 --target_fps=1560000 --output_dir=build_tfc"),
     "run": Command(
         run_command, "Run a batch through the whole network, the hardware part in python or rtlsim.",
         "run --model=MODEL.onnx --input=X.npy --output=Y.npy [flags]",
-        ("model", "input", "output", "mode", "folding", "target_fps", "board", "fclk_mhz", "topk"),
+        ("model", "input", "output", "mode", "folding", "target_fps", "board", "fclk_mhz", "topk",
+         "input_datatype"),
         "qnn2fpga run --model=tfc_w1a1.onnx --input=x.npy --output=y.npy --mode=rtlsim --target_fps=1e6 "
         "--board=pynq-z1"),
 }

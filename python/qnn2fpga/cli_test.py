@@ -21,10 +21,11 @@ from qnn2fpga.testing import one_error_line, qnn2fpga
 
 # What each command takes (the help must list exactly these).
 COMMAND_FLAGS = {
-    "compile": {"output", "topk", "save_intermediate"},
+    "compile": {"output", "topk", "input_datatype", "save_intermediate"},
     "build": {"board", "target_fps", "folding", "output_dir", "fclk_mhz", "start_step", "stop_step", "topk",
-              "mvau_wwidth_max", "verify_input", "verify_expected", "auto_fifo_depths", "strict"},
-    "run": {"model", "input", "output", "mode", "folding", "target_fps", "board", "fclk_mhz", "topk"},
+              "input_datatype", "mvau_wwidth_max", "verify_input", "verify_expected", "auto_fifo_depths", "strict"},
+    "run": {"model", "input", "output", "mode", "folding", "target_fps", "board", "fclk_mhz", "topk",
+            "input_datatype"},
 }
 ABSL_NOISE = ("--logtostderr", "--verbosity", "--only_check_args", "Try --helpfull", "absl.")
 

@@ -23,9 +23,13 @@ from qnn2fpga.transforms.base import Pass
 
 @dataclass(frozen=True)
 class CompileOptions:
-    """What the user chooses. `topk`: append a label select with this k (0 = none)."""
+    """What the user chooses. `topk`: append a label select with this k (0 = none).
+    `input_datatype`: 'UINT8' takes raw pixels, the first quantizer (and the input's
+    scaling by 1/255) in hardware (qnn2fpga.transforms.input_quant); '' keeps the export's
+    float input and quantizes it in the software head."""
 
     topk: int = 0
+    input_datatype: str = ""
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Step:
 def _steps() -> tuple[Step, ...]:
     from qnn2fpga.transforms.cleanup import ImportAndClean  # noqa: PLC0415
     from qnn2fpga.transforms.export_tail import RestoreExportTail  # noqa: PLC0415
+    from qnn2fpga.transforms.input_quant import InputInHardware  # noqa: PLC0415
     from qnn2fpga.transforms.integer import ToIntegerDataflow  # noqa: PLC0415
     from qnn2fpga.transforms.lower import Lower  # noqa: PLC0415
     from qnn2fpga.transforms.streamline import Streamline  # noqa: PLC0415
@@ -48,8 +53,11 @@ def _steps() -> tuple[Step, ...]:
         Step("to_integer", lambda o, e: ToIntegerDataflow(), "integer weights, quantizers to MultiThreshold"),
         Step("streamline", lambda o, e: Streamline(), "absorb scales and biases into thresholds"),
         Step("lower", lambda o, e: Lower(topk=o.topk), "Conv to sliding window + MatMul, NHWC, optional TopK"),
-        Step("to_hw", lambda o, e: _Chain(ToHardwareLayers(), RestoreExportTail(e)),
-             "abstract hardware layers; software head, and the export's own ops as the tail"),
+        Step("to_hw", lambda o, e: _Chain(ToHardwareLayers(), RestoreExportTail(e),
+                                          *((InputInHardware(o.input_datatype), ToHardwareLayers())
+                                            if o.input_datatype else ())),
+             "abstract hardware layers; software head (or the first quantizer in hardware), "
+             "and the export's own ops as the tail"),
     )
 
 

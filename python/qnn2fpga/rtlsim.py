@@ -296,6 +296,27 @@ def simulate(binary, design: Design, x: np.ndarray, in_p: float = 1.0, out_p: fl
         raise errors.InputFileError("the input batch", f"has shape {x.shape}, the first layer expects "
                                     f"(frames, {', '.join(map(str, shape))})", "reshape the input")
     data = packing.pack_bytes(x, first.get_input_datatype(0), first.input_folds()[0])
+    out, report = simulate_packed(binary, design, data, in_p=in_p, out_p=out_p, seed=seed,
+                                  frame_interval=frame_interval, stall_bound=stall_bound,
+                                  axilite_writes=axilite_writes)
+    dt, fold = last.get_output_datatype(0), last.output_folds()[0]
+    y = packing.unpack_bytes(out, dt, fold)
+    return SimResult(y.reshape(report["frames_done"], *last.get_normal_output_shape(0)[1:]), report)
+
+
+def simulate_packed(binary, design: Design, data: np.ndarray, in_p: float = 1.0, out_p: float = 1.0, seed: int = 1,
+                    frame_interval: int = 0, stall_bound: int | None = None,
+                    axilite_writes=()) -> tuple[np.ndarray, dict]:
+    """`simulate` on packed bytes, as a DMA moves them: `data` holds the input words in
+    stream order (any shape whose bytes are whole frames of in_words words of
+    packing.word_bytes bytes). Returns the output words the design sent, uint8
+    (frames_done * out_words, out word bytes), and the harness report."""
+    first, last = design.first, design.last
+    data = np.ascontiguousarray(data, dtype=np.uint8)
+    frame_bytes = design.in_words * packing.word_bytes(first.get_input_datatype(0), first.input_folds()[0])
+    if data.size % frame_bytes:
+        raise errors.InputFileError("the input batch", f"has {data.size} bytes, not whole frames of {frame_bytes}",
+                                    "pack whole frames (qnn2fpga.packing.pack_bytes)")
     with tempfile.TemporaryDirectory(prefix="qnn2fpga-rtlsim-") as tmp:
         t = pathlib.Path(tmp)
         (t / "in.bin").write_bytes(data.tobytes())
@@ -322,9 +343,6 @@ def simulate(binary, design: Design, x: np.ndarray, in_p: float = 1.0, out_p: fl
                                   "report this with the design directory")
         report = json.loads((t / "report.json").read_text())
         out = np.frombuffer((t / "out.bin").read_bytes(), dtype=np.uint8)
-    dt, fold = last.get_output_datatype(0), last.output_folds()[0]
-    wb = packing.word_bytes(dt, fold)
-    frames = report["frames_done"]
-    out_shape = tuple(last.get_normal_output_shape(0)[1:])
-    y = packing.unpack_bytes(out[: frames * design.out_words * wb].reshape(frames * design.out_words, wb), dt, fold)
-    return SimResult(y.reshape(frames, *out_shape), report)
+    wb = packing.word_bytes(last.get_output_datatype(0), last.output_folds()[0])
+    words = report["frames_done"] * design.out_words
+    return out[: words * wb].reshape(words, wb), report

@@ -31,7 +31,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.general import GiveReadableTensorNames
 
 from qnn2fpga import boards, codegen, estimate, execute, fifo_sizing, flow
-from qnn2fpga import folding, report, report_schemas, rtlsim, stitch
+from qnn2fpga import deploy, folding, report, report_schemas, rtlsim, stitch
 from qnn2fpga.errors import BoardError, FoldingError, InputFileError, QnnError
 from qnn2fpga.layers.registry import get_layer
 from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
@@ -75,6 +75,7 @@ class StepConfig:
     folding_config: str | None = None
     fclk_mhz: float | None = None
     topk: int = 0
+    input_datatype: str = ""  # 'UINT8': raw pixels, the first quantizer in hardware (flow.CompileOptions)
     mvau_wwidth_max: int = folding.DEFAULT_WWIDTH_MAX
     auto_fifo_depths: bool = True
     strict: bool = False  # a folding whose estimate exceeds the board is an error, not a warning
@@ -179,7 +180,8 @@ def simulator(model, cfg: StepConfig) -> tuple[rtlsim.Design, pathlib.Path]:
 
 # --- the steps --------------------------------------------------------------------------------
 def _compile(name: str, model, cfg: StepConfig):
-    return flow.apply_step(name, model, flow.CompileOptions(topk=cfg.topk), cfg.state.export)
+    options = flow.CompileOptions(topk=cfg.topk, input_datatype=cfg.input_datatype)
+    return flow.apply_step(name, model, options, cfg.state.export)
 
 
 def step_import(model, cfg: StepConfig):
@@ -333,6 +335,24 @@ def step_measure_rtlsim_performance(model, cfg: StepConfig):
     return model
 
 
+def step_make_driver(model, cfg: StepConfig):
+    """driver/: the PYNQ driver of the stitched design (qnn2fpga.deploy.write_driver)."""
+    design = cfg.state.design or simulator(model, cfg)[0]
+    deploy.write_driver(model, design, cfg.out_dir / "driver", cfg.board.key, cfg.fclk)
+    cfg.log("  driver/: driver.py, driver_base.py, validate.py, io_shape_dict.json")
+    return model
+
+
+def step_deployment_package(model, cfg: StepConfig):
+    """deploy/: driver, example input and the export's outputs, README (no bitfile:
+    that needs Vivado)."""
+    design = cfg.state.design or simulator(model, cfg)[0]
+    deploy.write_package(model, design, cfg.out_dir / "deploy", cfg.board.key, cfg.fclk, cfg.state.export,
+                         input_datatype=cfg.input_datatype)
+    cfg.log("  deploy/: driver/, example_input.npy, expected_output.npy, README.md")
+    return model
+
+
 Step = Callable[[ModelWrapper, StepConfig], ModelWrapper]
 
 STEPS: tuple[tuple[str, Step], ...] = (
@@ -347,6 +367,8 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("set_fifo_depths", step_set_fifo_depths),
     ("create_stitched_ip", step_create_stitched_ip),
     ("measure_rtlsim_performance", step_measure_rtlsim_performance),
+    ("make_driver", step_make_driver),
+    ("deployment_package", step_deployment_package),
 )
 STEP_NAMES = tuple(name for name, _ in STEPS)
 
@@ -373,7 +395,7 @@ def run(model, cfg: StepConfig, first: str = STEP_NAMES[0], last: str = STEP_NAM
 
 def run_model(original: ModelWrapper, x: np.ndarray, mode: str = "python", folding_config: str | None = None,
               target_fps: float | None = None, board: str | None = None, fclk_mhz: float | None = None,
-              topk: int = 0, log=None) -> np.ndarray:
+              topk: int = 0, log=None, input_datatype: str = "") -> np.ndarray:
     """`qnn2fpga run`: compiles `original`, folds it (a FINN-format config, automatic
     folding for `target_fps` on `board`, or every layer's default folding), and runs the
     batch `x` (qnn2fpga.execute). In rtlsim mode the folded graph gets width converters
@@ -382,6 +404,7 @@ def run_model(original: ModelWrapper, x: np.ndarray, mode: str = "python", foldi
     auto = not folding_config and target_fps is not None
     cfg = StepConfig(board=boards.load_board(board) if auto else None, target_fps=target_fps if auto else None,
                      folding_config=folding_config or None, fclk_mhz=fclk_mhz, topk=topk, progress=log,
+                     input_datatype=input_datatype,
                      warn=lambda w: log(f"warning: {w}"))
     model = run(original, cfg, last="fold")
     if mode == "python":

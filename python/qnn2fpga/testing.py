@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -18,16 +19,35 @@ from qonnx.util.basic import qonnx_make_model
 QONNX_DOMAIN = "qonnx.custom_op.general"
 
 
-def export_golden(model: ModelWrapper, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def export_golden(model: ModelWrapper, n: int, seed: int = 0,
+                  input_datatype: str = "") -> tuple[np.ndarray, np.ndarray]:
     """`n` seeded random inputs in [-1, 1) of `model`'s input shape, and qonnx execution
-    of `model` on each: the reference a compiled network must reproduce bit for bit."""
+    of `model` on each: the reference a compiled network must reproduce bit for bit.
+    With `input_datatype` (a model compiled to take raw pixels, 'UINT8'): random pixels,
+    and the export run on x / 255 (qnn2fpga.transforms.input_quant.scaled_input)."""
     from qonnx.core.onnx_exec import execute_onnx  # noqa: PLC0415
+
+    from qnn2fpga.transforms.input_quant import INPUT_SCALES, scaled_input  # noqa: PLC0415
 
     ref = model.transform(InferShapes())
     name = ref.graph.input[0].name
-    x = np.random.default_rng(seed).uniform(-1, 1, size=(n, *ref.get_tensor_shape(name)[1:])).astype(np.float32)
-    y = np.concatenate([execute_onnx(ref, {name: x[i:i + 1]})[ref.graph.output[0].name] for i in range(n)])
+    shape, rng = (n, *ref.get_tensor_shape(name)[1:]), np.random.default_rng(seed)
+    if input_datatype:
+        x = rng.integers(0, INPUT_SCALES[input_datatype] + 1, size=shape).astype(np.float32)
+        fed = scaled_input(x, input_datatype)
+    else:
+        x = fed = rng.uniform(-1, 1, size=shape).astype(np.float32)
+    y = np.concatenate([execute_onnx(ref, {name: fed[i:i + 1]})[ref.graph.output[0].name] for i in range(n)])
     return x, y
+
+
+def runfile(var: str, suffix: str = "") -> pathlib.Path:
+    """The one runfiles path ending in `suffix` among those environment variable `var`
+    lists (a Bazel test's `$(rootpaths ...)`)."""
+    root = pathlib.Path(os.environ["TEST_SRCDIR"]) / os.environ["TEST_WORKSPACE"]
+    hits = [p for p in os.environ[var].split() if p.endswith(suffix)]
+    assert len(hits) == 1, f"{var} names no single *{suffix}: {os.environ[var]}"
+    return root / hits[0]
 
 
 def make_model(nodes, inp, out, inits, dtypes=None, extra_inputs=()) -> ModelWrapper:

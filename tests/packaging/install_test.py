@@ -24,9 +24,9 @@ def _runfiles() -> pathlib.Path:
 
 
 def _checkout(dest: pathlib.Path) -> pathlib.Path:
-    """python/, boards/ and rtl/ as in a checkout (real files, no Bazel files)."""
+    """python/, boards/, rtl/ and drivers/ as in a checkout (real files, no Bazel files)."""
     skip = shutil.ignore_patterns("BUILD.bazel", "__pycache__")
-    for d in ("python", "boards", "rtl"):
+    for d in ("python", "boards", "rtl", "drivers"):
         shutil.copytree(_runfiles() / d, dest / d, symlinks=False, ignore=skip)
     return dest
 
@@ -52,6 +52,7 @@ def test_pip_install_gives_a_cli_that_compiles_builds_and_simulates(tmp_path):
     assert str(venv) in str(site)
     assert [p.name for p in site.rglob("*_test.py") if "data" not in p.relative_to(site).parts] == []
     assert (site / "data" / "boards" / "pynq-z1.json").is_file()
+    assert (site / "data" / "drivers" / "driver_base.py").is_file()
 
     work = tmp_path / "elsewhere"
     work.mkdir()
@@ -77,6 +78,8 @@ def test_pip_install_gives_a_cli_that_compiles_builds_and_simulates(tmp_path):
     perf = json.loads((work / "out" / "report" / "rtlsim_performance.json").read_text())
     assert perf["cycles_per_frame"] > 0
     assert (work / "out" / "stitched_ip").is_dir()
+    assert (work / "out" / "deploy" / "driver" / "driver_base.py").is_file()
+    assert np.array_equal(np.load(work / "out" / "deploy" / "expected_output.npy"), expected)  # the same seed
 
     p = cli("run", "--model=mlp.onnx", "--input=x.npy", "--output=y_rtl.npy", "--mode=rtlsim",
             "--target_fps=1000000", "--board=pynq-z1")

@@ -9,6 +9,8 @@
                      --lib=LABEL=SRC[,SRC...] ...
     accelerator_step report  --compile=DIR --fifos=DIR --out=DIR --synth=NAME=REPORT.json ...
                      [--streams_synth=FILE.json]
+    accelerator_step package --hw=DIR/hw_fifos.onnx --model=M.onnx --board=B --performance=REPORT.json
+                     [--input_datatype=UINT8] --out=DIR
 
 Errors are one line on stderr (exit 2), as from the qnn2fpga command.
 """
@@ -31,14 +33,16 @@ os.environ.setdefault("QNN2FPGA_CACHE", os.path.join(_PRIVATE.name, "cache"))
 from absl import app, flags  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model", None, "compile: the QONNX export")
-flags.DEFINE_string("board", None, "compile: board key (boards/)")
+flags.DEFINE_string("model", None, "compile, package: the QONNX export")
+flags.DEFINE_string("board", None, "compile, package: board key (boards/)")
 flags.DEFINE_string("folding", None, "compile, fifos: folding config (FINN format)")
 flags.DEFINE_float("target_fps", None, "compile: automatic folding target")
 flags.DEFINE_float("fclk_mhz", None, "compile: clock (default: the board's)")
+flags.DEFINE_string("input_datatype", "", "compile: UINT8 takes raw pixels (the first quantizer in hardware)")
 flags.DEFINE_multi_string("layer", [], "compile: a declared layer NAME:OP (its spec is written)")
 flags.DEFINE_string("update_hint", "", "compile: how to refresh a stale layer list")
-flags.DEFINE_string("hw", None, "fifos, stitch: input hardware graph")
+flags.DEFINE_string("hw", None, "fifos, stitch, package: input hardware graph")
+flags.DEFINE_string("performance", None, "package: the compile step's estimate_network_performance.json (fclk)")
 flags.DEFINE_string("out", None, "output directory (layer_list: output file)")
 flags.DEFINE_string("verilog", None, "stitch: also copy the stitched .sv here")
 flags.DEFINE_string("package", "", "layer_list: the package, for the file's header")
@@ -62,7 +66,8 @@ def step_compile() -> None:
 
     declared = [tuple(x.split(":", 1)) for x in FLAGS.layer]
     accelerator.compile_for_board(FLAGS.model, FLAGS.board, pathlib.Path(FLAGS.out), FLAGS.folding, FLAGS.target_fps,
-                                  FLAGS.fclk_mhz, declared=declared, update_hint=FLAGS.update_hint)
+                                  FLAGS.fclk_mhz, declared=declared, update_hint=FLAGS.update_hint,
+                                  input_datatype=FLAGS.input_datatype)
 
 
 def step_fifos() -> None:
@@ -101,8 +106,15 @@ def step_streams_synth() -> None:
     accelerator.synth_streams(FLAGS.hw, libs, FLAGS.yosys, FLAGS.family, pathlib.Path(FLAGS.out))
 
 
+def step_package() -> None:
+    from qnn2fpga import accelerator  # noqa: PLC0415
+
+    fclk = json.loads(pathlib.Path(FLAGS.performance).read_text())["fclk_mhz"]
+    accelerator.write_package(FLAGS.hw, FLAGS.model, FLAGS.board, fclk, FLAGS.input_datatype, pathlib.Path(FLAGS.out))
+
+
 STEPS = {"compile": step_compile, "fifos": step_fifos, "stitch": step_stitch, "report": step_report,
-         "streams_synth": step_streams_synth}
+         "streams_synth": step_streams_synth, "package": step_package}
 
 
 def main(argv):

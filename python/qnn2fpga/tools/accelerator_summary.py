@@ -21,6 +21,7 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("board", None, "board key (boards/<board>.json)")
 flags.DEFINE_string("label", "", "the accelerator's Bazel label, for the report path")
 flags.DEFINE_integer("inputs", 20, "random inputs to simulate")
+flags.DEFINE_string("input_datatype", "", "UINT8: the accelerator takes raw pixels (the export gets x / 255)")
 
 COLUMNS = ("layer", "op", "folding", "cycles", "LUT est", "LUT Yosys", "BRAM est", "BRAM Yosys", "DSP")
 
@@ -85,7 +86,7 @@ def main(argv):
         cpf, fclk = res.report["cycles_per_frame"], perf["fclk_mhz"]
         print(f"simulated:  {fclk * 1e6 / cpf:,.0f} frames/s in Verilator ({cpf:,} cycles per frame, "
               f"{cpf / perf['max_cycles']:.2f} x the estimate), latency {res.report['latency']:,} cycles")
-        x, want = testing.export_golden(export, FLAGS.inputs)
+        x, want = testing.export_golden(export, FLAGS.inputs, input_datatype=FLAGS.input_datatype)
         got = execute.execute(model, x, "rtlsim", design, sim)
     same = int(sum(np.array_equal(g, w) for g, w in zip(got, want)))
     print(f"checked:    {same} of {len(x)} random inputs give outputs bit-identical to qonnx execution "
