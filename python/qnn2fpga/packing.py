@@ -122,6 +122,11 @@ def _codes(values, dt) -> np.ndarray:
         if not _all_plus_minus_one(v):
             return _codes_checked(v, dt).astype(np.uint8)
         return (v > 0).view(np.uint8)
+    if dt == DataType["BINARY"]:
+        ones = v == 1
+        if np.count_nonzero(ones) + np.count_nonzero(v == 0) != v.size:
+            return _codes_checked(v, dt).astype(np.uint8)
+        return ones.view(np.uint8)
     lo, hi = dt.min(), dt.max()
     if not (lo <= v.min() and v.max() <= hi) or (v.dtype.kind == "f" and not np.array_equal(v, np.rint(v))):
         return _codes_checked(v, dt).astype(_uint(bits))  # raises (NaN fails the range test)
