@@ -99,8 +99,8 @@ def _all_plus_minus_one(v: np.ndarray) -> bool:
     """Whether every value is -1 or +1, by reductions without temporaries for integer,
     float32 and float64 arrays: a float is +-1 exactly when its bits but the sign are those
     of 1.0, i.e. when the OR and the AND of all bit patterns, sign bit cleared, both are."""
-    if v.dtype.kind in "biu":
-        return bool(v.min() >= -1 and v.max() <= 1 and np.count_nonzero(v) == v.size)
+    if v.dtype.kind in "biu":  # in [-1, 1] and all odd
+        return bool(v.min() >= -1 and v.max() <= 1 and np.bitwise_and.reduce(v, axis=None) & 1)
     if v.dtype in _ONE_BITS:
         ut, one = _ONE_BITS[v.dtype]
         u, nosign = v.view(ut), np.iinfo(ut).max >> 1
@@ -122,7 +122,7 @@ def _codes(values, dt) -> np.ndarray:
         if not _all_plus_minus_one(v):
             return _codes_checked(v, dt).astype(np.uint8)
         return (v > 0).view(np.uint8)
-    if dt == DataType["BINARY"]:
+    if dt == DataType["BINARY"] and v.dtype.kind == "f":  # integer arrays: min and max below
         ones = v == 1
         if np.count_nonzero(ones) + np.count_nonzero(v == 0) != v.size:
             return _codes_checked(v, dt).astype(np.uint8)
@@ -200,8 +200,8 @@ _LUTS: dict[str, np.ndarray] = {}
 
 
 def _byte_lut(dt) -> np.ndarray:
-    """(256, 8 // bits) float32: the values of the elements a byte holds, for 1-, 2- and
-    4-bit `dt`, first element first."""
+    """(256, 8 // bits) float32: the values of the elements a byte holds, for 1- and 2-bit
+    `dt`, first element first."""
     if dt.name not in _LUTS:
         b = element_bits(dt)
         shifts = np.arange(0, 8, b, dtype=np.int64)
@@ -211,14 +211,27 @@ def _byte_lut(dt) -> np.ndarray:
 
 def unpack_bytes(data: np.ndarray, dt, fold: int) -> np.ndarray:
     """Inverse of `pack_bytes`: uint8 (..., words, word_bytes) -> values (..., words * fold)
-    as float32 (the qonnx convention). 1-, 2- and 4-bit elements through a 256-entry
-    table of each byte's values, 8-bit ones by a cast, other widths through their bits."""
+    as float32 (the qonnx convention). 1- and 2-bit elements through a 256-entry table
+    of each byte's values, 4-bit ones by splitting bytes with shifts, 8-bit ones by a
+    cast, other widths through their bits."""
     data = np.asarray(data, dtype=np.uint8)
     wb = word_bytes(dt, fold)
     if data.ndim < 2 or data.shape[-1] != wb:
         raise ValueError(f"shape {data.shape}: expected (..., words, {wb}) bytes")
     b, lead, words = element_bits(dt), data.shape[:-2], data.shape[-2]
-    if b in (1, 2, 4):
+    if b == 4:  # each byte to two: as a 16-bit word, its high nibble moved to bits 8..11
+        x = data.reshape(-1).astype("<u2")
+        x |= x << 4
+        x &= 0x0F0F
+        codes = x.view(np.uint8).reshape(*lead, words, wb * 2)
+        if codes.shape[-1] != fold:
+            codes = _copy_columns(codes[..., :fold], np.empty((*lead, words, fold), np.uint8))
+        if dt.signed():  # sign extension: 8..15 -> -8..-1
+            codes ^= np.uint8(8)
+            codes = codes.view(np.int8)
+            codes -= np.int8(8)
+        return codes.reshape(*lead, words * fold).astype(np.float32)
+    if b in (1, 2):
         vals = np.take(_byte_lut(dt), data.reshape(-1), axis=0).reshape(*lead, words, wb * 8 // b)
         if vals.shape[-1] != fold:
             vals = _copy_columns(vals[..., :fold], np.empty((*lead, words, fold), np.float32))
