@@ -142,18 +142,19 @@ def _codes(values, dt) -> np.ndarray:
 def _pack_subbyte(codes: np.ndarray, bits: int) -> np.ndarray:
     """Flat uint8 `codes` of 1, 2, 4 or 8 bits (a multiple of 8 // bits of them) -> bytes
     holding 8 // bits consecutive codes each, the first in the least significant bits.
-    2 and 4 bits: read as little-endian 32/16-bit words (one byte per code) and fold the
-    codes down into the low byte with shifts and ORs."""
+    2 and 4 bits: the codes of a byte, read as one little-endian word (code i in byte i),
+    times a constant that shifts code i to bit 8 * (n - 1) + bits * i: the top byte is
+    the packed byte (the other partial products fall below it, in disjoint bit ranges so
+    without carries, or off the word)."""
     if bits == 8:
         return codes
     if bits == 1:
         return np.packbits(codes, bitorder="little")
-    if bits == 4:
-        x = codes.view("<u2")  # c0 | c1 << 8 -> c0 | c1 << 4 in the low byte
-        return (x | x >> 4).astype(np.uint8)
-    x = codes.view("<u4")  # c0 | c1 << 8 | c2 << 16 | c3 << 24
-    x = x | x >> 6  # bytes 0 and 2: c0 | c1 << 2 and c2 | c3 << 2; byte 1's upper half stays 0
-    return (x | x >> 12).astype(np.uint8)
+    n, ut = 8 // bits, _uint(64 // bits)
+    top = 8 * (n - 1)
+    x = codes.view(ut) * ut.type(sum(1 << (top - (8 - bits) * i) for i in range(n)))
+    x >>= top
+    return x.astype(np.uint8)
 
 
 def pack_bytes(values: np.ndarray, dt, fold: int) -> np.ndarray:

@@ -215,3 +215,13 @@ def test_bad_values_raise_the_reference_errors(dt, bad):
             _reference_pack_bytes(v, dt, 2)
         with pytest.raises(ValueError, match=f"^{re.escape(str(want.value))}$"):
             packing.pack_bytes(v, dt, 2)
+
+
+@pytest.mark.parametrize("dt", ["UINT2", "UINT4"])
+def test_every_byte_of_sub_byte_codes(dt):
+    dt = DataType[dt]
+    n = 8 // dt.bitwidth()
+    v = np.array(np.unravel_index(np.arange(256), (1 << dt.bitwidth(),) * n))[::-1].T  # byte x's codes
+    data = packing.pack_bytes(v, dt, n)
+    assert data.reshape(-1).tolist() == list(range(256))
+    assert np.array_equal(packing.unpack_bytes(data, dt, n), v)
