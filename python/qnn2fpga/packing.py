@@ -30,12 +30,16 @@ def encode(values: np.ndarray, dt) -> np.ndarray:
 
 def decode(codes: np.ndarray, dt) -> np.ndarray:
     """Inverse of `encode`: bit patterns to values (float32, the qonnx convention)."""
-    c = np.asarray(codes, dtype=object).astype(np.int64)
+    c = np.asarray(codes)
+    if c.dtype.kind == "u" and c.dtype.itemsize < 8 or c.dtype.kind == "i":
+        c = c.astype(np.int64)
+    else:
+        c = c.astype(object).astype(np.int64)
     if dt == DataType["BIPOLAR"]:
         return (2 * c - 1).astype(np.float32)
     b = dt.bitwidth()
-    if dt.signed():
-        c = np.where(c >= (1 << (b - 1)), c - (1 << b), c)
+    if dt.signed():  # sign extension: codes from 2^(b-1) up are negative
+        c = (c ^ (1 << (b - 1))) - (1 << (b - 1))
     return c.astype(np.float32)
 
 
@@ -66,9 +70,14 @@ def word_bytes(dt, fold: int) -> int:
     return -(-fold * element_bits(dt) // 8)
 
 
-def _codes(values: np.ndarray, dt) -> np.ndarray:
-    """Vectorized `encode` as uint64 (element bit patterns)."""
-    v = np.asarray(values)
+def _uint(bits: int) -> np.dtype:
+    """The narrowest little-endian unsigned dtype (1, 2, 4 or 8 bytes) holding `bits` bits."""
+    return np.dtype(f"<u{1 << max(0, (bits - 1).bit_length() - 3)}")
+
+
+def _codes_checked(v: np.ndarray, dt) -> np.ndarray:
+    """Element bit patterns (uint64) of `v`, every value checked the plain way. The fast
+    path of `_codes` defers to it whenever its own checks fail, so errors read the same."""
     if not np.array_equal(v, np.round(v)):
         raise ValueError(f"non-integer values for {dt.name}")
     iv = v.astype(np.int64)
@@ -81,33 +90,169 @@ def _codes(values: np.ndarray, dt) -> np.ndarray:
     return (iv & ((1 << dt.bitwidth()) - 1)).astype(np.uint64)
 
 
+# float dtype -> (unsigned dtype of its size, bit pattern of 1.0)
+_ONE_BITS = {np.dtype(np.float32): (np.dtype(np.uint32), 0x3F800000),
+             np.dtype(np.float64): (np.dtype(np.uint64), 0x3FF << 52)}
+
+
+def _all_plus_minus_one(v: np.ndarray) -> bool:
+    """Whether every value is -1 or +1, by reductions without temporaries for integer,
+    float32 and float64 arrays: a float is +-1 exactly when its bits but the sign are those
+    of 1.0, i.e. when the OR and the AND of all bit patterns, sign bit cleared, both are."""
+    if v.dtype.kind in "biu":  # in [-1, 1] and all odd
+        return bool(v.min() >= -1 and v.max() <= 1 and np.bitwise_and.reduce(v, axis=None) & 1)
+    if v.dtype in _ONE_BITS:
+        ut, one = _ONE_BITS[v.dtype]
+        u, nosign = v.view(ut), np.iinfo(ut).max >> 1
+        return (int(np.bitwise_or.reduce(u, axis=None)) & nosign == one
+                and int(np.bitwise_and.reduce(u, axis=None)) & nosign == one)
+    return bool((np.abs(v) == 1).all())
+
+
+def _codes(values, dt) -> np.ndarray:
+    """Vectorized `encode`: element bit patterns in a new array of the narrowest unsigned
+    dtype holding them (`_uint`; uint64 beyond 32 bits). Checks that the values are
+    integers of `dt` with a few whole-array reductions (min, max; an integer check only
+    for float arrays) and falls back to `_codes_checked` to raise its errors."""
+    v = np.asarray(values)
+    bits = element_bits(dt)
+    if v.size == 0 or v.dtype.kind not in "biuf" or bits > 32:
+        return _codes_checked(v, dt).astype(_uint(min(bits, 64)))
+    if dt == DataType["BIPOLAR"]:
+        if not _all_plus_minus_one(v):
+            return _codes_checked(v, dt).astype(np.uint8)
+        return (v > 0).view(np.uint8)
+    if dt == DataType["BINARY"] and v.dtype.kind == "f":  # integer arrays: min and max below
+        ones = v == 1
+        if np.count_nonzero(ones) + np.count_nonzero(v == 0) != v.size:
+            return _codes_checked(v, dt).astype(np.uint8)
+        return ones.view(np.uint8)
+    lo, hi = dt.min(), dt.max()
+    if not (lo <= v.min() and v.max() <= hi) or (v.dtype.kind == "f" and not np.array_equal(v, np.rint(v))):
+        return _codes_checked(v, dt).astype(_uint(bits))  # raises (NaN fails the range test)
+    ut = _uint(bits)
+    if not dt.signed():
+        return v.astype(ut)  # in range, so exact
+    codes = v.astype(ut.str.replace("u", "i")).view(ut)  # two's complement of the full dtype
+    if bits < 8 * ut.itemsize:
+        codes &= ut.type((1 << bits) - 1)
+    return codes
+
+
+def _pack_subbyte(codes: np.ndarray, bits: int) -> np.ndarray:
+    """Flat uint8 `codes` of 1, 2, 4 or 8 bits (a multiple of 8 // bits of them) -> bytes
+    holding 8 // bits consecutive codes each, the first in the least significant bits.
+    2 and 4 bits: the codes of a byte, read as one little-endian word (code i in byte i),
+    times a constant that shifts code i to bit 8 * (n - 1) + bits * i: the top byte is
+    the packed byte (the other partial products fall below it, in disjoint bit ranges so
+    without carries, or off the word)."""
+    if bits == 8:
+        return codes
+    if bits == 1:
+        return np.packbits(codes, bitorder="little")
+    n, ut = 8 // bits, _uint(64 // bits)
+    top = 8 * (n - 1)
+    x = codes.view(ut) * ut.type(sum(1 << (top - (8 - bits) * i) for i in range(n)))
+    x >>= top
+    return x.astype(np.uint8)
+
+
 def pack_bytes(values: np.ndarray, dt, fold: int) -> np.ndarray:
     """Channels-last `values` (..., C) -> uint8 array (..., C / fold, word_bytes): each
     stream word as its little-endian bytes (byte 0 holds word bits 0..7, so element 0
     starts in byte 0's least significant bit), the word zero-padded to whole bytes. This
-    is the layout a DMA reads from memory into the stream; vectorized, no Python loop."""
+    is the layout a DMA reads from memory into the stream; vectorized, no Python loop.
+    1-, 2-, 4- and 8-bit elements and whole-byte elements (16, 24, 32 bits) take a few
+    passes over uint8 arrays; other widths go through their bits."""
     codes = _codes(values, dt)
     if codes.ndim == 0 or codes.shape[-1] % fold:
         raise ValueError(f"shape {codes.shape}: the innermost axis does not split into words of {fold}")
-    b = element_bits(dt)
-    bits = (codes[..., None] >> np.arange(b, dtype=np.uint64)) & np.uint64(1)  # (..., C, b)
-    bits = bits.reshape(*codes.shape[:-1], codes.shape[-1] // fold, fold * b).astype(np.uint8)
-    pad = word_bytes(dt, fold) * 8 - fold * b
-    if pad:
-        bits = np.concatenate([bits, np.zeros((*bits.shape[:-1], pad), np.uint8)], axis=-1)
-    return np.packbits(bits, axis=-1, bitorder="little")
+    b, wb = element_bits(dt), word_bytes(dt, fold)
+    lead, words = codes.shape[:-1], codes.shape[-1] // fold
+    if b in (1, 2, 4, 8):
+        slots = wb * 8 // b  # element slots per word, the last ones padding
+        if slots != fold:
+            codes = _copy_columns(codes.reshape(*lead, words, fold), np.zeros((*lead, words, slots), np.uint8))
+        return _pack_subbyte(codes.reshape(-1), b).reshape(*lead, words, wb)
+    if b % 8 == 0:  # whole bytes: the low b / 8 bytes of each little-endian code
+        by = codes.view(np.uint8).reshape(*lead, codes.shape[-1], codes.dtype.itemsize)
+        return np.ascontiguousarray(by[..., : b // 8]).reshape(*lead, words, wb)
+    # any width: bit k of every element at once into a zero-padded (..., words, bits) array
+    bits = np.zeros((*lead, words, wb * 8), np.uint8)
+    fields = bits[..., : fold * b].reshape(*lead, words, fold, b, copy=False)
+    c = codes.reshape(*lead, words, fold)
+    for k in range(b):
+        fields[..., k] = (c >> k) & 1
+    return np.packbits(bits.reshape(-1), bitorder="little").reshape(*lead, words, wb)
+
+
+def _copy_columns(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """dst[..., :n] = src (n = src.shape[-1]) one column at a time when n is small, which
+    numpy does far faster than one copy whose innermost loop is n long; returns dst."""
+    n = src.shape[-1]
+    if n > 8:
+        dst[..., :n] = src
+    for j in range(n if n <= 8 else 0):
+        dst[..., j] = src[..., j]
+    return dst
+
+
+_LUTS: dict[str, np.ndarray] = {}
+
+
+def _byte_lut(dt) -> np.ndarray:
+    """(256, 8 // bits) float32: the values of the elements a byte holds, for 1- and 2-bit
+    `dt`, first element first."""
+    if dt.name not in _LUTS:
+        b = element_bits(dt)
+        shifts = np.arange(0, 8, b, dtype=np.int64)
+        _LUTS[dt.name] = decode((np.arange(256, dtype=np.int64)[:, None] >> shifts) & ((1 << b) - 1), dt)
+    return _LUTS[dt.name]
 
 
 def unpack_bytes(data: np.ndarray, dt, fold: int) -> np.ndarray:
     """Inverse of `pack_bytes`: uint8 (..., words, word_bytes) -> values (..., words * fold)
-    as float32 (the qonnx convention)."""
+    as float32 (the qonnx convention). 1- and 2-bit elements through a 256-entry table
+    of each byte's values, 4-bit ones by splitting bytes with shifts, 8-bit ones by a
+    cast, other widths through their bits."""
     data = np.asarray(data, dtype=np.uint8)
-    if data.ndim < 2 or data.shape[-1] != word_bytes(dt, fold):
-        raise ValueError(f"shape {data.shape}: expected (..., words, {word_bytes(dt, fold)}) bytes")
-    b = element_bits(dt)
-    bits = np.unpackbits(data, axis=-1, bitorder="little")[..., : fold * b]
-    bits = bits.reshape(*data.shape[:-2], data.shape[-2] * fold, b).astype(np.uint64)
-    return decode((bits << np.arange(b, dtype=np.uint64)).sum(axis=-1), dt)
+    wb = word_bytes(dt, fold)
+    if data.ndim < 2 or data.shape[-1] != wb:
+        raise ValueError(f"shape {data.shape}: expected (..., words, {wb}) bytes")
+    b, lead, words = element_bits(dt), data.shape[:-2], data.shape[-2]
+    if b == 4:  # each byte to two: as a 16-bit word, its high nibble moved to bits 8..11
+        x = data.reshape(-1).astype("<u2")
+        x |= x << 4
+        x &= 0x0F0F
+        codes = x.view(np.uint8).reshape(*lead, words, wb * 2)
+        if codes.shape[-1] != fold:
+            codes = _copy_columns(codes[..., :fold], np.empty((*lead, words, fold), np.uint8))
+        if dt.signed():  # sign extension: 8..15 -> -8..-1
+            codes ^= np.uint8(8)
+            codes = codes.view(np.int8)
+            codes -= np.int8(8)
+        return codes.reshape(*lead, words * fold).astype(np.float32)
+    if b in (1, 2):
+        vals = np.take(_byte_lut(dt), data.reshape(-1), axis=0).reshape(*lead, words, wb * 8 // b)
+        if vals.shape[-1] != fold:
+            vals = _copy_columns(vals[..., :fold], np.empty((*lead, words, fold), np.float32))
+        return vals.reshape(*lead, words * fold)
+    if b == 8:
+        flat = data.reshape(*lead, words * fold)
+        return (flat.view(np.int8) if dt.signed() else flat).astype(np.float32)
+    ut = _uint(b)
+    if b % 8 == 0:  # whole bytes: each element's bytes, zero-extended to a little-endian code
+        codes = np.zeros((*lead, words * fold, ut.itemsize), np.uint8)
+        codes[..., : b // 8] = data.reshape(*lead, words * fold, b // 8)
+        codes = codes.view(ut)[..., 0]
+    else:  # any width: bit k of every element at once
+        bits = np.unpackbits(data.reshape(-1), bitorder="little").reshape(*lead, words, wb * 8)
+        fields = bits[..., : fold * b].reshape(*lead, words, fold, b, copy=False)
+        codes = np.zeros((*lead, words, fold), ut)
+        for k in range(b):
+            codes |= fields[..., k].astype(ut) << k
+        codes = codes.reshape(*lead, words * fold)
+    return decode(codes, dt)
 
 
 def pack_fields(fields: Iterable[int], bits: int) -> int:

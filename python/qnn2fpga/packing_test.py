@@ -1,5 +1,7 @@
 """The data layout: round trips, bit positions, encodings and errors."""
 
+import re
+
 import numpy as np
 import pytest
 from qonnx.core.datatype import DataType
@@ -97,3 +99,129 @@ def test_packed_bytes_layout_and_errors():
         packing.pack_bytes(np.array([[16.0]]), DataType["UINT4"], 1)
     with pytest.raises(ValueError, match="bytes"):
         packing.unpack_bytes(np.zeros((1, 3), np.uint8), DataType["UINT4"], 3)
+
+
+# The plain layout, bit by bit through uint64 arrays (and the plain per-value checks,
+# packing._codes_checked): the reference the fast paths of pack_bytes / unpack_bytes must
+# reproduce byte for byte, value for value and error for error.
+def _reference_pack_bytes(values, dt, fold):
+    codes = packing._codes_checked(np.asarray(values), dt)
+    if codes.ndim == 0 or codes.shape[-1] % fold:
+        raise ValueError(f"shape {codes.shape}: the innermost axis does not split into words of {fold}")
+    b = packing.element_bits(dt)
+    bits = (codes[..., None] >> np.arange(b, dtype=np.uint64)) & np.uint64(1)
+    bits = bits.reshape(*codes.shape[:-1], codes.shape[-1] // fold, fold * b).astype(np.uint8)
+    pad = packing.word_bytes(dt, fold) * 8 - fold * b
+    if pad:
+        bits = np.concatenate([bits, np.zeros((*bits.shape[:-1], pad), np.uint8)], axis=-1)
+    return np.packbits(bits, axis=-1, bitorder="little")
+
+
+def _reference_unpack_bytes(data, dt, fold):
+    data = np.asarray(data, dtype=np.uint8)
+    b = packing.element_bits(dt)
+    bits = np.unpackbits(data, axis=-1, bitorder="little")[..., : fold * b]
+    c = (bits.reshape(*data.shape[:-2], data.shape[-2] * fold, b).astype(np.int64) << np.arange(b)).sum(axis=-1)
+    if dt == DataType["BIPOLAR"]:
+        return (2 * c - 1).astype(np.float32)
+    if dt.signed():
+        c = np.where(c >= (1 << (b - 1)), c - (1 << b), c)
+    return c.astype(np.float32)
+
+
+FAST_AND_GENERAL = ["BIPOLAR", "BINARY", "UINT2", "INT2", "UINT3", "INT3", "UINT4", "INT4", "INT5", "UINT6", "INT7",
+                    "UINT8", "INT8", "INT9", "UINT12", "INT12", "UINT16", "INT16", "INT20", "UINT24", "INT24",
+                    "UINT32", "INT32"]
+
+
+def _inputs(iv, dt):
+    """The same integers as float32 (qonnx), float64, int64 and the narrow integer dtypes."""
+    out = [iv, iv.astype(np.float64)]
+    if dt.bitwidth() <= 24:
+        out.append(iv.astype(np.float32))
+    for t in (np.int8, np.uint8, np.int16, np.uint16):
+        if np.iinfo(t).min <= iv.min(initial=0) and iv.max(initial=0) <= np.iinfo(t).max:
+            out.append(iv.astype(t))
+    return out
+
+
+@pytest.mark.parametrize("dt", FAST_AND_GENERAL)
+def test_packed_bytes_match_the_bitwise_reference(dt):
+    dt = DataType[dt]
+    rng = np.random.default_rng(2)
+    lo, hi = (-1, 1) if dt == DataType["BIPOLAR"] else (dt.min(), dt.max())
+    for fold in (1, 2, 3, 4, 5, 8, 12, 16):  # 3, 5, 12 pad the words of sub-byte types
+        for shape in ((fold * 7,), (3, fold * 2), (2, 3, fold * 5), (0, fold), (4, 0)):
+            iv = rng.integers(lo, hi + 1, size=shape, dtype=np.int64)
+            if dt == DataType["BIPOLAR"]:
+                iv = np.where(iv >= 0, 1, -1)
+            elif iv.size:  # both ends of the range, negative ones included when signed
+                iv.reshape(-1)[:2] = lo, hi
+            want = _reference_pack_bytes(iv, dt, fold)
+            for v in _inputs(iv, dt):
+                got = packing.pack_bytes(v, dt, fold)
+                assert got.dtype == np.uint8 and got.shape == want.shape, (fold, shape, v.dtype)
+                assert np.array_equal(got, want), (fold, shape, v.dtype)
+            back = packing.unpack_bytes(want, dt, fold)
+            assert back.dtype == np.float32 and np.array_equal(back, _reference_unpack_bytes(want, dt, fold))
+            assert np.array_equal(back, iv.astype(np.float32))
+            # any bytes, padding bits set included
+            noise = rng.integers(0, 256, size=want.shape, dtype=np.uint8)
+            assert np.array_equal(packing.unpack_bytes(noise, dt, fold), _reference_unpack_bytes(noise, dt, fold))
+
+
+def test_packed_bytes_of_views_and_odd_layouts():
+    dt, rng = DataType["INT4"], np.random.default_rng(3)
+    v = rng.integers(-8, 8, size=(6, 16)).astype(np.float32)
+    for view in (v[::2], v[:, ::2], v.T.copy().T, v.astype(">f4"), v.astype(np.float16)):
+        assert np.array_equal(packing.pack_bytes(view, dt, 4), _reference_pack_bytes(view, dt, 4))
+    data = packing.pack_bytes(v, dt, 4)
+    assert np.array_equal(packing.unpack_bytes(data[::2], dt, 4), v[::2])
+    assert np.array_equal(packing.unpack_bytes(data.astype(np.int64), dt, 4), v)
+    b = rng.choice([-1.0, 1.0], size=(4, 8))
+    for view in (b[:, ::2], b.astype(">f4"), b.astype(np.float16), b.astype(np.int8)):
+        assert np.array_equal(packing.pack_bytes(view, DataType["BIPOLAR"], 4),
+                              _reference_pack_bytes(view, DataType["BIPOLAR"], 4))
+    assert np.array_equal(packing.pack_bytes(b > 0, DataType["BINARY"], 8),
+                          _reference_pack_bytes(b > 0, DataType["BINARY"], 8))
+    u = rng.integers(0, 256, size=(3, 8), dtype=np.uint8)
+    out = packing.pack_bytes(u, DataType["UINT8"], 8)
+    u[:] = 0  # the packed bytes are a copy, not a view of the input
+    assert out.any()
+
+
+BAD = [
+    ("BIPOLAR", [1.0, 0.0]), ("BIPOLAR", [1.0, 0.5]), ("BIPOLAR", [1, 2]), ("BIPOLAR", [-1.0, np.nan]),
+    ("BIPOLAR", [1.0, -1.0000001]), ("BINARY", [0.0, 0.5]), ("BINARY", [1, -1]), ("BINARY", [2.0, 1.0]),
+    ("BINARY", [np.nan, 0.0]), ("UINT2", [4.0, 0.0]), ("INT2", [-3, 0]), ("INT4", [8.0, 0.0]),
+    ("INT4", [7.5, 0.0]), ("INT4", [9.5, 0.0]), ("INT4", [np.inf, 0.0]), ("UINT4", [-1.0, 0.0]),
+    ("UINT8", [256, 0]), ("UINT8", [-0.5, 0.0]), ("INT8", [-129.0, 0.0]), ("INT8", [np.nan, 0.0]),
+    ("INT3", [4.0, 0.0]), ("INT16", [1e10, 0.0]), ("UINT32", [-1, 0]),
+]
+
+
+MESSAGES = r"^(non-integer values for \w+|BIPOLAR values must be -1 or \+1|values outside \w+ \[-?\d+, \d+\])$"
+
+
+@pytest.mark.parametrize("dt, bad", BAD)
+def test_bad_values_raise_the_reference_errors(dt, bad):
+    dt = DataType[dt]
+    for dtype in (np.float32, np.float64, np.int64, np.int8):
+        v = np.array(bad, np.float64)
+        if dtype in (np.int64, np.int8) and not (np.isfinite(v).all() and np.array_equal(v, np.round(v))):
+            continue
+        v = v.astype(dtype) if dtype != np.int8 or np.abs(v).max() < 128 else v
+        with pytest.raises(ValueError, match=MESSAGES) as want:
+            _reference_pack_bytes(v, dt, 2)
+        with pytest.raises(ValueError, match=f"^{re.escape(str(want.value))}$"):
+            packing.pack_bytes(v, dt, 2)
+
+
+@pytest.mark.parametrize("dt", ["UINT2", "UINT4"])
+def test_every_byte_of_sub_byte_codes(dt):
+    dt = DataType[dt]
+    n = 8 // dt.bitwidth()
+    v = np.array(np.unravel_index(np.arange(256), (1 << dt.bitwidth(),) * n))[::-1].T  # byte x's codes
+    data = packing.pack_bytes(v, dt, n)
+    assert data.reshape(-1).tolist() == list(range(256))
+    assert np.array_equal(packing.unpack_bytes(data, dt, n), v)
