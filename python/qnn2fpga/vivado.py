@@ -120,9 +120,12 @@ def zynq_boards() -> list[str]:
 
 def check_board(board: Board) -> None:
     """Raises a BoardError unless `board` has a Zynq shell this module knows."""
-    if board.shell != "zynq" or board.key not in BOARD_PARTS or board.family not in PS_PROFILES:
+    if board.shell != "zynq":
         raise BoardError(f"board '{board.key}'", f"has a '{board.shell}' shell; bitfiles are Zynq-only in this version",
                          f"build for one of {', '.join(zynq_boards())}")
+    if board.key not in BOARD_PARTS or board.family not in PS_PROFILES:
+        raise BoardError(f"board '{board.key}'", "has no Vivado board-part pattern or PS profile in qnn2fpga.vivado",
+                         "add it to BOARD_PARTS (and PS_PROFILES for a new family)")
 
 
 def dma_stream_bits(nbytes: int) -> int:
