@@ -24,6 +24,8 @@ Rules:
   qnn_accelerator_layers a package's generated layer list (hw_layers.bzl), its update and staleness test
   checked_in_file        a generated file kept in the source tree: <name>_update (bazel run), <name>_test
   tagged_test_suite      the package's tests with a tag (e.g. the manual `exhaustive` sweeps)
+  vivado_bitfile         a stitched accelerator in the Zynq shell through Vivado -> .bit, .hwh, reports
+                         (the project Tcl in output group `project` builds without Vivado)
 """
 
 load(
@@ -61,6 +63,7 @@ load(
     _verilator_test = "verilator_test",
 )
 load("//bazel/private:verilog.bzl", _verilog_library = "verilog_library")
+load("//bazel/private:vivado.bzl", _vivado_bitfile = "vivado_bitfile")
 load("//bazel/private:yosys.bzl", _yosys_synth = "yosys_synth")
 
 VerilogInfo = _VerilogInfo
@@ -88,3 +91,4 @@ qnn_accelerator = _qnn_accelerator
 checked_in_file = _checked_in_file
 tagged_test_suite = _tagged_test_suite
 qnn_accelerator_layers = _qnn_accelerator_layers
+vivado_bitfile = _vivado_bitfile

@@ -7,12 +7,14 @@ load(
     _layer_test_manifests = "layer_test_manifests",
     _npm_tool = "npm_tool",
     _python_venv = "python_venv",
+    _vivado_tool = "vivado_tool",
 )
 
 python_venv = _python_venv
 eda_tools = _eda_tools
 ap_types_headers = _ap_types_headers
 npm_tool = _npm_tool
+vivado_tool = _vivado_tool
 
 def qnn2fpga_dependencies():
     """Declares every external repository the build needs; none downloads from a Bazel mirror."""
@@ -44,6 +46,9 @@ def qnn2fpga_dependencies():
         binary = "buildifier-linux_{arch}",
     )
     _eda_tools(name = "eda_tools")
+
+    # Vivado, optional: only vivado_bitfile targets (tagged manual, requires-vivado) use it.
+    _vivado_tool(name = "vivado")
 
     # Every rtl/<x>/ package's layer test manifest (the layer conformance test reads them).
     _layer_test_manifests(name = "qnn2fpga_layer_tests")

@@ -261,3 +261,43 @@ npm_tool = repository_rule(
     },
     environ = ["HOME", "QNN2FPGA_CACHE", "PATH"],
 )
+
+# ---------------------------------------------------------------------------------------
+# Vivado (optional): found on the host, never installed by the build.
+
+def _vivado_tool_impl(rctx):
+    home = rctx.os.environ.get("XILINX_VIVADO", "")
+    exe = None
+    if home and rctx.path(home + "/bin/vivado").exists:
+        exe = rctx.path(home + "/bin/vivado")
+    if exe == None:
+        exe = rctx.which("vivado")
+    if exe == None:
+        path, fingerprint = "", "vivado: missing (set XILINX_VIVADO to the Vivado install directory)\n"
+    else:
+        path = str(exe)
+        res = rctx.execute([path, "-version"], timeout = 300)
+        version = (res.stdout + res.stderr).strip().split("\n")[0] if res.return_code == 0 else ""
+        if not version:
+            path, fingerprint = "", "vivado: %s does not run (exit %d)\n" % (exe, res.return_code)
+        else:
+            fingerprint = "vivado: %s\n  vivado path %s\n" % (version, path)
+    rctx.file("fingerprint.txt", fingerprint, executable = False)
+    rctx.file("tools.bzl", "\n".join([
+        '"""Vivado as found when the repository was fetched ("" = missing)."""',
+        "VIVADO = %s" % repr(path),
+        "",
+    ]), executable = False)
+    rctx.template("BUILD.bazel", rctx.attr._build_tpl, {}, executable = False)
+
+vivado_tool = repository_rule(
+    implementation = _vivado_tool_impl,
+    doc = "Finds Vivado ($XILINX_VIVADO/bin/vivado, else `vivado` on PATH) and records its " +
+          "version in fingerprint.txt (or that it is missing) and its path in tools.bzl " +
+          "(VIVADO, \"\" when missing). Fetched again when XILINX_VIVADO or PATH changes.",
+    attrs = {
+        "_build_tpl": attr.label(default = "//bazel/private:vivado.BUILD.tpl"),
+    },
+    environ = ["XILINX_VIVADO", "PATH"],
+    local = True,
+)
