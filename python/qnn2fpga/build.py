@@ -26,7 +26,8 @@ DIR receives (FINN's names):
     auto_folding_config.json (automatic folding), final_hw_config.json (FIFO depths
     included once sized), report/estimate_layer_resources.json, estimate_layer_cycles.json,
     estimate_network_performance.json, op_and_param_counts.json, build_report.html,
-    rtlsim_performance.json, stitched_ip/ (qnn2fpga_accel.sv, memory files, design.txt),
+    rtlsim_performance.json, stitched_ip/ (qnn2fpga_accel.sv, memory files, design.txt; the
+    shell for Vivado, qnn2fpga_accel_shell.sv and shell.json: qnn2fpga.shell),
     verification_output/verify_<mode>_0_SUCCESS.npy or _FAIL.npy (with --verify_input)
 
 --start_step resumes DIR's build from the intermediate model of the step before; the

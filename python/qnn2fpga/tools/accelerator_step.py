@@ -3,7 +3,7 @@
     accelerator_step compile --model=M.onnx --board=B (--folding=F.json | --target_fps=N)
                      --out=DIR [--layer=NAME:OP ...] [--update_hint=TEXT]
     accelerator_step fifos   --hw=DIR/hw.onnx [--folding=F.json] --out=DIR
-    accelerator_step stitch  --hw=DIR/hw_fifos.onnx --out=DIR --verilog=OUT.sv
+    accelerator_step stitch  --hw=DIR/hw_fifos.onnx --out=DIR --verilog=OUT.sv   (DIR also gets the shell)
     accelerator_step layer_list --package=P --out=hw_layers.bzl NAME=DIR/layers.json ...
     accelerator_step streams_synth --hw=DIR/hw_fifos.onnx --family=F --yosys=PATH --out=FILE.json
                      --lib=LABEL=SRC[,SRC...] ...
@@ -72,9 +72,10 @@ def step_fifos() -> None:
 
 
 def step_stitch() -> None:
-    from qnn2fpga import flow, rtlsim  # noqa: PLC0415
+    from qnn2fpga import flow, rtlsim, shell  # noqa: PLC0415
 
     design = rtlsim.write_design(flow.load_model(FLAGS.hw), FLAGS.out)
+    shell.write_shell(design, FLAGS.out)
     shutil.copyfile(design.verilog, FLAGS.verilog)
 
 
