@@ -6,6 +6,7 @@ load(":providers.bzl", "LayerSpecsInfo", "SynthInfo", "VerilogInfo", "collect_ve
 load("@eda_tools//:tools.bzl", "TOOLS")
 load(":pytest.bzl", "pytest_test")
 load(":verilator.bzl", "verilator_sim")
+load(":vivado.bzl", "vivado_bitfile")
 load(":yosys.bzl", "yosys_synth")
 
 REPORTS = ["estimate_layer_resources", "estimate_layer_cycles", "estimate_network_performance", "op_and_param_counts"]
@@ -131,14 +132,17 @@ def _stitched_impl(ctx):
     hw = _fifos_output(ctx, "hw_fifos.onnx")
     design = ctx.actions.declare_directory(ctx.attr.accelerator + "/stitched_ip")
     verilog = ctx.actions.declare_file(ctx.attr.accelerator + "/qnn2fpga_accel.sv")
+    shell_json = ctx.actions.declare_file(ctx.attr.accelerator + "/shell.json")
     args = ctx.actions.args()
     args.add("--hw", hw)
     args.add("--out", design.path)
     args.add("--verilog", verilog)
-    _run_step(ctx, "stitch", args, [hw], [design, verilog], "QnnStitch", "Stitching %s" % ctx.attr.accelerator)
+    args.add("--shell_json", shell_json)
+    _run_step(ctx, "stitch", args, [hw], [design, verilog, shell_json], "QnnStitch", "Stitching %s" % ctx.attr.accelerator)
     return [
         DefaultInfo(files = depset([design, verilog]), runfiles = ctx.runfiles(files = [design, verilog])),
         collect_verilog([verilog], [], ctx.attr.rtl),
+        OutputGroupInfo(shell_json = depset([shell_json])),
     ]
 
 qnn_accelerator_stitched = rule(
@@ -269,6 +273,8 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
                                 synth_layer_resources.json
       <name>_package            <name>/deploy/: the PYNQ driver (drivers/), io_shape_dict.json,
                                 runtime weights, example input and the export's outputs for it
+      <name>_bitfile            <name>_bitfile.bit/.hwh with Vivado (tagged manual, requires-vivado;
+                                without Vivado it fails with one line naming it)
       <name>_driver_test        the package's driver over the simulated design (the same
                                 driver code as on a board) against qonnx execution of `model`
       <name>                    the report and the stitched design
@@ -393,6 +399,18 @@ def qnn_accelerator(name, model, board, layers, folding = None, target_fps = Non
         model = model,
         board = board,
         input_datatype = input_datatype,
+    )
+    # The bitfile (Vivado; without it the action fails with one line naming it).
+    native.filegroup(name = name + "_shell_json", srcs = [":" + name + "_stitched"], output_group = "shell_json")
+    vivado_bitfile(
+        name = name + "_bitfile",
+        board = board,
+        shell = ":" + name + "_shell_json",
+        srcs = [":" + name + "_stitched"],
+        verilog = ":" + name + "_stitched",
+        fclk_mhz = str(fclk_mhz) if fclk_mhz != None else "",
+        accelerator = name,
+        tags = ["manual", "requires-vivado"],
     )
     pytest_test(
         name = name + "_driver_test",

@@ -28,7 +28,8 @@ DIR receives (FINN's names):
     auto_folding_config.json (automatic folding), final_hw_config.json (FIFO depths
     included once sized), report/estimate_layer_resources.json, estimate_layer_cycles.json,
     estimate_network_performance.json, op_and_param_counts.json, build_report.html,
-    rtlsim_performance.json, stitched_ip/ (qnn2fpga_accel.sv, memory files, design.txt),
+    rtlsim_performance.json, stitched_ip/ (qnn2fpga_accel.sv, memory files, design.txt; the
+    shell for Vivado, qnn2fpga_accel_shell.sv and shell.json: qnn2fpga.shell),
     driver/ (driver.py, driver_base.py, validate.py, packing.py, io_shape_dict.json,
     head.onnx/tail.onnx, runtime_weights/), deploy/ (driver/, example_input.npy,
     expected_output.npy, README.md),

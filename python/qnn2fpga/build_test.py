@@ -315,6 +315,9 @@ def test_a_conv_net_with_a_flatten_before_its_classifier_is_stitched(tmp_path, s
     assert p.returncode == 0, p.stderr
     sv = (tmp_path / "out" / "stitched_ip" / "qnn2fpga_accel.sv").read_text()
     assert "u_mvau_1" in sv  # the classifier, after the removed Flatten/Reshape
+    shell_sv = (tmp_path / "out" / "stitched_ip" / "qnn2fpga_accel_shell.sv").read_text()
+    assert "qnn2fpga_accel u_accel (" in shell_sv
+    assert json.loads((tmp_path / "out" / "stitched_ip" / "shell.json").read_text())["top"] == "qnn2fpga_accel_shell"
     image_layers = ("u_fmpadding_0", "u_convolutioninputgenerator_0", "u_streamingmaxpool_0")
     assert all(u in sv for u in image_layers) == (seed == 2)  # seed 0: a 1x1 convolution, a plain MVAU
 

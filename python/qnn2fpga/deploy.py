@@ -35,9 +35,9 @@ from qnn2fpga.graph import real_inputs
 DRIVER_SOURCES = ("driver_base.py", "driver.py", "validate.py")
 IO_FILE = "io_shape_dict.json"
 BITFILE = "qnn2fpga_accel.bit"
-# Block design cell names the Vivado project gives the DMA and the accelerator (PYNQ
-# exposes them as attributes of the Overlay).
-DMA_CELL, ACCEL_CELL = "axi_dma_0", "qnn2fpga_accel_0"
+# Block design cell names the Vivado project gives the DMA and the accelerator
+# (qnn2fpga.vivado; PYNQ exposes them as attributes of the Overlay).
+DMA_CELL, ACCEL_CELL = "dma", "accel"
 
 
 def drivers_root() -> pathlib.Path:
@@ -87,10 +87,13 @@ def _head_and_tail(model: ModelWrapper) -> tuple[ModelWrapper | None, ModelWrapp
     return head, tail
 
 
-def io_shape_dict(model: ModelWrapper, design: rtlsim.Design, board: str, fclk_mhz: float,
-                  shell: dict | None = None) -> dict:
+def io_shape_dict(model: ModelWrapper, design: rtlsim.Design, board: str, fclk_mhz: float) -> dict:
     """What the driver needs to know of the accelerator (FINN's io_shape_dict keys, one
-    input and one output, plus the network's own shapes and the runtime-writeable layers)."""
+    input and one output, plus the network's own shapes, the runtime-writeable layers and
+    the shell's register map, shell.json's content)."""
+    from qnn2fpga import shell as shells  # noqa: PLC0415
+
+    shell = shells.shell(design).description()
     first, last = design.first, design.last
     idt, odt = first.get_input_datatype(0), last.get_output_datatype(0)
     fin, fout = first.input_folds()[0], last.output_folds()[0]
@@ -102,8 +105,7 @@ def io_shape_dict(model: ModelWrapper, design: rtlsim.Design, board: str, fclk_m
     weights = {}
     for node, (base, _, bits) in st.axilite.items():
         entry = {"base": base, "bytes": 1 << bits}
-        if shell and node in shell.get("layers", {}):
-            entry["shell_base"] = shell["layers"][node]["base"]
+        entry["shell_base"] = shell["layers"][node]["base"]
         weights[node] = entry
     return {
         "board": board, "board_aliases": _aliases(board), "fclk_mhz": fclk_mhz, "bitfile": BITFILE,
@@ -120,7 +122,7 @@ def io_shape_dict(model: ModelWrapper, design: rtlsim.Design, board: str, fclk_m
         "in_words_per_frame": design.in_words, "out_words_per_frame": design.out_words,
         "head": "head.onnx" if head is not None else None, "tail": "tail.onnx" if tail is not None else None,
         "runtime_weights": weights,
-        "shell": {"dma": DMA_CELL, "accelerator": ACCEL_CELL, **(shell or {})},
+        "shell": {"dma": DMA_CELL, "accelerator": ACCEL_CELL, **shell},
     }
 
 
@@ -140,8 +142,8 @@ def runtime_weight_text(design: rtlsim.Design, node: str, params) -> str:
     return "".join(f"{a - base:x} {d:08x}\n" for a, d in writes)
 
 
-def write_driver(model: ModelWrapper, design: rtlsim.Design, directory, board: str, fclk_mhz: float,
-                 shell: dict | None = None) -> pathlib.Path:
+def write_driver(model: ModelWrapper, design: rtlsim.Design, directory, board: str,
+                 fclk_mhz: float) -> pathlib.Path:
     """driver/ (module doc) in `directory`, replaced as a whole."""
     directory = pathlib.Path(directory)
     if directory.exists():
@@ -151,7 +153,7 @@ def write_driver(model: ModelWrapper, design: rtlsim.Design, directory, board: s
     for f in DRIVER_SOURCES:
         shutil.copyfile(root / f, directory / f)
     shutil.copyfile(pathlib.Path(packing.__file__), directory / "packing.py")
-    io = io_shape_dict(model, design, board, fclk_mhz, shell)
+    io = io_shape_dict(model, design, board, fclk_mhz)
     head, tail = _head_and_tail(model)
     for name, part in (("head.onnx", head), ("tail.onnx", tail)):
         if part is not None:
@@ -184,7 +186,7 @@ command above from driver/ as root (PYNQ needs it to load the bitfile).
 
 
 def write_package(model: ModelWrapper, design: rtlsim.Design, directory, board: str, fclk_mhz: float,
-                  export: ModelWrapper | None, input_datatype: str = "", shell: dict | None = None,
+                  export: ModelWrapper | None, input_datatype: str = "",
                   bitfile_dir=None, examples: int = 4, name: str = "the network") -> pathlib.Path:
     """deploy/ in `directory` (replaced as a whole): driver/, bitfile/ (the .bit and .hwh
     from `bitfile_dir` when Vivado built them), example_input.npy and expected_output.npy
@@ -195,7 +197,7 @@ def write_package(model: ModelWrapper, design: rtlsim.Design, directory, board: 
     directory = pathlib.Path(directory)
     if directory.exists():
         shutil.rmtree(directory)
-    write_driver(model, design, directory / "driver", board, fclk_mhz, shell)
+    write_driver(model, design, directory / "driver", board, fclk_mhz)
     built = []
     if bitfile_dir:
         (directory / "bitfile").mkdir()

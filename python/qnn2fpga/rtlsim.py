@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
 import os
 import pathlib
 import shutil
@@ -37,7 +36,7 @@ TOP = "qnn2fpga_accel"
 # The simulator's source (first) and the rtl/common/tb headers it includes.
 HARNESS = ("rtl/common/tb/stitched_sim.cpp", "rtl/common/tb/axilite.hpp", "rtl/common/tb/bits.hpp",
            "rtl/common/tb/dut.hpp", "rtl/common/tb/options.hpp", "rtl/common/tb/rng.hpp")
-TEMPLATES = ("rtl/common/layer_wrapper.sv.j2", "rtl/common/stitched_top.sv.j2")
+TEMPLATES = ("rtl/common/layer_wrapper.sv.j2", "rtl/common/stitched_top.sv.j2", "rtl/common/shell_top.sv.j2")
 # The blocks every layer library may instantiate (AXI-stream skid buffers, RAMs, ...).
 COMMON_LIBRARY_GLOB = "rtl/common/*.sv"
 
@@ -110,10 +109,9 @@ class Design:
         return self.stitched.output_layer
 
     def stall_bound(self) -> int:
-        """Cycles without any stream moving after which a run is a deadlock: one frame
-        through every layer in turn plus the pipeline latencies (no layer computes
-        longer than its own cycles without a handshake)."""
-        return sum(layer.cycles() for layer in self.stitched.layers) + self.stitched.latency + 64
+        """Cycles without any stream moving after which a run is a deadlock
+        (Stitched.stall_bound)."""
+        return self.stitched.stall_bound()
 
     def bottleneck(self) -> tuple[str, int]:
         """The slowest layer's node name and estimated cycles per frame."""
@@ -135,10 +133,6 @@ class Design:
                                       np.random.default_rng(seed))
 
 
-def _words_per_frame(shape, fold) -> int:
-    return math.prod(shape[1:]) // fold
-
-
 def write_design(model: ModelWrapper, directory, top: str = TOP) -> Design:
     """Stitches the model's hardware chain (after InsertDWC/InsertFIFO) into `directory`:
     `<top>.sv`, the memory files (found relative to the simulator's working directory)
@@ -157,9 +151,7 @@ def write_design(model: ModelWrapper, directory, top: str = TOP) -> Design:
     fifos = [(n, ins[0], outs[0], layer.depth) for n, layer, ins, outs in zip(nodes, st.layers, st.ins, st.outs)
              if layer.op_type == "StreamingFIFO"]
     first, last = st.input_layer, st.output_layer
-    d = Design(directory, top, st, nodes, streams, fifos,
-               _words_per_frame(first.get_normal_input_shape(0), first.input_folds()[0]),
-               _words_per_frame(last.get_normal_output_shape(0), last.output_folds()[0]))
+    d = Design(directory, top, st, nodes, streams, fifos, st.in_words, st.out_words)
     lines = [f"top {top}", f"in_width {first.get_instream_width()}", f"out_width {last.get_outstream_width()}",
              f"in_words {d.in_words}", f"out_words {d.out_words}"]
     lines += [f"stream {' '.join(s)}" for s in streams]
@@ -187,31 +179,36 @@ def build_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def compile_design(design: Design, jobs: int | None = None, log=None,
-                   what: str = "the stitched design") -> pathlib.Path:
+def compile_design(design: Design, jobs: int | None = None, log=None, what: str = "the stitched design",
+                   harness: tuple = HARNESS, top: str | None = None, extra_verilog: tuple = ()) -> pathlib.Path:
     """The simulator binary for `design`, built with Verilator unless cached; `what` names
-    the design in the log line."""
+    the design in the log line. `harness` (its C++ source first, then the headers it
+    includes), `top` (default: the stitched top) and `extra_verilog` (files around the
+    stitched top) build other testbenches of the same design (qnn2fpga.shell)."""
     root = rtl_root()
     exe = _verilator()
     version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
     files = library_files(root)
+    top = top or design.top
     h = hashlib.sha256(version.encode())
-    for p in [design.verilog, *[root / f for f in HARNESS], *files]:
+    if top != design.top:
+        h.update(b"\0top " + top.encode())
+    for p in [design.verilog, *map(pathlib.Path, extra_verilog), *[root / f for f in harness], *files]:
         h.update(p.name.encode() + b"\0" + p.read_bytes())
     target = cache_dir() / h.hexdigest()[:20]
     binary = target / "sim"
     if binary.is_file():
         return binary
     if log:
-        log(f"compiling {what} with Verilator ({design.top}, {len(design.nodes)} layers)")
+        log(f"compiling {what} with Verilator ({top}, {len(design.nodes)} layers)")
     obj_flags = ["--cc", "--exe", "--prefix", "Vdut", "-O3", "--x-assign", "fast", "--x-initial", "fast",
                  "-Wno-fatal", "-Wno-lint", "-Wno-style", "-CFLAGS", f"-O1 -std=c++17 -I{root}"]
     with _staged(target, ".build-") as work:
         obj = work / "obj"
         # Verilate, then make: between the two, the Verilator runtime's objects (the same for
         # every design) come from an earlier build, so only the design and harness compile.
-        _run_build(design, [exe, *obj_flags, "--top-module", design.top, "-Mdir", str(obj), "-o", "sim",
-                            str(design.verilog), *map(str, files), str(root / HARNESS[0])])
+        _run_build(design, [exe, *obj_flags, "--top-module", top, "-Mdir", str(obj), "-o", "sim",
+                            str(design.verilog), *map(str, extra_verilog), *map(str, files), str(root / harness[0])])
         runtime = _runtime_objects_dir(version, obj_flags)
         names = _runtime_object_names(obj)
         reused = runtime.is_dir() and all((runtime / n).is_file() for n in names)

@@ -31,7 +31,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.general import GiveReadableTensorNames
 
 from qnn2fpga import boards, codegen, estimate, execute, fifo_sizing, flow
-from qnn2fpga import deploy, folding, report, report_schemas, rtlsim, stitch
+from qnn2fpga import deploy, folding, report, report_schemas, rtlsim, shell, stitch
 from qnn2fpga.errors import BoardError, FoldingError, InputFileError, QnnError
 from qnn2fpga.layers.registry import get_layer
 from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
@@ -294,7 +294,9 @@ def step_create_stitched_ip(model, cfg: StepConfig):
     if target.exists():
         shutil.rmtree(target)
     design = cfg.state.design = rtlsim.write_design(model, target)
-    cfg.log(f"  {target.name}/{design.verilog.name}: {len(design.nodes)} layers")
+    wrapped = shell.write_shell(design, target)
+    cfg.log(f"  {target.name}/{design.verilog.name}: {len(design.nodes)} layers; "
+            f"{target.name}/{wrapped['verilog'].name} and shell.json: the accelerator for a Vivado shell")
     return model
 
 

@@ -15,6 +15,7 @@ address bits; `Stitched.axilite_writes` gives the writes that load new parameter
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import jinja2
@@ -72,6 +73,24 @@ class Stitched:
     def output_layer(self):
         out = self.output_stream
         return next(la for la, outs in zip(self.layers, self.outs) if out in outs)
+
+    @property
+    def in_words(self) -> int:
+        """Input stream words per frame."""
+        first = self.input_layer
+        return math.prod(first.get_normal_input_shape(0)[1:]) // first.input_folds()[0]
+
+    @property
+    def out_words(self) -> int:
+        """Output stream words per frame."""
+        last = self.output_layer
+        return math.prod(last.get_normal_output_shape(0)[1:]) // last.output_folds()[0]
+
+    def stall_bound(self) -> int:
+        """Cycles without any stream moving after which a run is a deadlock: one frame
+        through every layer in turn plus the pipeline latencies (no layer computes
+        longer than its own cycles without a handshake)."""
+        return sum(layer.cycles() for layer in self.layers) + self.latency + 64
 
 
 def hw_nodes(model: ModelWrapper) -> list:

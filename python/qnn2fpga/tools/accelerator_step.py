@@ -3,7 +3,8 @@
     accelerator_step compile --model=M.onnx --board=B (--folding=F.json | --target_fps=N)
                      --out=DIR [--layer=NAME:OP ...] [--update_hint=TEXT]
     accelerator_step fifos   --hw=DIR/hw.onnx [--folding=F.json] --out=DIR
-    accelerator_step stitch  --hw=DIR/hw_fifos.onnx --out=DIR --verilog=OUT.sv
+    accelerator_step stitch  --hw=DIR/hw_fifos.onnx --out=DIR --verilog=OUT.sv [--shell_json=OUT.json]
+                     (DIR also gets the shell)
     accelerator_step layer_list --package=P --out=hw_layers.bzl NAME=DIR/layers.json ...
     accelerator_step streams_synth --hw=DIR/hw_fifos.onnx --family=F --yosys=PATH --out=FILE.json
                      --lib=LABEL=SRC[,SRC...] ...
@@ -45,6 +46,7 @@ flags.DEFINE_string("hw", None, "fifos, stitch, package: input hardware graph")
 flags.DEFINE_string("performance", None, "package: the compile step's estimate_network_performance.json (fclk)")
 flags.DEFINE_string("out", None, "output directory (layer_list: output file)")
 flags.DEFINE_string("verilog", None, "stitch: also copy the stitched .sv here")
+flags.DEFINE_string("shell_json", None, "stitch: also copy the shell's shell.json here")
 flags.DEFINE_string("package", "", "layer_list: the package, for the file's header")
 flags.DEFINE_string("compile", None, "report: the compile step's directory")
 flags.DEFINE_string("fifos", None, "report: the fifos step's directory")
@@ -77,10 +79,13 @@ def step_fifos() -> None:
 
 
 def step_stitch() -> None:
-    from qnn2fpga import flow, rtlsim  # noqa: PLC0415
+    from qnn2fpga import flow, rtlsim, shell  # noqa: PLC0415
 
     design = rtlsim.write_design(flow.load_model(FLAGS.hw), FLAGS.out)
+    paths = shell.write_shell(design, FLAGS.out)
     shutil.copyfile(design.verilog, FLAGS.verilog)
+    if FLAGS.shell_json:
+        shutil.copyfile(paths["json"], FLAGS.shell_json)
 
 
 def step_layer_list(entries: list[str]) -> None:
