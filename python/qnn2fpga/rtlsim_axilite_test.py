@@ -10,9 +10,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from qnn2fpga import errors, fifo_sizing, flow, folding, rtlsim, stitch, testing
+from qnn2fpga import errors, rtlsim, stitch, testing
 from qnn2fpga.layers import numerics
-from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
 
 WRITEABLE = {"runtime_writeable_weights": 1, "mem_mode": "internal_decoupled"}
 CONFIG = {"Thresholding_0": {"PE": 4}, "MVAU_0": {"PE": 4, "SIMD": 4, **WRITEABLE},
@@ -21,11 +20,7 @@ CONFIG = {"Thresholding_0": {"PE": 4}, "MVAU_0": {"PE": 4, "SIMD": 4, **WRITEABL
 
 @pytest.fixture(scope="module")
 def design(tmp_path_factory):
-    model = flow.compile_model(testing.tiny_mlp())
-    model, _ = folding.apply_config(model, CONFIG, "test config")
-    model = model.transform(InsertDWC()).transform(InsertFIFO())
-    model, _ = fifo_sizing.size_fifos(model, tmp_path_factory.mktemp("sizing"))
-    d = rtlsim.write_design(model, tmp_path_factory.mktemp("design"))
+    _, d = testing.tiny_mlp_design(CONFIG, tmp_path_factory)
     return d, rtlsim.compile_design(d)
 
 

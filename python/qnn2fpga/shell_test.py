@@ -14,7 +14,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from qnn2fpga import fifo_sizing, flow, folding, packing, rtlsim, shell, stitch, testing
+from qnn2fpga import flow, folding, packing, rtlsim, shell, stitch, testing
 from qnn2fpga.layers import numerics
 from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
 
@@ -27,11 +27,7 @@ OKAY, SLVERR = shell.AXI_OKAY, shell.AXI_SLVERR
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
-    model = flow.compile_model(testing.tiny_mlp())
-    model, _ = folding.apply_config(model, CONFIG, "test config")
-    model = model.transform(InsertDWC()).transform(InsertFIFO())
-    model, _ = fifo_sizing.size_fifos(model, tmp_path_factory.mktemp("sizing"))
-    d = rtlsim.write_design(model, tmp_path_factory.mktemp("design"))
+    _, d = testing.tiny_mlp_design(CONFIG, tmp_path_factory)
     binary = shell.compile_shell(d)
     return d, binary, json.loads((d.directory / "shell.json").read_text())
 

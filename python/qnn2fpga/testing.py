@@ -41,6 +41,19 @@ def export_golden(model: ModelWrapper, n: int, seed: int = 0,
     return x, y
 
 
+def tiny_mlp_design(config: dict, tmp_path_factory):
+    """tiny_mlp() compiled, folded by `config`, width converters and FIFOs inserted and
+    sized by simulation, and written as a stitched design (an rtlsim.Design)."""
+    from qnn2fpga import fifo_sizing, flow, folding, rtlsim  # noqa: PLC0415
+    from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO  # noqa: PLC0415
+
+    model = flow.compile_model(tiny_mlp())
+    model, _ = folding.apply_config(model, config, "test config")
+    model = model.transform(InsertDWC()).transform(InsertFIFO())
+    model, _ = fifo_sizing.size_fifos(model, tmp_path_factory.mktemp("sizing"))
+    return model, rtlsim.write_design(model, tmp_path_factory.mktemp("design"))
+
+
 def runfile(var: str, suffix: str = "") -> pathlib.Path:
     """The one runfiles path ending in `suffix` among those environment variable `var`
     lists (a Bazel test's `$(rootpaths ...)`)."""
