@@ -145,7 +145,7 @@ class PynqTransport(Transport):
         return np.array(obuf), seconds
 
     def write_weights(self, layer: str, writes: list[tuple[int, int]]) -> None:
-        base = self.io["runtime_weights"][layer]["shell_base"]
+        base = self.io["shell"]["layers"][layer]["base"]
         for offset, value in writes:
             self.regs.write(base + offset, value)
 
@@ -223,7 +223,10 @@ class Accelerator:
 
     def pack_input(self, x) -> np.ndarray:
         """Hardware-shaped values -> the DMA's bytes (frames * in_words, in bytes)."""
-        x = self._check(x, self.io["ishape_normal"][0][1:], "accelerator input")
+        return self._pack(self._check(x, self.io["ishape_normal"][0][1:], "accelerator input"))
+
+    def _pack(self, x: np.ndarray) -> np.ndarray:
+        """pack_input of a batch already checked."""
         try:
             data = packing.pack_bytes(x, self._idt, self.io["input_fold"][0])
         except ValueError as e:
@@ -238,17 +241,15 @@ class Accelerator:
     # --- running ----------------------------------------------------------------------------
     def _run_batch(self, x: np.ndarray, times: dict | None = None) -> np.ndarray:
         t0 = time.perf_counter()
-        data = self.pack_input(x)
+        data = self._pack(x)
         t1 = time.perf_counter()
         out, seconds = self.transport.run(data, len(x))
         t2 = time.perf_counter()
         y = self.unpack_output(out, len(x))
         t3 = time.perf_counter()
         if times is not None:
-            times["pack_input[ms]"] = times.get("pack_input[ms]", 0.0) + (t1 - t0) * 1e3
-            times["transfer[ms]"] = times.get("transfer[ms]", 0.0) + (t2 - t1) * 1e3
-            times["unpack_output[ms]"] = times.get("unpack_output[ms]", 0.0) + (t3 - t2) * 1e3
-            times["runtime[ms]"] = times.get("runtime[ms]", 0.0) + seconds * 1e3
+            times.update({"pack_input[ms]": (t1 - t0) * 1e3, "transfer[ms]": (t2 - t1) * 1e3,
+                          "unpack_output[ms]": (t3 - t2) * 1e3, "runtime[ms]": seconds * 1e3})
         return y
 
     def execute_hw(self, x) -> np.ndarray:

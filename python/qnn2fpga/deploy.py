@@ -87,10 +87,12 @@ def _head_and_tail(model: ModelWrapper) -> tuple[ModelWrapper | None, ModelWrapp
     return head, tail
 
 
-def io_shape_dict(model: ModelWrapper, design: rtlsim.Design, board: str, fclk_mhz: float) -> dict:
+def io_shape_dict(model: ModelWrapper, design: rtlsim.Design, board: str, fclk_mhz: float,
+                  parts: tuple | None = None) -> dict:
     """What the driver needs to know of the accelerator (FINN's io_shape_dict keys, one
-    input and one output, plus the network's own shapes, the runtime-writeable layers and
-    the shell's register map, shell.json's content)."""
+    input and one output, plus the network's own shapes, the runtime-writeable layers'
+    sizes and the shell's register map and address map, shell.json's content). `parts`:
+    the network's software (head, tail), when already cut out."""
     from qnn2fpga import shell as shells  # noqa: PLC0415
 
     shell = shells.shell(design).description()
@@ -99,14 +101,8 @@ def io_shape_dict(model: ModelWrapper, design: rtlsim.Design, board: str, fclk_m
     fin, fout = first.input_folds()[0], last.output_folds()[0]
     ishape, oshape = list(first.get_normal_input_shape(0)), list(last.get_normal_output_shape(0))
     ib, ob = packing.word_bytes(idt, fin), packing.word_bytes(odt, fout)
-    head, tail = _head_and_tail(model)
+    head, tail = parts or _head_and_tail(model)
     x = real_inputs(model)[0]
-    st = design.stitched
-    weights = {}
-    for node, (base, _, bits) in st.axilite.items():
-        entry = {"base": base, "bytes": 1 << bits}
-        entry["shell_base"] = shell["layers"][node]["base"]
-        weights[node] = entry
     return {
         "board": board, "board_aliases": _aliases(board), "fclk_mhz": fclk_mhz, "bitfile": BITFILE,
         "network_idt": model.get_tensor_datatype(x).name,
@@ -121,7 +117,7 @@ def io_shape_dict(model: ModelWrapper, design: rtlsim.Design, board: str, fclk_m
         "input_fold": [fin], "output_fold": [fout],
         "in_words_per_frame": design.in_words, "out_words_per_frame": design.out_words,
         "head": "head.onnx" if head is not None else None, "tail": "tail.onnx" if tail is not None else None,
-        "runtime_weights": weights,
+        "runtime_weights": {node: {"bytes": 1 << bits} for node, (_, _, bits) in design.stitched.axilite.items()},
         "shell": {"dma": DMA_CELL, "accelerator": ACCEL_CELL, **shell},
     }
 
@@ -137,8 +133,8 @@ def runtime_weight_text(design: rtlsim.Design, node: str, params) -> str:
     """A runtime_weights/<layer>.dat file: the writes that load `params` (the layer's
     parameter arrays) into runtime-writeable layer `node`, `OFFSET DATA` in hex, one per
     line, offsets relative to the layer's range."""
-    base = design.stitched.axilite[node][0] if node in design.stitched.axilite else 0
-    writes = design.stitched.axilite_writes(node, params)
+    writes = design.stitched.axilite_writes(node, params)  # refuses a layer that is not writeable
+    base = design.stitched.axilite[node][0]
     return "".join(f"{a - base:x} {d:08x}\n" for a, d in writes)
 
 
@@ -153,8 +149,8 @@ def write_driver(model: ModelWrapper, design: rtlsim.Design, directory, board: s
     for f in DRIVER_SOURCES:
         shutil.copyfile(root / f, directory / f)
     shutil.copyfile(pathlib.Path(packing.__file__), directory / "packing.py")
-    io = io_shape_dict(model, design, board, fclk_mhz)
     head, tail = _head_and_tail(model)
+    io = io_shape_dict(model, design, board, fclk_mhz, (head, tail))
     for name, part in (("head.onnx", head), ("tail.onnx", tail)):
         if part is not None:
             onnx.save(part.model, str(directory / name))

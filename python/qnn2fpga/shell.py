@@ -37,12 +37,13 @@ REGISTERS = {"MAGIC": 0x00, "VERSION": 0x04, "STATUS": 0x08, "FRAMES_IN": 0x0C, 
              "TLAST_WORDS": 0x14, "BUSY_CYCLES": 0x18, "IN_WORDS": 0x1C, "OUT_WORDS": 0x20}
 STATUS_BITS = {"busy": 0, "stalled": 1, "in_waiting": 2, "out_waiting": 3}
 AXI_OKAY, AXI_SLVERR = 0, 2
-# The AXI4-lite port's signals: (name, direction, width; 0 = the address width).
-_AXIL_PORTS = [("awaddr", "input ", 0), ("awvalid", "input ", 1), ("awready", "output", 1), ("wdata", "input ", 32),
-               ("wstrb", "input ", 4), ("wvalid", "input ", 1), ("wready", "output", 1), ("bresp", "output", 2),
-               ("bvalid", "output", 1), ("bready", "input ", 1), ("araddr", "input ", 0), ("arvalid", "input ", 1),
-               ("arready", "output", 1), ("rdata", "output", 32), ("rresp", "output", 2), ("rvalid", "output", 1),
-               ("rready", "input ", 1)]
+# The AXI4-lite port's signals, s_axi_control_<name>: (name, direction, width; 0 = the
+# address width). The Vivado project's wrapper (qnn2fpga.vivado) declares the same.
+AXIL_PORTS = (("awaddr", "input", 0), ("awvalid", "input", 1), ("awready", "output", 1), ("wdata", "input", 32),
+              ("wstrb", "input", 4), ("wvalid", "input", 1), ("wready", "output", 1), ("bresp", "output", 2),
+              ("bvalid", "output", 1), ("bready", "input", 1), ("araddr", "input", 0), ("arvalid", "input", 1),
+              ("arready", "output", 1), ("rdata", "output", 32), ("rresp", "output", 2), ("rvalid", "output", 1),
+              ("rready", "input", 1))
 
 
 @dataclass
@@ -98,7 +99,7 @@ def shell(design_or_stitched, template: str | None = None) -> Shell:
         in_width=in_width, out_width=out_width, in_bytes=sh.in_bytes, out_bytes=sh.out_bytes,
         in_words=sh.in_words, out_words=sh.out_words, stall_cycles=sh.stall_cycles, addr_bits=sh.addr_bits,
         control_bits=CONTROL_BITS, split_bits=split_bits, layers_base=f"0x{sh.layers_base:x}", axilite=axilite,
-        axil_ports=[(s, d, w or sh.addr_bits) for s, d, w in _AXIL_PORTS])
+        axil_ports=[(s, f"{d:<6}", w or sh.addr_bits) for s, d, w in AXIL_PORTS])
     return sh
 
 

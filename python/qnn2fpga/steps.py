@@ -170,12 +170,19 @@ def estimate_warnings(reports: dict, board) -> list[str]:
     return out
 
 
-def simulator(model, cfg: StepConfig) -> tuple[rtlsim.Design, pathlib.Path]:
-    """The stitched design (create_stitched_ip's, else written now: a build resumed after
-    that step) and its simulator, built with Verilator unless cached."""
+def stitched_design(model, cfg: StepConfig) -> rtlsim.Design:
+    """The stitched design: create_stitched_ip's, else written now (a build resumed after
+    that step)."""
     if cfg.state.design is None:
         step_create_stitched_ip(model, cfg)
-    return cfg.state.design, rtlsim.compile_design(cfg.state.design, log=cfg.progress)
+    return cfg.state.design
+
+
+def simulator(model, cfg: StepConfig) -> tuple[rtlsim.Design, pathlib.Path]:
+    """The stitched design (stitched_design) and its simulator, built with Verilator
+    unless cached."""
+    design = stitched_design(model, cfg)
+    return design, rtlsim.compile_design(design, log=cfg.progress)
 
 
 # --- the steps --------------------------------------------------------------------------------
@@ -339,7 +346,7 @@ def step_measure_rtlsim_performance(model, cfg: StepConfig):
 
 def step_make_driver(model, cfg: StepConfig):
     """driver/: the PYNQ driver of the stitched design (qnn2fpga.deploy.write_driver)."""
-    design = cfg.state.design or simulator(model, cfg)[0]
+    design = stitched_design(model, cfg)
     deploy.write_driver(model, design, cfg.out_dir / "driver", cfg.board.key, cfg.fclk)
     cfg.log("  driver/: driver.py, driver_base.py, validate.py, io_shape_dict.json")
     return model
@@ -348,7 +355,7 @@ def step_make_driver(model, cfg: StepConfig):
 def step_deployment_package(model, cfg: StepConfig):
     """deploy/: driver, example input and the export's outputs, README (no bitfile:
     that needs Vivado)."""
-    design = cfg.state.design or simulator(model, cfg)[0]
+    design = stitched_design(model, cfg)
     deploy.write_package(model, design, cfg.out_dir / "deploy", cfg.board.key, cfg.fclk, cfg.state.export,
                          input_datatype=cfg.input_datatype)
     cfg.log("  deploy/: driver/, example_input.npy, expected_output.npy, README.md")

@@ -21,7 +21,7 @@ can check the netlist from the Tcl alone.
 "axilite_addr_bits", ...}. The accelerator module is `<top>_shell` (or `top` itself when
 it already ends in `_shell`), with ports ap_clk, ap_rst_n, s_axis_0_{tdata,tvalid,tready},
 m_axis_0_{tdata,tvalid,tready,tlast} and the AXI4-Lite slave s_axi_control_* (32-bit
-data, `axilite_addr_bits` address; the signal names in SHELL_AXILITE).
+data, `axilite_addr_bits` address; the signal names in qnn2fpga.shell.AXIL_PORTS).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import jinja2
 
 from qnn2fpga.boards import Board, all_boards
 from qnn2fpga.errors import BoardError, InputFileError
+from qnn2fpga.shell import AXIL_PORTS
 
 TEMPLATE_DIR = pathlib.Path(__file__).parent / "templates"
 PROJECT_TCL = "make_project.tcl"
@@ -102,14 +103,6 @@ PS_PROFILES = {
     },
 }
 
-# The AXI4-Lite signals of s_axi_control: (name, direction, width; 0 = the address width).
-SHELL_AXILITE = (
-    ("AWADDR", "input", 0), ("AWVALID", "input", 1), ("AWREADY", "output", 1),
-    ("WDATA", "input", 32), ("WSTRB", "input", 4), ("WVALID", "input", 1), ("WREADY", "output", 1),
-    ("BRESP", "output", 2), ("BVALID", "output", 1), ("BREADY", "input", 1),
-    ("ARADDR", "input", 0), ("ARVALID", "input", 1), ("ARREADY", "output", 1),
-    ("RDATA", "output", 32), ("RRESP", "output", 2), ("RVALID", "output", 1), ("RREADY", "input", 1),
-)
 ACCEL_INTERFACES = ("s_axis_0", "m_axis_0", "s_axi_control")
 
 
@@ -262,10 +255,10 @@ def _wrapper_ports(in_bytes: int, out_bytes: int, addr_bits: int) -> list[dict]:
     ]
     for port in ports:
         port.update(bus="xilinx.com:interface:axis:1.0", parameter="")
-    for signal, direction, width in SHELL_AXILITE:
-        ports.append({"name": "s_axi_control_" + signal.lower(), "direction": direction,
+    for signal, direction, width in AXIL_PORTS:
+        ports.append({"name": "s_axi_control_" + signal, "direction": direction,
                       "width": width or addr_bits, "bus": "xilinx.com:interface:aximm:1.0",
-                      "intf": "s_axi_control", "signal": signal, "parameter": ""})
+                      "intf": "s_axi_control", "signal": signal.upper(), "parameter": ""})
     first_axilite = next(p for p in ports if p["intf"] == "s_axi_control")
     first_axilite["parameter"] = f"PROTOCOL AXI4LITE, DATA_WIDTH 32, ADDR_WIDTH {addr_bits}"
     return ports

@@ -21,6 +21,7 @@ import pytest
 from qnn2fpga import vivado
 from qnn2fpga.boards import load_board
 from qnn2fpga.errors import BoardError, InputFileError
+from qnn2fpga.shell import AXIL_PORTS
 
 STUB = pathlib.Path(__file__).parent / "vivado_stub.tcl"
 ZYNQ_BOARDS = ["kv260", "pynq-z1", "pynq-z2", "ultra96-v2", "zcu102", "zcu104"]
@@ -359,9 +360,9 @@ def test_wrapper_matches_the_shell_contract(tmp_path):
     ports = ["input ap_clk", "input ap_rst_n", "input [23:0] s_axis_0_tdata", "input s_axis_0_tvalid",
              "output s_axis_0_tready", "output [7:0] m_axis_0_tdata", "output m_axis_0_tvalid",
              "input m_axis_0_tready", "output m_axis_0_tlast"]
-    for signal, direction, width in vivado.SHELL_AXILITE:
+    for signal, direction, width in AXIL_PORTS:
         w = width or shell["axilite_addr_bits"]
-        ports.append(f"{direction} {f'[{w - 1}:0] ' if w > 1 else ''}s_axi_control_{signal.lower()}")
+        ports.append(f"{direction} {f'[{w - 1}:0] ' if w > 1 else ''}s_axi_control_{signal}")
     model = tmp_path / "model.sv"
     outputs = [p.split()[-1] for p in ports if p.startswith("output")]
     model.write_text("module qnn2fpga_accel_shell(\n  " + ",\n  ".join(ports) + ");\n" +
