@@ -40,6 +40,12 @@ BITFILE = "qnn2fpga_accel.bit"
 DMA_CELL, ACCEL_CELL = "dma", "accel"
 
 
+def weight_dma_cell(k: int) -> str:
+    """The block design cell (an AXI DMA, MM2S only) feeding weight stream k (mem_mode
+    "external"; Stitched.weight_streams[k]) from DRAM: FINN's name for it."""
+    return f"idma{k}"
+
+
 def drivers_root() -> pathlib.Path:
     """The directory holding the driver sources (drivers/ in the repository or runfiles,
     the package's data/drivers in an installed wheel, or $QNN2FPGA_DRIVERS_ROOT)."""

@@ -277,6 +277,13 @@ def hex_lines(words: Sequence[int], width: int) -> str:
     return "".join(f"{int(w):0{digits}x}\n" for w in words)
 
 
+def words_bytes(words: Sequence[int], width: int) -> np.ndarray:
+    """Words of `width` bits as a DMA moves them: uint8 (len(words), ceil(width / 8)),
+    little-endian (the layout of `pack_bytes`)."""
+    wb = -(-width // 8)
+    return np.frombuffer(b"".join(int(w).to_bytes(wb, "little") for w in words), dtype=np.uint8).reshape(-1, wb)
+
+
 def read_hex(text: str) -> list[int]:
     return [int(line, 16) for line in text.split() if line]
 

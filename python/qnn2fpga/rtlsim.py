@@ -156,6 +156,9 @@ def write_design(model: ModelWrapper, directory, top: str = TOP) -> Design:
              f"in_words {d.in_words}", f"out_words {d.out_words}"]
     lines += [f"stream {' '.join(s)}" for s in streams]
     lines += [f"fifo {n} {a} {b} {depth}" for n, a, b, depth in fifos]
+    for w in st.weight_streams:  # mem_mode "external": one frame's weight words, sent once per frame
+        (directory / f"{w.name}.bin").write_bytes(packing.words_bytes(w.words, w.width).tobytes())
+        lines.append(f"wstream {w.name} {w.node} {w.width} {w.offset} {len(w.words)} {w.name}.bin")
     (directory / "design.txt").write_text("\n".join(lines) + "\n")
     return d
 
@@ -280,12 +283,15 @@ class SimResult:
 
 
 def simulate(binary, design: Design, x: np.ndarray, in_p: float = 1.0, out_p: float = 1.0, seed: int = 1,
-             frame_interval: int = 0, stall_bound: int | None = None, axilite_writes=()) -> SimResult:
+             frame_interval: int = 0, stall_bound: int | None = None, axilite_writes=(),
+             weight_streams=None) -> SimResult:
     """Streams the frames of `x` ((frames, *first layer input shape[1:]), channels last,
     values of the first layer's input datatype) through the design. Returns the output
     values and the harness report (status, cycles_per_frame, latency, fifo_max, ...).
     `axilite_writes`: (address, data) pairs written through the top's AXI-lite port
-    before the first frame (design.stitched.axilite_writes makes them)."""
+    before the first frame (design.stitched.axilite_writes makes them). `weight_streams`:
+    {node: one frame's words} replacing the design's weights on those layers' weight
+    streams (mem_mode "external"; design.stitched.weight_stream_words makes them)."""
     first, last = design.first, design.last
     shape = tuple(first.get_normal_input_shape(0)[1:])
     x = np.asarray(x)
@@ -295,7 +301,7 @@ def simulate(binary, design: Design, x: np.ndarray, in_p: float = 1.0, out_p: fl
     data = packing.pack_bytes(x, first.get_input_datatype(0), first.input_folds()[0])
     out, report = simulate_packed(binary, design, data, in_p=in_p, out_p=out_p, seed=seed,
                                   frame_interval=frame_interval, stall_bound=stall_bound,
-                                  axilite_writes=axilite_writes)
+                                  axilite_writes=axilite_writes, weight_streams=weight_streams)
     dt, fold = last.get_output_datatype(0), last.output_folds()[0]
     y = packing.unpack_bytes(out, dt, fold)
     return SimResult(y.reshape(report["frames_done"], *last.get_normal_output_shape(0)[1:]), report)
@@ -303,11 +309,13 @@ def simulate(binary, design: Design, x: np.ndarray, in_p: float = 1.0, out_p: fl
 
 def simulate_packed(binary, design: Design, data: np.ndarray, in_p: float = 1.0, out_p: float = 1.0, seed: int = 1,
                     frame_interval: int = 0, stall_bound: int | None = None,
-                    axilite_writes=()) -> tuple[np.ndarray, dict]:
+                    axilite_writes=(), weight_streams=None) -> tuple[np.ndarray, dict]:
     """`simulate` on packed bytes, as a DMA moves them: `data` holds the input words in
     stream order (any shape whose bytes are whole frames of in_words words of
     packing.word_bytes bytes). Returns the output words the design sent, uint8
-    (frames_done * out_words, out word bytes), and the harness report."""
+    (frames_done * out_words, out word bytes), and the harness report. The weight
+    streams (mem_mode "external") carry the design's weights, or those of
+    `weight_streams` ({node: one frame's words}), once per frame."""
     first, last = design.first, design.last
     data = np.ascontiguousarray(data, dtype=np.uint8)
     frame_bytes = design.in_words * packing.word_bytes(first.get_input_datatype(0), first.input_folds()[0])
@@ -327,6 +335,21 @@ def simulate_packed(binary, design: Design, data: np.ndarray, in_p: float = 1.0,
             raise errors.InputFileError("the AXI-lite writes", f"write ({bad[0]:#x}, {bad[1]:#x}) falls outside the "
                                         f"s_axilite port ({limit} bytes, 32-bit data)",
                                         "write to the layers' ranges (Stitched.axilite_writes)")
+        if weight_streams:
+            extra.append(f"--wstream_dir={t}")
+            streams = {w.node: w for w in design.stitched.weight_streams}
+            for w in design.stitched.weight_streams:
+                words = weight_streams.get(w.node, w.words)
+                if len(words) != len(w.words):
+                    raise errors.InputFileError(f"the weight stream of '{w.node}'", f"has {len(words)} words per "
+                                                f"frame, the layer takes {len(w.words)}",
+                                                "make them with Stitched.weight_stream_words")
+                (t / f"{w.name}.bin").write_bytes(packing.words_bytes(words, w.width).tobytes())
+            unknown = sorted(set(weight_streams) - set(streams))
+            if unknown:
+                raise errors.InputFileError("the weight streams", f"name {', '.join(unknown)}, which take no weight "
+                                            "stream in this design",
+                                            f"use one of: {', '.join(streams) or 'none (no mem_mode external layer)'}")
         if axilite_writes:
             (t / "axilite.txt").write_text("".join(f"{a:x} {d:x}\n" for a, d in axilite_writes))
             extra.append(f"--axilite={t / 'axilite.txt'}")

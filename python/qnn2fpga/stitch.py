@@ -11,6 +11,11 @@ input), then s<k> for the k-th layer output in graph order. Layers with runtime-
 parameters share one AXI-lite port `s_axilite_*` on the top (rtl/common/axil_split.sv):
 the k-th such layer owns byte addresses [k << B, (k + 1) << B), B the widest layer's
 address bits; `Stitched.axilite_writes` gives the writes that load new parameters.
+Layers whose weights live outside the design (mem_mode "external") take them on one
+more stream each: weight stream k (`WeightStream`, in graph order) is the top's
+`s_axis_w_tvalid[k]` / `s_axis_w_tready[k]` with its word in `s_axis_w_tdata` at bits
+[offset +: width]. The host sends `words` (one frame's weight words) once per frame;
+`Stitched.weight_stream_words` gives them for other weights.
 """
 
 from __future__ import annotations
@@ -31,6 +36,19 @@ AXIL_SPLIT_LIBRARY = "//rtl/common:axil_split"
 
 
 @dataclass
+class WeightStream:
+    node: str  # the layer's node name
+    width: int  # bits per word
+    offset: int  # the word's lowest bit in the top's s_axis_w_tdata
+    words: list  # one frame's words, in stream order (the weights once per input vector)
+    index: int = 0  # k: s_axis_w_tvalid[k]; its wires in the top are w<k>_*
+
+    @property
+    def name(self) -> str:
+        return f"w{self.index}"
+
+
+@dataclass
 class Stitched:
     top: str
     verilog: str  # the wrappers and the top, one file
@@ -46,6 +64,17 @@ class Stitched:
     axilite: dict = field(default_factory=dict)
     axilite_slave_bits: int = 0
     axilite_addr_bits: int = 0  # of the top's s_axilite port
+    weight_streams: list = field(default_factory=list)  # WeightStream, in graph order
+
+    def weight_stream_words(self, node: str, params) -> list[int]:
+        """One frame's words on the weight stream of layer `node` (mem_mode "external")
+        for its parameter arrays `params`."""
+        ws = next((w for w in self.weight_streams if w.node == node), None)
+        if ws is None:
+            raise errors.ModelError(f"layer '{node}'", "takes no weight stream in this design",
+                                    f"use one of: {', '.join(w.node for w in self.weight_streams) or 'none'}")
+        layer = next(la for la in self.layers if la.onnx_node.name == node)
+        return list(layer.rtl(list(params)).weight_stream[0])
 
     def axilite_writes(self, node: str, params) -> list[tuple[int, int]]:
         """(address, data) writes through the top's AXI-lite port that load `params`
@@ -206,9 +235,6 @@ def stitch(model: ModelWrapper, top: str, wrapper_template: str, top_template: s
         layer, params = get_layer(node), layer_params(model, node)
         name = f"{top}_{node.name.lower()}"
         gen = codegen.generate(layer, params, name, wrapper_template, memory_dir)
-        if gen.instance.weight_stream:
-            raise errors.UnsupportedOpError(layer.where, "needs an external weight stream, which stitching does "
-                                            "not route yet", "use mem_mode internal_embedded or internal_decoupled")
         texts.append(gen.wrapper)
         out.memory_files.update(gen.memory_files)
         out.layers.append(layer)
@@ -224,6 +250,12 @@ def stitch(model: ModelWrapper, top: str, wrapper_template: str, top_template: s
                                         "(qnn2fpga.transforms.insert_streams.InsertDWC)")
         ports = [(codegen.stream_port("s_axis", i), s) for i, s in enumerate(node_ins)]
         ports += [(codegen.stream_port("m_axis", i), s) for i, s in enumerate(node_outs)]
+        if gen.instance.weight_stream:
+            words, width = gen.instance.weight_stream
+            offset = sum(w.width for w in out.weight_streams)
+            ws = WeightStream(node.name, width, offset, list(words), len(out.weight_streams))
+            out.weight_streams.append(ws)
+            ports.append(("s_axis_w", ws.name))
         axl = None
         if gen.instance.axilite:
             memory, bits = gen.instance.axilite
@@ -242,7 +274,8 @@ def stitch(model: ModelWrapper, top: str, wrapper_template: str, top_template: s
     texts.append(env.from_string(top_template).render(
         header=f"generated from {len(nodes)} layers ({', '.join(n.name for n in nodes)}); do not edit", top=top,
         in_stream="s0", out_stream=out.output_stream, in_width=out.widths["s0"],
-        out_width=out.widths[out.output_stream], streams=streams, layers=views, axilite=axilite))
+        out_width=out.widths[out.output_stream], streams=streams, layers=views, axilite=axilite,
+        weight_streams=out.weight_streams))
     # One file holds every module, so its name matches only the top's.
     out.verilog = "/* verilator lint_off DECLFILENAME */\n" + "\n".join(texts)
     return out

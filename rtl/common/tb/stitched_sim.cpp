@@ -3,7 +3,7 @@
 //
 //   sim --design=D.txt --input=IN.bin --output=OUT.bin --report=R.json
 //       [--in_p=P] [--out_p=P] [--seed=S] [--frame_interval=C] [--stall_bound=B]
-//       [--axilite=W.txt]
+//       [--axilite=W.txt] [--wstream_dir=DIR]
 //
 // D.txt, one "key values..." line each (written by rtlsim.py):
 //   top NAME                      the top module (its scope holds the probed wires)
@@ -12,22 +12,29 @@
 //   stream NAME PRODUCER CONSUMER every internal stream (wires NAME_tvalid/_tready,
 //                                 marked public in the design), in stream order
 //   fifo NAME IN_STREAM OUT_STREAM DEPTH
+//   wstream NAME NODE WIDTH OFFSET WORDS FILE
+//                                 a weight stream (mem_mode "external"): the top's
+//                                 s_axis_w_tvalid/_tready bit k (k-th wstream line),
+//                                 its word at s_axis_w_tdata[OFFSET +: WIDTH]; FILE (in
+//                                 the design's directory, or in --wstream_dir when given)
+//                                 holds one frame's WORDS words, sent once per frame
 // IN.bin / OUT.bin: stream words as little-endian bytes, ceil(width/8) bytes per word
 // (qnn2fpga.packing.pack_bytes). The input holds whole frames.
 //
 // W.txt: "address data" hex pairs written through the top's s_axilite port after reset,
 // before the first frame (runtime-writeable parameters; every write must answer OKAY).
 //
-// Each cycle the input word is offered with probability in_p (held until accepted, AXI)
+// Each cycle the input word (and each weight stream's next word) is offered with
+// probability in_p (held until accepted, AXI)
 // but not before frame k's start cycle k * frame_interval; the output is accepted with
 // probability out_p. Every stream handshake is counted: a FIFO's occupancy is the words
 // in minus the words out, whose maximum the report gives per FIFO. When no stream moves
 // for stall_bound cycles the run stops and the report names the layers that refuse
 // offered input and the full and empty FIFOs. Report (JSON): status ("ok", "stall",
-// "extra_output"), frames, cycles, frame_done (cycle each frame's last output word was
+// "extra_output", "weights_left"), frames, cycles, frame_done (cycle each frame's last output word was
 // taken), cycles_per_frame (steady state: over the second half of the frames), latency
 // (first input word to the first frame's last output word), fifo_max, diagnosis.
-// Exit status: 0 ok, 3 stall or extra output, 2 bad invocation.
+// Exit status: 0 ok, 3 stall, extra output or weight words left, 2 bad invocation.
 #include <verilated.h>
 #include <verilated_syms.h>
 
@@ -40,6 +47,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "Vdut.h"
@@ -69,12 +77,22 @@ struct Fifo {
   long depth = 0, max = 0;
 };
 
+struct WeightStream {
+  std::string name, node, file;
+  int width = 0, offset = 0;
+  long words = 0;                // per frame
+  std::vector<tb::Bits> data;    // one frame's words
+  long sent = 0, total = 0;      // total: words * frames
+  bool offering = false;
+};
+
 struct Design {
   std::string top;
   int in_width = 0, out_width = 0;
   long in_words = 0, out_words = 0;
   std::vector<Stream> streams;
   std::vector<Fifo> fifos;
+  std::vector<WeightStream> weights;
 };
 
 Design read_design(const std::string& path) {
@@ -105,6 +123,11 @@ Design read_design(const std::string& path) {
       }
       if (fi.in < 0 || fi.out < 0) die("fifo " + fi.name + " names an unknown stream");
       d.fifos.push_back(fi);
+    } else if (key == "wstream") {
+      WeightStream w;
+      s >> w.name >> w.node >> w.width >> w.offset >> w.words >> w.file;
+      if (w.width <= 0 || w.words <= 0 || w.file.empty()) die("bad wstream line in " + path + ": " + line);
+      d.weights.push_back(w);
     } else {
       die("unknown design key '" + key + "' in " + path);
     }
@@ -157,10 +180,72 @@ std::string diagnose(const Design& d, long cycle, long bound, std::size_t got, s
     if (occ >= f.depth) full.push_back(f.name + " (" + std::to_string(occ) + "/" + std::to_string(f.depth) + ")");
     else if (occ == 0) empty.push_back(f.name);
   }
+  std::string weights;
+  for (const auto& w : d.weights)
+    weights += "; weight stream " + w.name + " of " + w.node + ": " + std::to_string(w.sent) + " of " +
+               std::to_string(w.total) + " words taken";
   return "no stream moved for " + std::to_string(bound) + " cycles (stall bound) at cycle " +
          std::to_string(cycle) + ", " + std::to_string(got) + " of " + std::to_string(expected) +
          " output words; layers refusing offered input: " + join(refusing) + "; full FIFOs: " + join(full) +
-         "; empty FIFOs: " + join(empty);
+         "; empty FIFOs: " + join(empty) + weights;
+}
+
+// Whether the top has weight streams (s_axis_w_*, mem_mode "external").
+template <typename D, typename = void>
+struct HasWeightStreams : std::false_type {};
+template <typename D>
+struct HasWeightStreams<D, std::void_t<decltype(std::declval<D&>().s_axis_w_tvalid)>> : std::true_type {};
+
+// `width` bits of `src` written at bit `lsb` of `dst`.
+void put_bits(tb::Bits& dst, int lsb, const tb::Bits& src, int width) {
+  for (int at = 0; at < width; at += 32)
+    tb::put_field(dst, lsb + at, std::min(32, width - at), static_cast<int64_t>(src[at / 32]));
+}
+
+// Offers each weight stream's next word (before the clock-low evaluation): a word once
+// offered stays until taken; a new one is offered with probability p.
+template <typename D>
+void offer_weights(D& dut, std::vector<WeightStream>& ws, tb::Rng& rng, double p) {
+  if constexpr (HasWeightStreams<D>::value) {
+    int width = 0;
+    for (const auto& w : ws) width = std::max(width, w.offset + w.width);
+    tb::Bits data = tb::zero_bits(width);
+    uint64_t valid = 0;
+    for (std::size_t k = 0; k < ws.size(); ++k) {
+      WeightStream& w = ws[k];
+      if (!w.offering) w.offering = w.sent < w.total && rng.chance(p);
+      if (w.sent < w.total) put_bits(data, w.offset, w.data[static_cast<std::size_t>(w.sent % w.words)], w.width);
+      if (w.offering) valid |= uint64_t{1} << k;
+    }
+    tb::set_port(dut.s_axis_w_tdata, data);
+    dut.s_axis_w_tvalid = static_cast<std::remove_reference_t<decltype(dut.s_axis_w_tvalid)>>(valid);
+  } else {
+    (void)dut, (void)ws, (void)rng, (void)p;
+  }
+}
+
+// Counts the weight words taken (after the clock-low evaluation); whether any was.
+template <typename D>
+bool take_weights(D& dut, std::vector<WeightStream>& ws) {
+  bool moved = false;
+  if constexpr (HasWeightStreams<D>::value) {
+    const uint64_t ready = static_cast<uint64_t>(dut.s_axis_w_tready);
+    for (std::size_t k = 0; k < ws.size(); ++k)
+      if (ws[k].offering && ((ready >> k) & 1u)) {
+        ++ws[k].sent;
+        ws[k].offering = false;
+        moved = true;
+      }
+  } else {
+    (void)dut, (void)ws;
+  }
+  return moved;
+}
+
+template <typename D>
+void idle_weights(D& dut) {
+  if constexpr (HasWeightStreams<D>::value) dut.s_axis_w_tvalid = 0;
+  else (void)dut;
 }
 
 // Performs the writes through the top's s_axilite port; "" or the problem.
@@ -194,6 +279,19 @@ int main(int argc, char** argv) {
     die("input holds " + std::to_string(input.size()) + " words, not whole frames of " + std::to_string(d.in_words));
   const long frames = static_cast<long>(input.size() / d.in_words);
   const std::size_t expected = static_cast<std::size_t>(frames * d.out_words);
+  if (d.weights.size() > 64) die("more than 64 weight streams");
+  if (d.weights.empty() == HasWeightStreams<Vdut>::value)
+    die(d.weights.empty() ? "the top has weight streams (s_axis_w), but the design lists none"
+                          : "the design lists weight streams, but the top has no s_axis_w port");
+  const std::string wdir = opt.text("wstream_dir");
+  for (auto& w : d.weights) {
+    const std::string file = wdir.empty() ? w.file : wdir + "/" + w.name + ".bin";
+    w.data = read_packed_words(file, w.width);
+    if (static_cast<long>(w.data.size()) != w.words)
+      die(file + " holds " + std::to_string(w.data.size()) + " words, the design's " + w.name + " takes " +
+          std::to_string(w.words) + " per frame");
+    w.total = w.words * frames;
+  }
 
   auto ctx = std::make_unique<VerilatedContext>();
   auto dut = std::make_unique<Vdut>(ctx.get());
@@ -207,6 +305,7 @@ int main(int argc, char** argv) {
   tb::Rng rng(static_cast<uint64_t>(opt.get("seed", 1)));
   dut->s_axis_tvalid = 0;
   dut->m_axis_tready = 0;
+  idle_weights(*dut);
   tb::reset(*dut);
   const std::string axilite = opt.text("axilite");
   if (!axilite.empty()) {  // runtime parameter writes before the first frame
@@ -229,9 +328,10 @@ int main(int argc, char** argv) {
     dut->s_axis_tvalid = offering;
     if (sent < input.size()) tb::set_port(dut->s_axis_tdata, input[sent]);
     dut->m_axis_tready = ready;
+    offer_weights(*dut, d.weights, rng, in_p);
     dut->clk = 0;
     dut->eval();
-    bool moved = false;
+    bool moved = take_weights(*dut, d.weights);
     for (auto& s : d.streams)
       if (*s.valid && *s.ready) {
         ++s.words;
@@ -259,8 +359,15 @@ int main(int argc, char** argv) {
     dut->eval();
     ++cycle;
   }
+  for (const auto& w : d.weights)
+    if (status == "ok" && w.sent != w.total) {
+      status = "weights_left";
+      diagnosis = "all output words came with " + std::to_string(w.total - w.sent) + " of " +
+                  std::to_string(w.total) + " words of weight stream " + w.name + " (" + w.node + ") not taken";
+    }
   if (status == "ok") {  // nothing more may come out
     dut->s_axis_tvalid = 0;
+    idle_weights(*dut);
     dut->m_axis_tready = 1;
     for (int i = 0; i < 64 && status == "ok"; ++i) {
       dut->clk = 0;
