@@ -4,7 +4,8 @@
     y = accel.execute(x)          # the network: export-shaped input -> the export's outputs
     y_hw = accel.execute_hw(x_hw)  # the accelerator alone (FINN's `execute`): hardware shapes
     accel.batch_size = 50; accel.throughput_test()
-    accel.load_runtime_weights("runtime_weights")
+    accel.load_runtime_weights("runtime_weights")       # AXI-lite layer memories (<layer>.dat)
+    accel.load_external_weights("runtime_weights")      # weights streamed from DRAM (idma<k>.npy)
 
 What the accelerator takes and returns is read from `io_shape_dict.json`, written by the
 build beside this file (FINN's keys: idt/odt, ishape/oshape normal, folded and packed).
@@ -14,8 +15,14 @@ simulators were checked with. The software head and tail of the network (shape c
 before the first hardware layer, the export's float ops after the last) are the
 package's head.onnx and tail.onnx, run with qonnx.
 
-Transport: how packed frames reach the accelerator, behind two methods (`run`,
-`write_weights`): PynqTransport (AXI DMA and the shell's AXI-lite registers, on a
+Layers built with mem_mode "external" keep no weights on the chip: weight stream k
+(io_shape_dict's "external_weights") takes one frame's weight words per frame from DRAM,
+through its own DMA. The package holds them as runtime_weights/idma<k>.npy (uint8, one
+row of little-endian bytes per word: FINN's file names), loaded when the driver starts
+and again by `load_external_weights`.
+
+Transport: how packed frames reach the accelerator, behind three methods (`run`,
+`write_weights`, `set_external_weights`): PynqTransport (AXI DMA and the shell's AXI-lite registers, on a
 board) or the simulated design (qnn2fpga.deploy.SimTransport, in tests). Nothing else
 differs between the two.
 """
@@ -102,11 +109,21 @@ class Transport:
         """(byte offset in the layer's range, 32-bit data) writes to a runtime-writeable layer."""
         raise NotImplementedError
 
+    def set_external_weights(self, k: int, words: np.ndarray) -> None:
+        """Weight stream k's words for every following frame (uint8, (words per frame,
+        word bytes)), sent once per frame."""
+        raise NotImplementedError
+
 
 class PynqTransport(Transport):
     """The accelerator on a board: the bitfile loaded with pynq.Overlay, frames moved by
     the AXI DMA (MM2S in, S2MM out), the shell's registers (shell.json's map) through
-    MMIO. TLAST_WORDS is set before each batch so the S2MM transfer ends with it."""
+    MMIO. TLAST_WORDS is set before each batch so the S2MM transfer ends with it. Each
+    weight stream has its own DMA (MM2S, cell idma<k>): per batch of N frames it sends
+    one buffer holding the frame's weight words N times. A batch whose transfers would
+    pass the DMA's length limit (2**26 - 1 bytes) is sent in parts."""
+
+    MAX_TRANSFER = (1 << 26) - 1
 
     def __init__(self, bitfile: str, io: dict, download: bool = True):
         from pynq import Overlay, allocate  # noqa: PLC0415 (only on a board)
@@ -118,6 +135,7 @@ class PynqTransport(Transport):
         self.regs = getattr(self.overlay, io["shell"]["accelerator"])
         self.fclk_mhz = float(io["fclk_mhz"])
         self._buffers = None
+        self._weights: dict = {}  # k -> (words, DMA, buffer for the current batch size or None)
         magic = self.regs.read(io["shell"]["registers"]["MAGIC"])
         if magic != io["shell"]["magic"]:
             raise DriverError(f"bitfile '{bitfile}'", f"the accelerator answers magic {magic:#x}, not "
@@ -130,19 +148,44 @@ class PynqTransport(Transport):
         return self._buffers
 
     def run(self, data: np.ndarray, frames: int) -> tuple[np.ndarray, float]:
+        frame_bytes = [data.nbytes // frames, self.io["out_words_per_frame"] * self.io["oshape_packed"][0][-1]]
+        frame_bytes += [w.nbytes for w, _, _ in self._weights.values()]
+        part = max(1, self.MAX_TRANSFER // max(frame_bytes))
+        if frames > part:
+            per = data.shape[0] // frames
+            runs = [self.run(data[i * per:(i + part) * per], min(part, frames - i)) for i in range(0, frames, part)]
+            return np.concatenate([o for o, _ in runs]), sum(t for _, t in runs)
         words = frames * self.io["out_words_per_frame"]
         ibuf, obuf = self._buffers_for(data.shape, (words, self.io["oshape_packed"][0][-1]))
         ibuf[:] = data
         ibuf.flush()
+        wbufs = [self._weight_buffer(k, frames) for k in sorted(self._weights)]
         self.regs.write(self.io["shell"]["registers"]["TLAST_WORDS"], words)
         t0 = time.perf_counter()
         self.dma.recvchannel.transfer(obuf)
+        for dma, buf in wbufs:
+            dma.sendchannel.transfer(buf)
         self.dma.sendchannel.transfer(ibuf)
         self.dma.sendchannel.wait()
+        for dma, _ in wbufs:
+            dma.sendchannel.wait()
         self.dma.recvchannel.wait()
         seconds = time.perf_counter() - t0
         obuf.invalidate()
         return np.array(obuf), seconds
+
+    def _weight_buffer(self, k: int, frames: int):
+        words, dma, buf = self._weights[k]
+        if buf is None or buf.shape[0] != frames * words.shape[0]:
+            buf = self._allocate(shape=(frames * words.shape[0], words.shape[1]), dtype=np.uint8)
+            buf[:] = np.tile(words, (frames, 1))
+            buf.flush()
+            self._weights[k] = (words, dma, buf)
+        return dma, buf
+
+    def set_external_weights(self, k: int, words: np.ndarray) -> None:
+        dma = getattr(self.overlay, self.io["external_weights"][k]["dma"])
+        self._weights[k] = (np.array(words, dtype=np.uint8), dma, None)
 
     def write_weights(self, layer: str, writes: list[tuple[int, int]]) -> None:
         base = self.io["shell"]["layers"][layer]["base"]
@@ -162,6 +205,8 @@ class Accelerator:
         self._idt, self._odt = _datatype(io["idt"][0]), _datatype(io["odt"][0])
         self._head = self._load_part("head")
         self._tail = self._load_part("tail")
+        if io.get("external_weights"):
+            self.load_external_weights()
 
     @classmethod
     def from_package(cls, directory: str = ".", transport: Transport | None = None, batch_size: int = 1,
@@ -321,6 +366,38 @@ class Accelerator:
                 writes.append((offset, value))
             self.transport.write_weights(f.stem, writes)
         return [f.stem for f in files]
+
+    def load_external_weights(self, directory: str | None = None) -> list[str]:
+        """Sets the weights of every weight stream (mem_mode "external") from
+        `directory`'s idma<k>.npy (default: the package's runtime_weights/): uint8, one row
+        of little-endian bytes per word, one frame's words. Every stream needs its file.
+        Returns the layers set."""
+        default = (self.package_dir or pathlib.Path(".")) / "runtime_weights"
+        directory = pathlib.Path(directory) if directory else default
+        streams = self.io.get("external_weights", [])
+        if not streams:
+            raise DriverError("load_external_weights", "this accelerator has no external weights",
+                              "build layers with mem_mode 'external' to stream weights from DRAM")
+        arrays = []
+        for k, ws in enumerate(streams):
+            f = directory / ws["file"]
+            if not f.is_file():
+                raise DriverError(f"external weight file '{f}'", f"does not exist (layer {ws['node']})",
+                                  "pass the package's runtime_weights/ or a directory with every idma<k>.npy")
+            try:
+                a = np.load(f, allow_pickle=False)
+            except (ValueError, OSError) as e:
+                raise DriverError(f"external weight file '{f}'", f"is not a .npy array ({e})",
+                                  "write it with numpy.save") from None
+            want = (ws["words_per_frame"], ws["word_bytes"])
+            if a.dtype != np.uint8 or a.shape != want:
+                raise DriverError(f"external weight file '{f}'", f"holds {a.dtype} {a.shape}, layer {ws['node']} "
+                                  f"takes uint8 {want} (one frame's weight words as bytes)",
+                                  "make it with qnn2fpga.deploy.external_weight_array")
+            arrays.append(a)
+        for k, a in enumerate(arrays):
+            self.transport.set_external_weights(k, a)
+        return [ws["node"] for ws in streams]
 
     # --- software head and tail -------------------------------------------------------------
     def _load_part(self, which: str):

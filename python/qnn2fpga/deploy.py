@@ -8,8 +8,9 @@ transport that runs the same driver against the Verilator-built design.
 driver/ holds the runtime (drivers/*.py), the compiler's packing library (packing.py),
 io_shape_dict.json (datatypes, shapes, folds, runtime-writeable layers and the shell's
 register map), the network's software head and tail as ONNX (head.onnx, tail.onnx,
-when the network has them) and runtime_weights/<layer>.dat (the current weights of each
-runtime-writeable layer). Every file is a function of the model and the design: no
+when the network has them), runtime_weights/<layer>.dat (the current weights of each
+runtime-writeable layer) and runtime_weights/idma<k>.npy (weight stream k's words of one
+frame, for layers with mem_mode "external"). Every file is a function of the model and the design: no
 timestamps, no absolute paths.
 """
 
@@ -124,6 +125,10 @@ def io_shape_dict(model: ModelWrapper, design: rtlsim.Design, board: str, fclk_m
         "in_words_per_frame": design.in_words, "out_words_per_frame": design.out_words,
         "head": "head.onnx" if head is not None else None, "tail": "tail.onnx" if tail is not None else None,
         "runtime_weights": {node: {"bytes": 1 << bits} for node, (_, _, bits) in design.stitched.axilite.items()},
+        "external_weights": [{"node": w.node, "stream": w.name, "dma": weight_dma_cell(w.index),
+                              "file": f"{weight_dma_cell(w.index)}.npy", "width": w.width,
+                              "words_per_frame": len(w.words), "word_bytes": -(-w.width // 8)}
+                             for w in design.stitched.weight_streams],
         "shell": {"dma": DMA_CELL, "accelerator": ACCEL_CELL, **shell},
     }
 
@@ -142,6 +147,19 @@ def runtime_weight_text(design: rtlsim.Design, node: str, params) -> str:
     writes = design.stitched.axilite_writes(node, params)  # refuses a layer that is not writeable
     base = design.stitched.axilite[node][0]
     return "".join(f"{a - base:x} {d:08x}\n" for a, d in writes)
+
+
+def external_weight_array(design: rtlsim.Design, node: str, params=None) -> np.ndarray:
+    """A runtime_weights/idma<k>.npy array: one frame's words on the weight stream of layer
+    `node` (mem_mode "external") for its parameter arrays `params` (default: the
+    design's), uint8 (words, word bytes)."""
+    st = design.stitched
+    ws = next((w for w in st.weight_streams if w.node == node), None)
+    if ws is None or params is not None:
+        words = st.weight_stream_words(node, params)  # refuses a layer without a weight stream
+    else:
+        words = ws.words
+    return packing.words_bytes(words, ws.width)
 
 
 def write_driver(model: ModelWrapper, design: rtlsim.Design, directory, board: str,
@@ -168,6 +186,11 @@ def write_driver(model: ModelWrapper, design: rtlsim.Design, directory, board: s
             if node in st.axilite:
                 (directory / "runtime_weights" / f"{node}.dat").write_text(runtime_weight_text(design, node,
                                                                                               st.params[k]))
+    if st.weight_streams:
+        (directory / "runtime_weights").mkdir(exist_ok=True)
+        for w in st.weight_streams:
+            with open(directory / "runtime_weights" / f"{weight_dma_cell(w.index)}.npy", "wb") as f:
+                np.save(f, external_weight_array(design, w.node))
     (directory / IO_FILE).write_text(json.dumps(io, indent=1) + "\n")
     return directory
 
@@ -240,18 +263,20 @@ class SimTransport:
     """The driver's transport over the Verilator-built stitched design (rtl/common/tb
     harness): each `run` is one simulation of the batch, with every weight written so
     far replayed through the AXI-lite port first (the design keeps no state between
-    runs). The accelerator's time is the simulated cycles at `fclk_mhz`. A run that
-    stalls stops at the harness's stall bound with its diagnosis (a typed error)."""
+    runs) and the external weights set last sent once per frame on their streams. The
+    accelerator's time is the simulated cycles at `fclk_mhz`. A run that stalls stops at
+    the harness's stall bound with its diagnosis (a typed error)."""
 
     def __init__(self, design: rtlsim.Design, binary, fclk_mhz: float, stall_bound: int | None = None):
         self.design, self.binary, self.fclk_mhz = design, binary, fclk_mhz
         self.stall_bound = stall_bound
         self.writes: list[tuple[int, int]] = []
+        self.weight_streams: dict = {}  # node -> one frame's words
         self.report: dict = {}
 
     def run(self, data: np.ndarray, frames: int) -> tuple[np.ndarray, float]:
         out, report = rtlsim.simulate_packed(self.binary, self.design, data, stall_bound=self.stall_bound,
-                                             axilite_writes=self.writes)
+                                             axilite_writes=self.writes, weight_streams=self.weight_streams)
         self.report = report
         if report.get("status") != "ok" or report.get("frames_done") != frames:
             raise errors.QnnError("the simulated accelerator", f"stopped after {report.get('frames_done')} of "
@@ -265,3 +290,11 @@ class SimTransport:
                                     f"use one of: {', '.join(self.design.stitched.axilite) or 'none'}")
         base = self.design.stitched.axilite[layer][0]
         self.writes += [(base + a, d) for a, d in writes]
+
+    def set_external_weights(self, k: int, words: np.ndarray) -> None:
+        streams = self.design.stitched.weight_streams
+        if not 0 <= k < len(streams):
+            raise errors.ModelError(f"weight stream {k}", f"does not exist (the design has {len(streams)})",
+                                    "use the index of io_shape_dict's external_weights")
+        words = np.asarray(words, dtype=np.uint8)
+        self.weight_streams[streams[k].node] = [int.from_bytes(row.tobytes(), "little") for row in words]

@@ -1,0 +1,140 @@
+"""Weights streamed from DRAM (mem_mode "external"): TFC-w2a2 for raw pixels, folded as
+//models/tfc's ZCU104 accelerator, built twice: with three of its four MVAUs taking their
+weights on weight streams, and with every weight inside the design. Both stitched
+designs run under Verilator, the external one through the deployment package's driver
+over the simulation transport.
+
+- the external build gives exactly the internal build's outputs, and the export's
+  (qonnx execution), for 50 uint8 inputs at several batch sizes, at the same cycles per
+  frame (FIFO sizing is left out: it is the same for both, and tested elsewhere);
+- weights changed at run time (runtime_weights/idma<k>.npy) change the outputs exactly as
+  the layers' models with the new weights predict;
+- a missing or malformed weight file, or weights for a layer without a stream, is one
+  typed error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+import shutil
+
+import numpy as np
+import pytest
+
+from qnn2fpga import deploy, flow, folding, rtlsim, stitch, testing
+from qnn2fpga.layers import numerics
+from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
+
+ROOT = pathlib.Path(os.environ.get("TEST_SRCDIR", "")) / os.environ.get("TEST_WORKSPACE", "")
+TFC = ROOT / "models/tfc/tfc_w2a2.onnx"
+EXTERNAL = {"mem_mode": "external"}
+INTERNAL = {"Thresholding_0": {"PE": 49}, "MVAU_0": {"PE": 16, "SIMD": 49}, "MVAU_1": {"PE": 8, "SIMD": 8},
+            "MVAU_2": {"PE": 8, "SIMD": 8}, "MVAU_3": {"PE": 5, "SIMD": 16}}
+STREAMED = ("MVAU_0", "MVAU_1", "MVAU_3")
+INPUTS = 50
+
+
+def _build(config: dict, tmp: pathlib.Path):
+    model = flow.compile_model(flow.load_model(str(TFC)), flow.CompileOptions(input_datatype="UINT8"))
+    model, _ = folding.apply_config(model, config, "test config")
+    model = model.transform(InsertDWC()).transform(InsertFIFO())  # FIFOs at their default depths
+    design = rtlsim.write_design(model, tmp / "design")
+    return model, design, rtlsim.compile_design(design)
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    external = {n: {**c, **EXTERNAL} if n in STREAMED else c for n, c in INTERNAL.items()}
+    ext = _build(external, tmp_path_factory.mktemp("external"))
+    internal = _build(INTERNAL, tmp_path_factory.mktemp("internal"))
+    export = flow.load_model(str(TFC))
+    x, y = testing.export_golden(export, INPUTS, seed=3, input_datatype="UINT8")
+    model, design, _ = ext
+    package = deploy.write_package(model, design, tmp_path_factory.mktemp("pkg") / "deploy", "zcu104", 100.0,
+                                   export, input_datatype="UINT8")
+    return {"external": ext, "internal": internal, "x": x.astype(np.uint8), "y": y, "package": package}
+
+
+def _accel(builds, batch_size: int = 1):
+    _, design, sim = builds["external"]
+    return deploy.load_driver(builds["package"] / "driver", deploy.SimTransport(design, sim, 100.0), batch_size)
+
+
+def test_three_layers_take_their_weights_on_streams(builds):
+    _, design, _ = builds["external"]
+    streams = design.stitched.weight_streams
+    assert [w.node for w in streams] == list(STREAMED)
+    # one frame: each layer's whole weight memory once (one input vector per frame)
+    assert [len(w.words) for w in streams] == [784 * 64 // (16 * 49), 64 * 64 // (8 * 8), 64 * 10 // (5 * 16)]
+    assert [w.width for w in streams] == [16 * 49 * 2, 8 * 8 * 2, 5 * 16 * 2]
+    io = json.loads((builds["package"] / "driver" / "io_shape_dict.json").read_text())
+    assert [(e["node"], e["dma"], e["file"], e["word_bytes"]) for e in io["external_weights"]] == [
+        ("MVAU_0", "idma0", "idma0.npy", 196), ("MVAU_1", "idma1", "idma1.npy", 16),
+        ("MVAU_3", "idma2", "idma2.npy", 20)]
+    files = sorted(p.name for p in (builds["package"] / "driver" / "runtime_weights").iterdir())
+    assert files == ["idma0.npy", "idma1.npy", "idma2.npy"]
+    _, internal, _ = builds["internal"]
+    assert internal.stitched.weight_streams == [] and "wstream" not in (internal.directory / "design.txt").read_text()
+    assert (design.directory / "design.txt").read_text().count("\nwstream ") == 3
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 50])
+def test_the_external_build_gives_the_internal_builds_outputs(builds, batch_size):
+    accel = _accel(builds, batch_size)
+    y = accel.execute(builds["x"])
+    assert np.array_equal(y, builds["y"].reshape(y.shape))  # the export's outputs
+    _, design, sim = builds["internal"]
+    hw_in = builds["x"].reshape(INPUTS, -1)
+    internal = rtlsim.simulate(sim, design, hw_in)
+    assert internal.ok and np.array_equal(accel.execute_hw(hw_in), internal.y.reshape(INPUTS, -1))
+
+
+def test_streaming_the_weights_keeps_the_rate(builds):
+    x = builds["x"].reshape(INPUTS, -1)
+    ext = rtlsim.simulate(builds["external"][2], builds["external"][1], x)
+    internal = rtlsim.simulate(builds["internal"][2], builds["internal"][1], x)
+    assert ext.ok and internal.ok
+    # (FIFOs at their default depths: both take 96 cycles per frame, not MVAU_0's 64)
+    assert ext.report["cycles_per_frame"] == internal.report["cycles_per_frame"] > 0
+
+
+def test_weights_changed_at_run_time_change_outputs_as_the_models_predict(builds, tmp_path):
+    _, design, _ = builds["external"]
+    st = design.stitched
+    k = next(i for i, la in enumerate(st.layers) if la.onnx_node.name == "MVAU_1")
+    w, *rest = st.params[k]
+    fresh = numerics.random_values(st.layers[k].weightDataType, w.shape, np.random.default_rng(11))
+    shutil.copytree(builds["package"] / "driver" / "runtime_weights", tmp_path, dirs_exist_ok=True)
+    np.save(tmp_path / "idma1.npy", deploy.external_weight_array(design, "MVAU_1", [fresh, *rest]))
+    accel = _accel(builds, batch_size=10)
+    x = builds["x"].reshape(INPUTS, -1)[:20]
+    before = accel.execute_hw(x)
+    assert accel.load_external_weights(str(tmp_path)) == list(STREAMED)
+    after = accel.execute_hw(x)
+    params = [[fresh, *rest] if i == k else p for i, p in enumerate(st.params)]
+    want = stitch.execute_chain(dataclasses.replace(st, params=params), x).reshape(after.shape)
+    assert np.array_equal(after, want) and not np.array_equal(after, before)
+
+
+def _driver_error(accel, directory) -> str:
+    with pytest.raises(Exception) as e:
+        accel.load_external_weights(str(directory))
+    assert type(e.value).__name__ == "DriverError" and "\n" not in str(e.value)
+    return str(e.value)
+
+
+def test_a_bad_external_weight_file_is_one_typed_error(builds, tmp_path):
+    accel = _accel(builds)
+    shutil.copytree(builds["package"] / "driver" / "runtime_weights", tmp_path, dirs_exist_ok=True)
+    (tmp_path / "idma2.npy").unlink()
+    assert "idma2.npy': does not exist (layer MVAU_3)" in _driver_error(accel, tmp_path)
+    np.save(tmp_path / "idma2.npy", np.zeros((8, 20), np.int32))
+    assert "holds int32 (8, 20), layer MVAU_3 takes uint8 (8, 20)" in _driver_error(accel, tmp_path)
+    (tmp_path / "idma2.npy").write_text("not numpy")
+    assert "is not a .npy array" in _driver_error(accel, tmp_path)
+    with pytest.raises(Exception, match="layer 'MVAU_2': takes no weight stream in this design; fix: use one of: "
+                       "MVAU_0, MVAU_1, MVAU_3"):
+        deploy.external_weight_array(builds["external"][1], "MVAU_2")
