@@ -11,7 +11,9 @@ MB/s of packed data (MB = 1e6 bytes) and in elements/s, each the best of REPEATS
 same packed bytes without any layout work: `np.packbits` of the same number of 0/1 bits
 (`np.unpackbits` for unpacking) for sub-byte types, a `tobytes` copy of the same bytes
 for whole-byte ones; `ratio` is packing speed / baseline speed. Every result is checked
-against the values (round trip). Exits 1 when a round trip differs.
+against the values (round trip). Exits 1 when a round trip differs. Last, the cost of
+single numpy passes over as many float32 values (a bit-pattern comparison, a reduction,
+casts, np.packbits): the floor any pure-numpy packing from or unpacking to float32 has.
 """
 
 from __future__ import annotations
@@ -66,6 +68,27 @@ def baselines(data: np.ndarray, bits: int) -> tuple[float, float]:
     return best(lambda: np.packbits(zero_one)), best(lambda: np.unpackbits(data.reshape(-1)))
 
 
+def single_passes(rng) -> None:
+    """What one whole-array numpy pass over ELEMENTS float32 values costs on this machine:
+    the floor of packing from float32 (every value is read and checked at least once)
+    and of unpacking to float32 (4 bytes written per element). Each as microseconds and as
+    the MB/s of 1-bit and 2-bit packed data it alone would allow."""
+    x = rng.choice([-1.0, 1.0], ELEMENTS).astype(np.float32)
+    u, c = x.view(np.uint32), x.astype(np.int8)
+    flags = np.empty(ELEMENTS, bool)
+    passes = [
+        ("u == pattern (float32 bits, into bools)", lambda: np.equal(u, np.uint32(0x3F800000), out=flags)),
+        ("np.bitwise_or.reduce(u)", lambda: np.bitwise_or.reduce(u)),
+        ("x.astype(int8)", lambda: x.astype(np.int8)),
+        ("int8 -> float32 (4 bytes written each)", lambda: c.astype(np.float32)),
+        ("np.packbits of the bools", lambda: np.packbits(flags, bitorder="little")),
+    ]
+    print(f"single passes over {ELEMENTS:,} float32 values: {'us':>6} {'1-bit MB/s':>10} {'2-bit MB/s':>10}")
+    for name, f in passes:
+        t = best(f)
+        print(f"  {name:46} {t * 1e6:6.0f} {ELEMENTS / 8 / t / 1e6:10.0f} {ELEMENTS / 4 / t / 1e6:10.0f}")
+
+
 def main() -> int:
     rng = np.random.default_rng(0)
     failed = []
@@ -92,6 +115,7 @@ def main() -> int:
               f"{mb / b_unpack:7.0f}  {n / t_pack / 1e6:9.0f} /{n / t_unpack / 1e6:8.0f}")
     print("pack f32: from float32 values; pack int: from int8/uint8 (INT16: float32); "
           "base: baseline MB/s; ratio: pack f32 and unpack against their baselines")
+    single_passes(rng)
     for f in failed:
         print(f"FAIL: {f}", file=sys.stderr)
     return 1 if failed else 0

@@ -90,43 +90,95 @@ def _codes_checked(v: np.ndarray, dt) -> np.ndarray:
     return (iv & ((1 << dt.bitwidth()) - 1)).astype(np.uint64)
 
 
-# float dtype -> (unsigned dtype of its size, bit pattern of 1.0)
-_ONE_BITS = {np.dtype(np.float32): (np.dtype(np.uint32), 0x3F800000),
-             np.dtype(np.float64): (np.dtype(np.uint64), 0x3FF << 52)}
+# native float dtype -> the unsigned dtype of its size, whose view compares bit patterns
+_BITS_VIEW = {np.dtype(t): np.dtype(f"u{np.dtype(t).itemsize}") for t in (np.float16, np.float32, np.float64)}
 
 
 def _all_plus_minus_one(v: np.ndarray) -> bool:
-    """Whether every value is -1 or +1, by reductions without temporaries for integer,
-    float32 and float64 arrays: a float is +-1 exactly when its bits but the sign are those
-    of 1.0, i.e. when the OR and the AND of all bit patterns, sign bit cleared, both are."""
-    if v.dtype.kind in "biu":  # in [-1, 1] and all odd
+    """Whether every value of a non-float (or non-native float) array is -1 or +1; integer
+    arrays by reductions without temporaries: in [-1, 1] and all odd."""
+    if v.dtype.kind in "biu":
         return bool(v.min() >= -1 and v.max() <= 1 and np.bitwise_and.reduce(v, axis=None) & 1)
-    if v.dtype in _ONE_BITS:
-        ut, one = _ONE_BITS[v.dtype]
-        u, nosign = v.view(ut), np.iinfo(ut).max >> 1
-        return (int(np.bitwise_or.reduce(u, axis=None)) & nosign == one
-                and int(np.bitwise_and.reduce(u, axis=None)) & nosign == one)
     return bool((np.abs(v) == 1).all())
+
+
+def _one_bit_float_codes(v: np.ndarray, dt) -> np.ndarray | None:
+    """1-bit codes (uint8 0/1) of a native float array, or None when some value is not
+    exactly one of the two values of `dt`. Through bit patterns (the array viewed as
+    unsigned integers of its size), where a value is legal exactly when its pattern is one
+    of two, instead of range, integer and membership checks on floats:
+    - BIPOLAR: the patterns of -1 and +1 differ only in the sign bit, so every value is
+      +-1 exactly when the OR and the AND of all patterns, sign bit cleared, both are the
+      pattern of 1.0 (two reductions, no temporaries); the code is then `v > 0`.
+    - BINARY: two equality passes against the patterns of 1.0 and 0.0 give the code (the
+      first) and the check (every element matched one of them).
+    NaN, -0.0 and any other pattern fail (the caller then takes the plain per-value path,
+    which accepts -0.0 as 0)."""
+    ut = _BITS_VIEW[v.dtype]
+    u, one = v.view(ut), np.array(1, v.dtype).view(ut)  # same item size: a view of any strides
+    if dt == DataType["BIPOLAR"]:
+        nosign = np.iinfo(ut).max >> 1
+        legal = (int(np.bitwise_or.reduce(u, axis=None)) & nosign == one
+                 and int(np.bitwise_and.reduce(u, axis=None)) & nosign == one)
+        return (v > 0).view(np.uint8) if legal else None
+    ones, legal = u == one, u == 0
+    np.logical_or(legal, ones, out=legal)
+    return ones.view(np.uint8) if legal.all() else None
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether native float arrays of one shape and dtype hold the same bit patterns,
+    compared 8 bytes at a time when both are contiguous (fewer, wider comparisons)."""
+    ut = _BITS_VIEW[a.dtype]
+    if a.flags.c_contiguous and b.flags.c_contiguous and a.nbytes % 8 == 0:
+        a, b, ut = a.reshape(-1), b.reshape(-1), np.dtype(np.uint64)
+    return np.array_equal(a.view(ut), b.view(ut))
+
+
+def _narrow_float_codes(v: np.ndarray, dt) -> np.ndarray | None:
+    """Codes (uint8) of a float array for a datatype of 2 to 8 bits, or None when some value
+    is not an integer of `dt`. One cast to int8 (uint8 for unsigned `dt`) truncates every
+    value; a value is legal exactly when it is in range and casting its truncation back
+    reproduces its bit pattern, so a cast back and a comparison check integrality and
+    range together (out-of-range, NaN and infinite values give some int8 that does not
+    cast back to them), and the code is the int8's low bits (two's complement)."""
+    bits, narrow = element_bits(dt), np.dtype(np.int8 if dt.signed() else np.uint8)
+    with np.errstate(invalid="ignore"):  # out-of-range values: undefined, refused below
+        c = v.astype(narrow)
+    same = _same_bits(c.astype(v.dtype), v) if v.dtype in _BITS_VIEW else np.array_equal(c.astype(v.dtype), v)
+    info = np.iinfo(narrow)
+    in_range = (dt.min() <= info.min or dt.min() <= c.min()) and (dt.max() >= info.max or c.max() <= dt.max())
+    if not (same and in_range):
+        return None
+    c = c.view(np.uint8)
+    if bits < 8 and dt.signed():
+        c &= np.uint8((1 << bits) - 1)
+    return c
 
 
 def _codes(values, dt) -> np.ndarray:
     """Vectorized `encode`: element bit patterns in a new array of the narrowest unsigned
     dtype holding them (`_uint`; uint64 beyond 32 bits). Checks that the values are
-    integers of `dt` with a few whole-array reductions (min, max; an integer check only
-    for float arrays) and falls back to `_codes_checked` to raise its errors."""
+    integers of `dt` in a few whole-array passes and falls back to `_codes_checked` (to
+    raise its errors) when they are not: 1-bit datatypes from floats by bit patterns
+    (`_one_bit_float_codes`), 2- to 8-bit ones from floats by a cast and its round trip
+    (`_narrow_float_codes`), the rest by min and max (plus an integer check for floats)."""
     v = np.asarray(values)
     bits = element_bits(dt)
     if v.size == 0 or v.dtype.kind not in "biuf" or bits > 32:
         return _codes_checked(v, dt).astype(_uint(min(bits, 64)))
+    fast = None
+    if v.dtype.kind == "f" and bits == 1 and v.dtype in _BITS_VIEW:
+        fast = _one_bit_float_codes
+    elif v.dtype.kind == "f" and bits <= 8 and dt != DataType["BIPOLAR"]:  # BIPOLAR is no two's complement
+        fast = _narrow_float_codes
+    if fast is not None:
+        codes = fast(v, dt)
+        return codes if codes is not None else _codes_checked(v, dt).astype(np.uint8)
     if dt == DataType["BIPOLAR"]:
         if not _all_plus_minus_one(v):
             return _codes_checked(v, dt).astype(np.uint8)
         return (v > 0).view(np.uint8)
-    if dt == DataType["BINARY"] and v.dtype.kind == "f":  # integer arrays: min and max below
-        ones = v == 1
-        if np.count_nonzero(ones) + np.count_nonzero(v == 0) != v.size:
-            return _codes_checked(v, dt).astype(np.uint8)
-        return ones.view(np.uint8)
     lo, hi = dt.min(), dt.max()
     if not (lo <= v.min() and v.max() <= hi) or (v.dtype.kind == "f" and not np.array_equal(v, np.rint(v))):
         return _codes_checked(v, dt).astype(_uint(bits))  # raises (NaN fails the range test)

@@ -197,6 +197,10 @@ BAD = [
     ("INT4", [7.5, 0.0]), ("INT4", [9.5, 0.0]), ("INT4", [np.inf, 0.0]), ("UINT4", [-1.0, 0.0]),
     ("UINT8", [256, 0]), ("UINT8", [-0.5, 0.0]), ("INT8", [-129.0, 0.0]), ("INT8", [np.nan, 0.0]),
     ("INT3", [4.0, 0.0]), ("INT16", [1e10, 0.0]), ("UINT32", [-1, 0]),
+    # what the float fast paths (bit patterns; a cast to int8 and back) must still refuse
+    ("BINARY", [1e-40, 1.0]), ("BIPOLAR", [-1.0, np.inf]), ("UINT2", [1.5, 3.0]), ("UINT2", [1e-40, 0.0]),
+    ("INT2", [-0.5, 1.0]), ("UINT4", [15.5, 0.0]), ("INT8", [300.0, 0.0]), ("INT8", [-128.5, 0.0]),
+    ("UINT8", [-1.0, 0.0]), ("UINT8", [255.5, 0.0]), ("INT4", [-np.inf, 0.0]), ("UINT4", [np.nan, 1.0]),
 ]
 
 
@@ -225,3 +229,13 @@ def test_every_byte_of_sub_byte_codes(dt):
     data = packing.pack_bytes(v, dt, n)
     assert data.reshape(-1).tolist() == list(range(256))
     assert np.array_equal(packing.unpack_bytes(data, dt, n), v)
+
+
+@pytest.mark.parametrize("dt", ["BINARY", "BIPOLAR", "UINT2", "INT4", "INT8"])
+def test_negative_zero_and_non_native_floats_take_the_plain_path(dt):
+    """-0.0 is a legal 0 (the fast paths compare bit patterns, so they defer to the plain
+    checks), and big-endian or half-precision floats encode like native float32."""
+    dt = DataType[dt]
+    v = np.array([[1.0, -1.0, 1.0, -1.0]]) if dt == DataType["BIPOLAR"] else np.array([[-0.0, 1.0, 0.0, 1.0]])
+    for view in (v, v.astype(np.float32), v.astype(">f4"), v.astype(np.float16), v.astype(">f8")):
+        assert np.array_equal(packing.pack_bytes(view, dt, 2), _reference_pack_bytes(view, dt, 2))
