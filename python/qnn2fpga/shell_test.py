@@ -15,7 +15,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from qnn2fpga import errors, flow, folding, packing, rtlsim, shell, stitch, testing
+from qnn2fpga import errors, flow, folding, packing, rtlsim, shell, stitch, testing, vivado
 from qnn2fpga.layers import numerics
 from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
 
@@ -224,6 +224,8 @@ def test_shell_json_lists_the_weight_streams(wsim):
     assert f"input  wire [{offset * 8 - 1}:0]  s_axis_w_tdata" in text
     assert "output wire [1:0]   s_axis_w_tready" in text
     assert desc["layers"] == {}
+    # The Vivado project takes them as they are (one weight DMA and interface each).
+    assert vivado.weight_streams(desc) == [{k: w[k] for k in ("index", "bytes", "byte_offset")} for w in want]
 
 
 def test_frames_are_computed_with_the_weights_sent_per_frame(wsim):
