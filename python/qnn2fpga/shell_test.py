@@ -283,4 +283,5 @@ def test_yosys_elaborates_a_shell_with_weight_streams(wsim, tmp_path):
     top = _yosys_ports(d, desc["top"], tmp_path)
     total = sum(w["bytes"] for w in desc["weight_streams"])
     assert len(top["ports"]["s_axis_w_tdata"]["bits"]) == 8 * total
-    assert len(top["ports"]["s_axis_w_tvalid"]["bits"]) == 2 and top["ports"]["s_axis_w_tready"]["direction"] == "output"
+    assert len(top["ports"]["s_axis_w_tvalid"]["bits"]) == 2
+    assert top["ports"]["s_axis_w_tready"]["direction"] == "output"

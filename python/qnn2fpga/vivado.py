@@ -387,9 +387,9 @@ def write_project(directory, board: Board, shell: dict, verilog_files, fclk_mhz:
         sources.append(f"src/{f.name}")
     env = _environment()
     ports = _wrapper_ports(in_bytes, out_bytes, addr_bits, weights)
+    busifs = [*ACCEL_INTERFACES, *(f"s_axis_w{w['index']}" for w in weights)]
     (src / f"{wrapper}.v").write_text(env.get_template("shell_ipi.v.j2").render(
-        module=module, wrapper=wrapper, busifs=":".join([*ACCEL_INTERFACES, *(f"s_axis_w{w['index']}" for w in weights)]),
-        ports=ports, connections=_connections(ports)))
+        module=module, wrapper=wrapper, busifs=":".join(busifs), ports=ports, connections=_connections(ports)))
     sources.append(f"src/{wrapper}.v")
     tcl = directory / PROJECT_TCL
     tcl.write_text(env.get_template(PROJECT_TCL + ".j2").render(
