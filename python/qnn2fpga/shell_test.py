@@ -272,6 +272,24 @@ def test_weights_from_the_stream_are_the_ones_used(wsim):
     assert not np.array_equal(y, stitch.execute_chain(st, x).reshape(y.shape))
 
 
+def test_weight_words_are_progress_for_the_stall_flag(wsim):
+    """Weights sent slowly: the last layer takes a word every stall_cycles / 2 cycles and
+    sends an output word only every SF words, longer than stall_cycles without a handshake
+    on the input or output; not a stall. Weights withheld: a stall."""
+    d, binary, desc = wsim
+    st, stall, n = d.stitched, desc["stall_cycles"], 1
+    weights = _weight_bytes(st, n)
+    w1 = len(st.weight_streams[1].words)
+    status = f"read {R['STATUS']:x}"
+    slow = [step for _ in range(8) for step in ("wfeed 1 1", f"cycles {stall // 2}")]
+    script = ["ready 1", f"feed {d.in_words}", f"wfeed 0 {len(weights[0])}", *slow, status,
+              f"cycles {2 * stall}", status, f"wfeed 1 {w1 - 8}", f"until_out {d.out_words}", "cycles 20", status]
+    run = shell.run_shell(binary, d, _words(d, d.random_frames(n, seed=6)), script, weights)
+    busy, stalled = 1, 2
+    assert [data & (busy | stalled) for _, _, data in run.reads] == [busy, busy | stalled, stalled]
+    assert run.weights_taken == [len(w) for w in weights]
+
+
 def test_the_weight_streams_must_be_given(wsim):
     d, binary, desc = wsim
     with pytest.raises(errors.QnnError, match="for 0 weight streams, the shell has 2"):
