@@ -1,7 +1,8 @@
 """Structure test of the generated Vivado project Tcl, without Vivado: make_project.tcl
 runs in tclsh against vivado_stub.tcl, which records every Vivado command it calls;
 the checks below read that log as a block design (cells, nets, interface nets, address
-map) and check it for every Zynq board. They do not prove Vivado accepts the design
+map) and check it for every Zynq board, also with weight streams (one MM2S-only DMA
+per stream, mem_mode "external"). They do not prove Vivado accepts the design
 (IP configuration names and values are only as right as the tables in vivado.py); they
 do catch unconnected or misnamed pins, unknown IP, a wrong part, clock or address range,
 a missing flow step, and any command the stub does not know (a template typo).
