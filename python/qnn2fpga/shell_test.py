@@ -2,8 +2,9 @@
 runtime-writeable layer, in Verilator (rtl/common/tb/shell_sim.cpp): outputs bit-exact
 against the layers' models and the stitched top's own simulation, tlast at the programmed
 TLAST_WORDS, the control block's registers, stall detection, a layer memory written through
-the shell, SLVERR for unmapped addresses; and Yosys elaborating the shell with its
-interface attributes."""
+the shell, SLVERR for unmapped addresses; a design with two external-weight layers (mem_mode
+"external") fed per frame through the shell's weight streams; and Yosys elaborating the
+shells with their interface attributes."""
 
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ import subprocess
 import numpy as np
 import pytest
 
-from qnn2fpga import flow, folding, packing, rtlsim, shell, stitch, testing
+from qnn2fpga import errors, flow, folding, packing, rtlsim, shell, stitch, testing, vivado
 from qnn2fpga.layers import numerics
 from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
 
 CONFIG = {"Thresholding_0": {"PE": 4},
           "MVAU_0": {"PE": 4, "SIMD": 4, "runtime_writeable_weights": 1, "mem_mode": "internal_decoupled"},
           "MVAU_1": {"PE": 1, "SIMD": 12}}  # 5 output words per frame
+# Both MVAUs take their weights on streams: 64-bit words, and 12-bit words padded to 2 bytes.
+EXTERNAL = {"Thresholding_0": {"PE": 4}, "MVAU_0": {"PE": 4, "SIMD": 4, "mem_mode": "external"},
+            "MVAU_1": {"PE": 1, "SIMD": 3, "mem_mode": "external"}}
 R = shell.REGISTERS
 OKAY, SLVERR = shell.AXI_OKAY, shell.AXI_SLVERR
 
@@ -28,6 +32,13 @@ OKAY, SLVERR = shell.AXI_OKAY, shell.AXI_SLVERR
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
     _, d = testing.tiny_mlp_design(CONFIG, tmp_path_factory)
+    binary = shell.compile_shell(d)
+    return d, binary, json.loads((d.directory / "shell.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def wsim(tmp_path_factory):
+    _, d = testing.tiny_mlp_design(EXTERNAL, tmp_path_factory)
     binary = shell.compile_shell(d)
     return d, binary, json.loads((d.directory / "shell.json").read_text())
 
@@ -187,3 +198,108 @@ def test_a_design_without_writeable_layers_has_the_control_block_only(tmp_path):
     assert desc["layers"] == {} and desc["axilite_addr_bits"] == shell.CONTROL_BITS + 1
     assert "s_axilite" not in (d.directory / f"{desc['top']}.sv").read_text().split("u_accel (")[1]  # inner port
     assert "s_axi_control_araddr" in _yosys_ports(d, desc["top"], tmp_path)["ports"]
+
+
+# --- weight streams (mem_mode "external") -------------------------------------------------------
+def _weight_bytes(st, frames: int, words=None) -> list[np.ndarray]:
+    """What the weight DMAs send for `frames` frames: each stream's frame of words (or
+    `words[node]`) repeated, packing.words_bytes' layout."""
+    words = words or {}
+    return [np.tile(packing.words_bytes(words.get(w.node, w.words), w.width), (frames, 1)) for w in st.weight_streams]
+
+
+def test_shell_json_lists_the_weight_streams(wsim):
+    d, _, desc = wsim
+    st = d.stitched
+    assert [w.node for w in st.weight_streams] == ["MVAU_0", "MVAU_1"]
+    want, offset = [], 0
+    for k, w in enumerate(st.weight_streams):
+        nbytes = -(-w.width // 8)
+        want.append({"index": k, "node": w.node, "width": w.width, "bytes": nbytes, "byte_offset": offset,
+                     "words_per_frame": len(w.words), "port": f"s_axis_w{k}", "dma": f"idma{k}"})
+        offset += nbytes
+    assert desc["weight_streams"] == want
+    assert [w["bytes"] * 8 for w in want] == [64, 16] and st.weight_streams[1].width == 12  # one padded
+    text = (d.directory / f"{desc['top']}.sv").read_text()
+    assert f"input  wire [{offset * 8 - 1}:0]  s_axis_w_tdata" in text
+    assert "output wire [1:0]   s_axis_w_tready" in text
+    assert desc["layers"] == {}
+    # The Vivado project takes them as they are (one weight DMA and interface each).
+    assert vivado.weight_streams(desc) == [{k: w[k] for k in ("index", "bytes", "byte_offset")} for w in want]
+
+
+def test_frames_are_computed_with_the_weights_sent_per_frame(wsim):
+    d, binary, desc = wsim
+    st, iw, ow, n = d.stitched, d.in_words, d.out_words, 5
+    x = d.random_frames(n, seed=8)
+    weights = _weight_bytes(st, n)
+    wfeed = [f"wfeed {k} {len(w)}" for k, w in enumerate(weights)]
+    # Inputs without weights: the first frame stops before all of it is taken in (input
+    # waiting, not busy); the weights let it go on.
+    script = ["ready 1", f"feed {iw}", f"cycles {2 * desc['stall_cycles']}", f"read {R['STATUS']:x}",
+              f"read {R['FRAMES_OUT']:x}", *wfeed, f"feed {(n - 1) * iw}", f"until_out {n * ow}", "cycles 20",
+              f"write {R['STATUS']:x} 2"]
+    script += [f"read {R[k]:x}" for k in ("FRAMES_IN", "FRAMES_OUT", "STATUS", "IN_WORDS", "OUT_WORDS")]
+    run = shell.run_shell(binary, d, _words(d, x), script, weights)
+    y = _values(d, run)
+    assert np.array_equal(y, stitch.execute_chain(st, x).reshape(y.shape))
+    assert run.weights_taken == [n * len(w.words) for w in st.weight_streams]  # each frame's words, no more
+    assert [i for i, t in enumerate(run.tlast) if t] == [(f + 1) * ow - 1 for f in range(n)]
+    r = [data for _, _, data in run.reads]
+    assert r[0] == 4 and r[1] == 0  # input waiting; nothing out
+    assert r[2:] == [n, n, 0, iw, ow]
+
+
+def test_weights_from_the_stream_are_the_ones_used(wsim):
+    """Other weights sent on the streams change the outputs as the layers' models say: the
+    shell's byte layout reaches the layers."""
+    d, binary, _ = wsim
+    st, n = d.stitched, 3
+    rng = np.random.default_rng(11)
+    params, words = [list(p) for p in st.params], {}
+    for k, la in enumerate(st.layers):
+        node = la.onnx_node.name
+        if node in ("MVAU_0", "MVAU_1"):
+            params[k][0] = numerics.random_values(la.weightDataType, params[k][0].shape, rng)
+            words[node] = st.weight_stream_words(node, params[k])
+    x = d.random_frames(n, seed=3)
+    weights = _weight_bytes(st, n, words)
+    run = shell.run_shell(binary, d, _words(d, x), ["ready 1", f"feed {n * d.in_words}"] +
+                          [f"wfeed {k} {len(w)}" for k, w in enumerate(weights)] + [f"until_out {n * d.out_words}"],
+                          weights)
+    y = _values(d, run)
+    assert np.array_equal(y, stitch.execute_chain(dataclasses.replace(st, params=params), x).reshape(y.shape))
+    assert not np.array_equal(y, stitch.execute_chain(st, x).reshape(y.shape))
+
+
+def test_weight_words_are_progress_for_the_stall_flag(wsim):
+    """Weights sent slowly: the last layer takes a word every stall_cycles / 2 cycles and
+    sends an output word only every SF words, longer than stall_cycles without a handshake
+    on the input or output; not a stall. Weights withheld: a stall."""
+    d, binary, desc = wsim
+    st, stall, n = d.stitched, desc["stall_cycles"], 1
+    weights = _weight_bytes(st, n)
+    w1 = len(st.weight_streams[1].words)
+    status = f"read {R['STATUS']:x}"
+    slow = [step for _ in range(8) for step in ("wfeed 1 1", f"cycles {stall // 2}")]
+    script = ["ready 1", f"feed {d.in_words}", f"wfeed 0 {len(weights[0])}", *slow, status,
+              f"cycles {2 * stall}", status, f"wfeed 1 {w1 - 8}", f"until_out {d.out_words}", "cycles 20", status]
+    run = shell.run_shell(binary, d, _words(d, d.random_frames(n, seed=6)), script, weights)
+    busy, stalled = 1, 2
+    assert [data & (busy | stalled) for _, _, data in run.reads] == [busy, busy | stalled, stalled]
+    assert run.weights_taken == [len(w) for w in weights]
+
+
+def test_the_weight_streams_must_be_given(wsim):
+    d, binary, desc = wsim
+    with pytest.raises(errors.QnnError, match="for 0 weight streams, the shell has 2"):
+        shell.run_shell(binary, d, np.zeros((1, desc["in_bytes"]), np.uint8), ["cycles 1"])
+
+
+def test_yosys_elaborates_a_shell_with_weight_streams(wsim, tmp_path):
+    d, _, desc = wsim
+    top = _yosys_ports(d, desc["top"], tmp_path)
+    total = sum(w["bytes"] for w in desc["weight_streams"])
+    assert len(top["ports"]["s_axis_w_tdata"]["bits"]) == 8 * total
+    assert len(top["ports"]["s_axis_w_tvalid"]["bits"]) == 2
+    assert top["ports"]["s_axis_w_tready"]["direction"] == "output"

@@ -17,8 +17,19 @@ a proc_sys_reset; everything on one clock, FCLK0 / pl_clk0 at `fclk_mhz`. Every
 connection is explicit (no connection automation), so `vivado_tcl_structure_test.py`
 can check the netlist from the Tcl alone.
 
+Weight streams (mem_mode "external"; shell.json "weight_streams"): weight stream k gets
+its own AXI DMA `idma<k>` (deploy.weight_dma_cell; MM2S only, simple mode, 26-bit length
+register) with its AXI-lite port on the control SmartConnect and its memory master on the
+memory SmartConnect, its stream (through a width converter where its bytes are not an AXI
+DMA width; wider than 128 bytes: from a 128-byte DMA stream) to the wrapper's
+`s_axis_w<k>`. The host sends one transfer per batch: the frame's weight words repeated
+once per frame. The shell has the weight streams as vectors (s_axis_w_tdata with stream
+k's bytes at its byte_offset, s_axis_w_tvalid[k], s_axis_w_tready[k]); the wrapper splits
+them into the AXI-stream interfaces IP integrator connects.
+
 `shell` is the stitched design's shell.json: {"top", "in_bytes", "out_bytes",
-"axilite_addr_bits", ...}. The accelerator module is `<top>_shell` (or `top` itself when
+"axilite_addr_bits", "weight_streams" (optional: [{"index", "bytes", "byte_offset"}, ...]),
+...}. The accelerator module is `<top>_shell` (or `top` itself when
 it already ends in `_shell`), with ports ap_clk, ap_rst_n, s_axis_0_{tdata,tvalid,tready},
 m_axis_0_{tdata,tvalid,tready,tlast} and the AXI4-Lite slave s_axi_control_* (32-bit
 data, `axilite_addr_bits` address; the signal names in qnn2fpga.shell.AXIL_PORTS).
@@ -104,6 +115,11 @@ PS_PROFILES = {
 }
 
 ACCEL_INTERFACES = ("s_axis_0", "m_axis_0", "s_axi_control")
+# A SmartConnect has at most 16 slave and 16 master interfaces; the control and memory
+# interconnects use 2 of them for the accelerator and its input/output DMA.
+MAX_WEIGHT_STREAMS = 14
+# The widest AXI DMA stream, and the widest axis_dwidth_converter side (bytes).
+DMA_MAX_BYTES, DWC_MAX_BYTES = 128, 512
 
 
 def zynq_boards() -> list[str]:
@@ -128,6 +144,34 @@ def dma_stream_bits(nbytes: int) -> int:
             return bits
     raise InputFileError("shell.json", f"has a {nbytes}-byte stream, wider than AXI DMA's 128 bytes",
                          "fold the first/last layer to a narrower stream")
+
+
+def weight_dma_bits(nbytes: int) -> int:
+    """The weight DMA's stream width (bits) for a weight stream of `nbytes` bytes: the
+    narrowest AXI DMA width holding it, or the widest one (a converter widens it)."""
+    if nbytes > DWC_MAX_BYTES:
+        raise InputFileError("shell.json", f"has a {nbytes}-byte weight stream, wider than an axis_dwidth_converter's "
+                             f"{DWC_MAX_BYTES} bytes", "fold the external-weight layer to fewer PE * SIMD")
+    return dma_stream_bits(min(nbytes, DMA_MAX_BYTES))
+
+
+def weight_streams(shell: dict) -> list[dict]:
+    """shell.json's weight streams, checked: index k in order, bytes, byte_offset."""
+    streams = shell.get("weight_streams", [])
+    try:
+        out, offset = [], 0
+        for k, w in enumerate(streams):
+            out.append({"index": int(w["index"]), "bytes": int(w["bytes"]), "byte_offset": int(w["byte_offset"])})
+            if out[-1] != {"index": k, "bytes": out[-1]["bytes"], "byte_offset": offset} or out[-1]["bytes"] < 1:
+                raise ValueError(f"weight stream {k} is {w}")
+            offset += out[-1]["bytes"]
+    except (KeyError, TypeError, ValueError) as e:
+        raise InputFileError("shell.json", f"has malformed weight_streams ({type(e).__name__}: {e})",
+                             "regenerate it from the stitched design (qnn2fpga.shell)") from None
+    if len(out) > MAX_WEIGHT_STREAMS:
+        raise InputFileError("shell.json", f"has {len(out)} weight streams; the block design takes at most "
+                             f"{MAX_WEIGHT_STREAMS} (SmartConnect ports)", "use mem_mode external on fewer layers")
+    return out
 
 
 def shell_module(shell: dict) -> str:
@@ -170,14 +214,16 @@ def block_design(board: Board, shell: dict, fclk_mhz: float) -> dict:
     ps = PS_PROFILES[board.family]
     in_bits, out_bits = dma_stream_bits(in_bytes), dma_stream_bits(out_bytes)
     mm_bits = max(32, in_bits, out_bits)
+    weights = weight_streams(shell)
+    n = len(weights)
     cells = [
         {"name": "dma", "ip": "axi_dma", "config": {
             "c_include_sg": 0, "c_sg_length_width": 26, "c_include_mm2s": 1, "c_include_s2mm": 1,
             "c_m_axis_mm2s_tdata_width": in_bits, "c_s_axis_s2mm_tdata_width": out_bits,
             "c_m_axi_mm2s_data_width": mm_bits, "c_m_axi_s2mm_data_width": mm_bits,
             "c_mm2s_burst_size": 16, "c_s2mm_burst_size": 16, "c_addr_width": ps["dma_addr_bits"]}},
-        {"name": "ctrl_ic", "ip": "smartconnect", "config": {"NUM_SI": 1, "NUM_MI": 2}},
-        {"name": "mem_ic", "ip": "smartconnect", "config": {"NUM_SI": 2, "NUM_MI": 1}},
+        {"name": "ctrl_ic", "ip": "smartconnect", "config": {"NUM_SI": 1, "NUM_MI": 2 + n}},
+        {"name": "mem_ic", "ip": "smartconnect", "config": {"NUM_SI": 2 + n, "NUM_MI": 1}},
         {"name": "rst", "ip": "proc_sys_reset", "config": {}},
     ]
     clocked = [f"ps/{ps['master_clk']}", f"ps/{ps['slave_clk']}", "rst/slowest_sync_clk", "accel/ap_clk",
@@ -198,6 +244,29 @@ def block_design(board: Board, shell: dict, fclk_mhz: float) -> dict:
         peripheral_resets.append(f"{name}/aresetn")
     to_accel.append("accel/s_axis_0")
     from_accel.append("dma/S_AXIS_S2MM")
+    # The weight streams: one MM2S-only DMA each, a width converter where needed.
+    weight_paths, weight_intf, weight_addresses = [], [], []
+    for w in weights:
+        k, nbytes = w["index"], w["bytes"]
+        dma, bits = f"idma{k}", weight_dma_bits(nbytes)
+        cells.append({"name": dma, "ip": "axi_dma", "config": {
+            "c_include_sg": 0, "c_sg_length_width": 26, "c_include_mm2s": 1, "c_include_s2mm": 0,
+            "c_m_axis_mm2s_tdata_width": bits, "c_m_axi_mm2s_data_width": max(32, bits), "c_mm2s_burst_size": 16,
+            "c_addr_width": ps["dma_addr_bits"]}})
+        clocked += [f"{dma}/s_axi_lite_aclk", f"{dma}/m_axi_mm2s_aclk"]
+        peripheral_resets.append(f"{dma}/axi_resetn")
+        path = [f"{dma}/M_AXIS_MM2S"]
+        if nbytes * 8 != bits:
+            dwc = f"dwc_w{k}"
+            cells.append({"name": dwc, "ip": "axis_dwidth_converter", "config": {
+                "S_TDATA_NUM_BYTES": bits // 8, "M_TDATA_NUM_BYTES": nbytes, "HAS_TLAST": 0, "HAS_TKEEP": 0}})
+            path += [f"{dwc}/S_AXIS", f"{dwc}/M_AXIS"]
+            clocked.append(f"{dwc}/aclk")
+            peripheral_resets.append(f"{dwc}/aresetn")
+        weight_paths.append(path + [f"accel/s_axis_w{k}"])
+        weight_intf += [(f"ctrl_ic/M{2 + k:02d}_AXI", f"{dma}/S_AXI_LITE"),
+                        (f"{dma}/M_AXI_MM2S", f"mem_ic/S{2 + k:02d}_AXI")]
+        weight_addresses += [("ps/Data", f"{dma}/S_AXI_LITE/*", "64K"), (f"{dma}/Data_MM2S", ps["memory_segs"], "")]
     nets = [
         ("clk", [f"ps/{ps['clk']}", *clocked]),
         ("ps_resetn", [f"ps/{ps['resetn']}", "rst/ext_reset_in"]),
@@ -211,14 +280,16 @@ def block_design(board: Board, shell: dict, fclk_mhz: float) -> dict:
         ("dma/M_AXI_MM2S", "mem_ic/S00_AXI"),
         ("dma/M_AXI_S2MM", "mem_ic/S01_AXI"),
         ("mem_ic/M00_AXI", f"ps/{ps['slave']}"),
+        *weight_intf,
     ]
-    for path in (to_accel, from_accel):
+    for path in (to_accel, from_accel, *weight_paths):
         intf_nets += list(zip(path[0::2], path[1::2]))
     addresses = [
         ("ps/Data", "accel/s_axi_control/*", range_text(control_range(addr_bits))),
         ("ps/Data", "dma/S_AXI_LITE/*", "64K"),
         ("dma/Data_MM2S", ps["memory_segs"], ""),
         ("dma/Data_S2MM", ps["memory_segs"], ""),
+        *weight_addresses,
     ]
     config = dict(ps["config"], **{ps["clock_key"]: _mhz(fclk_mhz)})
     for cell in cells:
@@ -228,6 +299,7 @@ def block_design(board: Board, shell: dict, fclk_mhz: float) -> dict:
         "ps": {**ps, "vlnv": IP_VLNV[ps["ip"]], "config": sorted(config.items())},
         "cells": cells, "nets": nets, "intf_nets": intf_nets, "addresses": addresses,
         "widths": {"in_bits": in_bits, "out_bits": out_bits},
+        "weight_dmas": [f"idma{w['index']}" for w in weights],
     }
 
 
@@ -242,7 +314,7 @@ def _environment() -> jinja2.Environment:
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
 
 
-def _wrapper_ports(in_bytes: int, out_bytes: int, addr_bits: int) -> list[dict]:
+def _wrapper_ports(in_bytes: int, out_bytes: int, addr_bits: int, weights=()) -> list[dict]:
     ports = [
         {"name": "s_axis_0_tdata", "direction": "input", "width": in_bytes * 8, "intf": "s_axis_0", "signal": "TDATA"},
         {"name": "s_axis_0_tvalid", "direction": "input", "width": 1, "intf": "s_axis_0", "signal": "TVALID"},
@@ -253,6 +325,17 @@ def _wrapper_ports(in_bytes: int, out_bytes: int, addr_bits: int) -> list[dict]:
         {"name": "m_axis_0_tready", "direction": "input", "width": 1, "intf": "m_axis_0", "signal": "TREADY"},
         {"name": "m_axis_0_tlast", "direction": "output", "width": 1, "intf": "m_axis_0", "signal": "TLAST"},
     ]
+    for w in weights:  # the shell's s_axis_w_* vectors, one interface per stream
+        k, nbytes = w["index"], w["bytes"]
+        lsb = 8 * w["byte_offset"]
+        ports += [
+            {"name": f"s_axis_w{k}_tdata", "direction": "input", "width": nbytes * 8, "intf": f"s_axis_w{k}",
+             "signal": "TDATA", "shell": "s_axis_w_tdata", "bits": (lsb + nbytes * 8 - 1, lsb)},
+            {"name": f"s_axis_w{k}_tvalid", "direction": "input", "width": 1, "intf": f"s_axis_w{k}",
+             "signal": "TVALID", "shell": "s_axis_w_tvalid", "bits": (k, k)},
+            {"name": f"s_axis_w{k}_tready", "direction": "output", "width": 1, "intf": f"s_axis_w{k}",
+             "signal": "TREADY", "shell": "s_axis_w_tready", "bits": (k, k)},
+        ]
     for port in ports:
         port.update(bus="xilinx.com:interface:axis:1.0", parameter="")
     for signal, direction, width in AXIL_PORTS:
@@ -264,12 +347,28 @@ def _wrapper_ports(in_bytes: int, out_bytes: int, addr_bits: int) -> list[dict]:
     return ports
 
 
+def _connections(ports: list[dict]) -> list[tuple[str, str]]:
+    """The shell's ports and what the wrapper connects to them: its port of the same name,
+    or the concatenation of the per-stream ports (highest bits first) for a vector."""
+    out, vectors = [], {}
+    for p in ports:
+        if "shell" in p:
+            vectors.setdefault(p["shell"], []).append(p)
+        else:
+            out.append((p["name"], p["name"]))
+    for name, parts in vectors.items():
+        parts = sorted(parts, key=lambda p: p["bits"][1], reverse=True)
+        out.append((name, "{" + ", ".join(p["name"] for p in parts) + "}" if len(parts) > 1 else parts[0]["name"]))
+    return out
+
+
 def write_project(directory, board: Board, shell: dict, verilog_files, fclk_mhz: float) -> pathlib.Path:
     """Writes the Vivado project script for `board` into `directory` (created), with the
     accelerator's sources (`verilog_files`: its .v/.sv files and memory init files)
     copied to `directory/src/`. Returns the path of make_project.tcl."""
     design = block_design(board, shell, fclk_mhz)
     in_bytes, out_bytes, addr_bits = _shell_fields(shell)
+    weights = weight_streams(shell)
     directory = pathlib.Path(directory)
     src = directory / "src"
     src.mkdir(parents=True, exist_ok=True)
@@ -287,9 +386,10 @@ def write_project(directory, board: Board, shell: dict, verilog_files, fclk_mhz:
         shutil.copyfile(f, src / f.name)
         sources.append(f"src/{f.name}")
     env = _environment()
+    ports = _wrapper_ports(in_bytes, out_bytes, addr_bits, weights)
+    busifs = [*ACCEL_INTERFACES, *(f"s_axis_w{w['index']}" for w in weights)]
     (src / f"{wrapper}.v").write_text(env.get_template("shell_ipi.v.j2").render(
-        module=module, wrapper=wrapper, busifs=":".join(ACCEL_INTERFACES),
-        ports=_wrapper_ports(in_bytes, out_bytes, addr_bits)))
+        module=module, wrapper=wrapper, busifs=":".join(busifs), ports=ports, connections=_connections(ports)))
     sources.append(f"src/{wrapper}.v")
     tcl = directory / PROJECT_TCL
     tcl.write_text(env.get_template(PROJECT_TCL + ".j2").render(

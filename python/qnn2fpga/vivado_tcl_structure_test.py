@@ -1,7 +1,8 @@
 """Structure test of the generated Vivado project Tcl, without Vivado: make_project.tcl
 runs in tclsh against vivado_stub.tcl, which records every Vivado command it calls;
 the checks below read that log as a block design (cells, nets, interface nets, address
-map) and check it for every Zynq board. They do not prove Vivado accepts the design
+map) and check it for every Zynq board, also with weight streams (one MM2S-only DMA
+per stream, mem_mode "external"). They do not prove Vivado accepts the design
 (IP configuration names and values are only as right as the tables in vivado.py); they
 do catch unconnected or misnamed pins, unknown IP, a wrong part, clock or address range,
 a missing flow step, and any command the stub does not know (a template typo).
@@ -48,6 +49,7 @@ REQUIRED = {
     "smartconnect": (["aclk", "aresetn"], []),  # + S<i>_AXI / M<i>_AXI from NUM_SI / NUM_MI
     "accel": (["ap_clk", "ap_rst_n"], ["s_axis_0", "m_axis_0", "s_axi_control"]),
 }
+AXI_DMA_S2MM = (["m_axi_s2mm_aclk"], ["M_AXI_S2MM", "S_AXIS_S2MM"])  # absent with c_include_s2mm 0
 PS_CLOCK_KEY = {"processing_system7": "PCW_FPGA0_PERIPHERAL_FREQMHZ",
                 "zynq_ultra_ps_e": "PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ"}
 PS_PORTS_ON = {"processing_system7": ["PCW_USE_M_AXI_GP0", "PCW_USE_S_AXI_HP0"],
@@ -61,7 +63,16 @@ SHELLS = {
     "direct": {"top": "qnn2fpga_accel", "in_bytes": 8, "out_bytes": 2, "axilite_addr_bits": 16},
     # a 5-byte output: a width converter to 64 bits on the way back
     "dwc_out": {"top": "qnn2fpga_accel", "in_bytes": 1, "out_bytes": 5, "axilite_addr_bits": 12},
+    # two weight streams (mem_mode "external"): 3 bytes (a converter from 32 bits), 8 bytes
+    "weights": {"top": "qnn2fpga_accel", "in_bytes": 3, "out_bytes": 1, "axilite_addr_bits": 9,
+                "weight_streams": [
+                    {"index": 0, "node": "MVAU_0", "width": 20, "bytes": 3, "byte_offset": 0, "words_per_frame": 12,
+                     "port": "s_axis_w0", "dma": "idma0"},
+                    {"index": 1, "node": "MVAU_1", "width": 64, "bytes": 8, "byte_offset": 3, "words_per_frame": 4,
+                     "port": "s_axis_w1", "dma": "idma1"}]},
 }
+# What each weight DMA must be (the driver sends one MM2S transfer per batch).
+WEIGHT_DMA = {"c_include_mm2s": "1", "c_include_s2mm": "0", "c_include_sg": "0", "c_sg_length_width": "26"}
 
 
 def generate(tmp: pathlib.Path, board: str, shell: dict, fclk_mhz: float = 125.0) -> pathlib.Path:
@@ -150,8 +161,14 @@ def check_design(d: dict, board: str, shell: dict, fclk_mhz: float) -> list[str]
     for net in d["intf"]:
         if len(net) != 2:
             problems.append(f"interface net {net} does not join two pins")
+    weights = shell.get("weight_streams", [])
     for name, kind in kinds.items():
         pins, intfs = REQUIRED[kind]
+        if kind == "accel":
+            intfs = intfs + [w["port"] for w in weights]
+        if kind == "axi_dma" and d["props"].get(name, {}).get("c_include_s2mm") == "0":
+            pins = [p for p in pins if p not in AXI_DMA_S2MM[0]]
+            intfs = [p for p in intfs if p not in AXI_DMA_S2MM[1]]
         if kind == "smartconnect":
             props = d["props"].get(name, {})
             intfs = [f"S{i:02d}_AXI" for i in range(int(props.get("NUM_SI", 1)))] + \
@@ -169,8 +186,8 @@ def check_design(d: dict, board: str, shell: dict, fclk_mhz: float) -> list[str]
         if CLOCK_PIN.search(pin) and pin not in clock_net:
             problems.append(f"clock pin {pin} is not on the PS clock {ps_clk}")
     reset_net = next((net for net in d["nets"] if "rst/peripheral_aresetn" in net), [])
-    for pin in ["accel/ap_rst_n", "dma/axi_resetn"] + [f"{n}/aresetn" for n, k in kinds.items()
-                                                       if k == "axis_dwidth_converter"]:
+    for pin in ["accel/ap_rst_n"] + [f"{n}/axi_resetn" for n, k in kinds.items() if k == "axi_dma"] + \
+            [f"{n}/aresetn" for n, k in kinds.items() if k == "axis_dwidth_converter"]:
         if pin not in reset_net:
             problems.append(f"{pin} is not reset by rst/peripheral_aresetn")
     if not any(ps_rst in net and "rst/ext_reset_in" in net for net in d["nets"]):
@@ -206,16 +223,26 @@ def _follow(d: dict, start: str, kinds: dict) -> tuple[str | None, list[str]]:
 
 def _check_streams(d: dict, kinds: dict, shell: dict) -> list[str]:
     problems = []
-    dma = d["props"].get("dma", {})
-    for dma_pin, accel_pin, width_key, nbytes, dwc_side in (
-            ("dma/M_AXIS_MM2S", "accel/s_axis_0", "c_m_axis_mm2s_tdata_width", shell["in_bytes"], "M"),
-            ("dma/S_AXIS_S2MM", "accel/m_axis_0", "c_s_axis_s2mm_tdata_width", shell["out_bytes"], "S")):
+    weights = shell.get("weight_streams", [])
+    dmas = sorted(n for n, k in kinds.items() if k == "axi_dma")
+    if dmas != sorted(["dma", *(w["dma"] for w in weights)]):
+        problems.append(f"AXI DMA cells {dmas} for {len(weights)} weight streams")
+    paths = [("dma", "dma/M_AXIS_MM2S", "accel/s_axis_0", "c_m_axis_mm2s_tdata_width", shell["in_bytes"], "M"),
+             ("dma", "dma/S_AXIS_S2MM", "accel/m_axis_0", "c_s_axis_s2mm_tdata_width", shell["out_bytes"], "S")]
+    for w in weights:
+        paths.append((w["dma"], f"{w['dma']}/M_AXIS_MM2S", f"accel/{w['port']}", "c_m_axis_mm2s_tdata_width",
+                      w["bytes"], "M"))
+        props = d["props"].get(w["dma"], {})
+        problems += [f"weight DMA {w['dma']}: {k} = {props.get(k)}, not {v}" for k, v in WEIGHT_DMA.items()
+                     if props.get(k) != v]
+    for dma_name, dma_pin, accel_pin, width_key, nbytes, dwc_side in paths:
+        dma = d["props"].get(dma_name, {})
         end, dwcs = _follow(d, dma_pin, kinds)
         if end != accel_pin:
             problems.append(f"{dma_pin} reaches {end}, not {accel_pin}")
             continue
         bits = int(dma.get(width_key, 0))
-        if bits not in (8, 16, 32, 64, 128, 256, 512, 1024) or bits < 8 * nbytes:
+        if bits not in (8, 16, 32, 64, 128, 256, 512, 1024) or bits < 8 * min(nbytes, 128):
             problems.append(f"DMA {width_key} = {bits} bits for a {nbytes}-byte stream")
         if (bits != 8 * nbytes) != bool(dwcs):
             problems.append(f"{accel_pin}: {len(dwcs)} width converters between {bits} and {8 * nbytes} bits")
@@ -237,9 +264,14 @@ def _check_addresses(d: dict, ps: str, shell: dict) -> list[str]:
         problems.append("accel/s_axi_control has no address")
     elif control["space"] != f"{ps}/Data" or _bytes(control["range"]) < need:
         problems.append(f"accel/s_axi_control mapped {control} (needs {need} bytes in {ps}/Data)")
-    if "dma/S_AXI_LITE/*" not in by_seg:
-        problems.append("dma/S_AXI_LITE has no address")
-    for space in ("dma/Data_MM2S", "dma/Data_S2MM"):
+    dmas = ["dma", *(w["dma"] for w in shell.get("weight_streams", []))]
+    for dma in dmas:
+        lite = by_seg.get(f"{dma}/S_AXI_LITE/*")
+        if lite is None:
+            problems.append(f"{dma}/S_AXI_LITE has no address")
+        elif lite["space"] != f"{ps}/Data" or _bytes(lite["range"]) < 4096:
+            problems.append(f"{dma}/S_AXI_LITE mapped {lite}")
+    for space in ("dma/Data_MM2S", "dma/Data_S2MM", *(f"{dma}/Data_MM2S" for dma in dmas[1:])):
         if not any(a["space"] == space and a["segs"].startswith(f"{ps}/") for a in d["addresses"]):
             problems.append(f"{space} is not mapped to the processing system's memory")
     return problems
@@ -318,17 +350,80 @@ MUTATIONS = {
 }
 
 
-@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
-def test_checks_catch_a_broken_script(tmp_path, mutation):
-    """The checks can fail: each mutation of a good script is reported."""
-    shell = SHELLS["dwc_in"]
+# Mutations of a script with weight streams (SHELLS["weights"]).
+WEIGHT_MUTATIONS = {
+    "weight_dma_unconnected": (r"connect_bd_intf_net \[get_bd_intf_pins idma1/M_AXIS_MM2S\][^\n]*\n", "",
+                               "accel/s_axis_w1 is not connected"),
+    "weight_dma_control_unmapped": (r"assign_bd_address[^\n]*idma0/S_AXI_LITE[^\n]*\n", "",
+                                    "idma0/S_AXI_LITE has no address"),
+    "weight_dma_memory_unmapped": (r"assign_bd_address[^\n]*idma1/Data_MM2S[^\n]*\n", "",
+                                   "idma1/Data_MM2S is not mapped"),
+    "weight_dma_with_s2mm": (r"(CONFIG\.c_include_s2mm \{)0(\}[^\]]*\] \[get_bd_cells idma0\])", r"\g<1>1\2",
+                             "weight DMA idma0: c_include_s2mm = 1, not 0"),
+    "weight_dma_narrow_length": (r"(CONFIG\.c_sg_length_width \{)26(\}[^\]]*\] \[get_bd_cells idma1\])", r"\g<1>14\2",
+                                 "weight DMA idma1: c_sg_length_width = 14, not 26"),
+    "weight_dma_missing": (r"create_bd_cell -type ip -vlnv \S+ idma1\n", "",
+                           "AXI DMA cells ['dma', 'idma0'] for 2 weight streams"),
+    "weight_dma_unclocked": (r" \[get_bd_pins idma0/m_axi_mm2s_aclk\]", "", "idma0/m_axi_mm2s_aclk is not connected"),
+}
+
+
+def _mutated_problems(tmp_path, shell: dict, mutation: tuple) -> list[str]:
     tcl = generate(tmp_path, "pynq-z1", shell)
-    pattern, replacement, expected = MUTATIONS[mutation]
+    pattern, replacement, expected = mutation
     text, n = re.subn(pattern, replacement, tcl.read_text())
     assert n >= 1, f"mutation {mutation} matched nothing"
     tcl.write_text(text)
-    problems = check_design(design_of(run_stub(tcl)), "pynq-z1", shell, 125.0)
+    return check_design(design_of(run_stub(tcl)), "pynq-z1", shell, 125.0)
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_checks_catch_a_broken_script(tmp_path, mutation):
+    """The checks can fail: each mutation of a good script is reported."""
+    expected = MUTATIONS[mutation][2]
+    problems = _mutated_problems(tmp_path, SHELLS["dwc_in"], MUTATIONS[mutation])
     assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize("mutation", sorted(WEIGHT_MUTATIONS))
+def test_checks_catch_a_broken_weight_path(tmp_path, mutation):
+    expected = WEIGHT_MUTATIONS[mutation][2]
+    problems = _mutated_problems(tmp_path, SHELLS["weights"], WEIGHT_MUTATIONS[mutation])
+    assert any(expected in p for p in problems), problems
+
+
+def test_weight_dmas(tmp_path):
+    """One MM2S-only DMA per weight stream, on the control and memory interconnects, its
+    stream widened where AXI DMA has no width of the stream's bytes; the wrapper's clock
+    lists every interface."""
+    shell = SHELLS["weights"]
+    tcl = generate(tmp_path, "zcu104", shell)
+    d = design_of(run_stub(tcl))
+    assert check_design(d, "zcu104", shell, 125.0) == []
+    assert d["props"]["idma0"]["c_m_axis_mm2s_tdata_width"] == "32" and "dwc_w0" in d["cells"]
+    assert d["props"]["idma1"]["c_m_axis_mm2s_tdata_width"] == "64" and "dwc_w1" not in d["cells"]
+    assert (d["props"]["ctrl_ic"]["NUM_MI"], d["props"]["mem_ic"]["NUM_SI"]) == ("4", "4")
+    assert ["ctrl_ic/M03_AXI", "idma1/S_AXI_LITE"] in d["intf"] and ["idma1/M_AXI_MM2S", "mem_ic/S03_AXI"] in d["intf"]
+    wrapper = (tcl.parent / "src" / "qnn2fpga_accel_shell_ipi.v").read_text()
+    assert "ASSOCIATED_BUSIF s_axis_0:m_axis_0:s_axi_control:s_axis_w0:s_axis_w1," in wrapper
+    assert ".s_axis_w_tdata({s_axis_w1_tdata, s_axis_w0_tdata})" in wrapper
+
+
+def test_wide_and_malformed_weight_streams(tmp_path):
+    """A 196-byte weight stream takes a 128-byte DMA stream widened by a converter; wider
+    than a converter goes, and malformed weight_streams, are refused."""
+    wide = dict(SHELLS["direct"], weight_streams=[{"index": 0, "bytes": 196, "byte_offset": 0, "port": "s_axis_w0",
+                                                   "dma": "idma0"}])
+    d = design_of(run_stub(generate(tmp_path, "zcu104", wide)))
+    assert check_design(d, "zcu104", wide, 125.0) == []
+    assert d["props"]["idma0"]["c_m_axis_mm2s_tdata_width"] == "1024"
+    assert (d["props"]["dwc_w0"]["S_TDATA_NUM_BYTES"], d["props"]["dwc_w0"]["M_TDATA_NUM_BYTES"]) == ("128", "196")
+    too_wide = dict(wide, weight_streams=[dict(wide["weight_streams"][0], bytes=600)])
+    with pytest.raises(InputFileError, match="600-byte weight stream"):
+        generate(tmp_path, "zcu104", too_wide)
+    gap = dict(wide, weight_streams=[dict(wide["weight_streams"][0], byte_offset=1)])
+    with pytest.raises(InputFileError, match="malformed weight_streams"):
+        generate(tmp_path, "zcu104", gap)
 
 
 def test_stub_rejects_unknown_commands(tmp_path):
@@ -350,16 +445,22 @@ def test_unknown_board():
         load_board("arty-z7")
 
 
-def test_wrapper_matches_the_shell_contract(tmp_path):
-    """The Verilog face instantiates a module with the contract's ports (Verilator lint)."""
+@pytest.mark.parametrize("shell_name", ["dwc_in", "weights"])
+def test_wrapper_matches_the_shell_contract(tmp_path, shell_name):
+    """The Verilog face instantiates a module with the contract's ports (Verilator lint);
+    with weight streams, the shell's s_axis_w_* vectors."""
     verilator = shutil.which("verilator")
     if verilator is None:
         pytest.skip("verilator is not installed")
-    shell = SHELLS["dwc_in"]
+    shell = SHELLS[shell_name]
     tcl = generate(tmp_path, "pynq-z1", shell)
     ports = ["input ap_clk", "input ap_rst_n", "input [23:0] s_axis_0_tdata", "input s_axis_0_tvalid",
              "output s_axis_0_tready", "output [7:0] m_axis_0_tdata", "output m_axis_0_tvalid",
              "input m_axis_0_tready", "output m_axis_0_tlast"]
+    weights = shell.get("weight_streams", [])
+    if weights:
+        ports += [f"input [{8 * sum(w['bytes'] for w in weights) - 1}:0] s_axis_w_tdata",
+                  f"input [{len(weights) - 1}:0] s_axis_w_tvalid", f"output [{len(weights) - 1}:0] s_axis_w_tready"]
     for signal, direction, width in AXIL_PORTS:
         w = width or shell["axilite_addr_bits"]
         ports.append(f"{direction} {f'[{w - 1}:0] ' if w > 1 else ''}s_axi_control_{signal}")

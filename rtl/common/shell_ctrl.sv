@@ -8,10 +8,11 @@
 //   0x00 MAGIC        RO  32'h51324641
 //   0x04 VERSION      RO  1 (of this register map)
 //   0x08 STATUS       RO  bit0 busy (FRAMES_IN != FRAMES_OUT), bit1 stalled (sticky: busy
-//                         and no handshake on either stream for STALL_CYCLES cycles in a
-//                         row; a write with bit1 set clears it, and it sets again while
-//                         that stall lasts), bit2 input waiting (tvalid, !tready), bit3
-//                         output waiting (tvalid, !tready)
+//                         and no handshake on any stream (in, out, other_hs: the weight
+//                         streams) for STALL_CYCLES cycles in a row; a write with bit1
+//                         set clears it, and it sets again while that stall lasts), bit2
+//                         input waiting (tvalid, !tready), bit3 output waiting (tvalid,
+//                         !tready)
 //   0x0C FRAMES_IN    RO  complete input frames accepted (wraps)
 //   0x10 FRAMES_OUT   RO  complete output frames sent (wraps)
 //   0x14 TLAST_WORDS  RW  tlast on every TLAST_WORDS-th output word, counted from reset or
@@ -56,7 +57,8 @@ module shell_ctrl #(
     input  logic                 in_ready,
     input  logic                 out_valid,
     input  logic                 out_ready,
-    output logic                 out_last
+    output logic                 out_last,
+    input  logic                 other_hs  // a handshake on another stream (weights): progress
 );
   localparam logic [31:0] MAGIC = 32'h51324641;
   localparam logic [31:0] VERSION = 32'd1;
@@ -114,7 +116,7 @@ module shell_ctrl #(
         tlast_count_q <= out_last ? 32'd0 : tlast_count_q + 32'd1;
       end
       if (busy) busy_cycles_q <= busy_cycles_q + 32'd1;
-      if (!busy || in_hs || out_hs) idle_q <= 32'd0;
+      if (!busy || in_hs || out_hs || other_hs) idle_q <= 32'd0;
       else if (idle_q != STALL_CYCLES) idle_q <= idle_q + 32'd1;
       if (write && wreg == R_STATUS && s_wstrb[0] && s_wdata[1]) stalled_q <= 1'b0;
       if (idle_q == STALL_CYCLES) stalled_q <= 1'b1;
