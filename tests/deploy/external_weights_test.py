@@ -1,5 +1,5 @@
-"""Weights streamed from DRAM (mem_mode "external"): TFC-w2a2 for raw pixels, folded as
-//models/tfc's ZCU104 accelerator, built twice: with three of its four MVAUs taking their
+"""Weights streamed from DRAM (mem_mode "external"): TFC-w2a2 for raw pixels, folded
+narrow (fast to compile), built twice: with three of its four MVAUs taking their
 weights on weight streams, and with every weight inside the design. Both stitched
 designs run under Verilator, the external one through the deployment package's driver
 over the simulation transport.
@@ -31,8 +31,8 @@ from qnn2fpga.transforms.insert_streams import InsertDWC, InsertFIFO
 ROOT = pathlib.Path(os.environ.get("TEST_SRCDIR", "")) / os.environ.get("TEST_WORKSPACE", "")
 TFC = ROOT / "models/tfc/tfc_w2a2.onnx"
 EXTERNAL = {"mem_mode": "external"}
-INTERNAL = {"Thresholding_0": {"PE": 49}, "MVAU_0": {"PE": 16, "SIMD": 49}, "MVAU_1": {"PE": 8, "SIMD": 8},
-            "MVAU_2": {"PE": 8, "SIMD": 8}, "MVAU_3": {"PE": 5, "SIMD": 16}}
+INTERNAL = {"Thresholding_0": {"PE": 16}, "MVAU_0": {"PE": 8, "SIMD": 16}, "MVAU_1": {"PE": 4, "SIMD": 8},
+            "MVAU_2": {"PE": 4, "SIMD": 8}, "MVAU_3": {"PE": 2, "SIMD": 8}}
 STREAMED = ("MVAU_0", "MVAU_1", "MVAU_3")
 INPUTS = 50
 
@@ -68,12 +68,12 @@ def test_three_layers_take_their_weights_on_streams(builds):
     streams = design.stitched.weight_streams
     assert [w.node for w in streams] == list(STREAMED)
     # one frame: each layer's whole weight memory once (one input vector per frame)
-    assert [len(w.words) for w in streams] == [784 * 64 // (16 * 49), 64 * 64 // (8 * 8), 64 * 10 // (5 * 16)]
-    assert [w.width for w in streams] == [16 * 49 * 2, 8 * 8 * 2, 5 * 16 * 2]
+    assert [len(w.words) for w in streams] == [784 * 64 // (8 * 16), 64 * 64 // (4 * 8), 64 * 10 // (2 * 8)]
+    assert [w.width for w in streams] == [8 * 16 * 2, 4 * 8 * 2, 2 * 8 * 2]
     io = json.loads((builds["package"] / "driver" / "io_shape_dict.json").read_text())
     assert [(e["node"], e["dma"], e["file"], e["word_bytes"]) for e in io["external_weights"]] == [
-        ("MVAU_0", "idma0", "idma0.npy", 196), ("MVAU_1", "idma1", "idma1.npy", 16),
-        ("MVAU_3", "idma2", "idma2.npy", 20)]
+        ("MVAU_0", "idma0", "idma0.npy", 32), ("MVAU_1", "idma1", "idma1.npy", 8),
+        ("MVAU_3", "idma2", "idma2.npy", 4)]
     files = sorted(p.name for p in (builds["package"] / "driver" / "runtime_weights").iterdir())
     assert files == ["idma0.npy", "idma1.npy", "idma2.npy"]
     _, internal, _ = builds["internal"]
@@ -97,7 +97,7 @@ def test_streaming_the_weights_keeps_the_rate(builds):
     ext = rtlsim.simulate(builds["external"][2], builds["external"][1], x)
     internal = rtlsim.simulate(builds["internal"][2], builds["internal"][1], x)
     assert ext.ok and internal.ok
-    # (FIFOs at their default depths: both take 96 cycles per frame, not MVAU_0's 64)
+    # (FIFOs at their default depths)
     assert ext.report["cycles_per_frame"] == internal.report["cycles_per_frame"] > 0
 
 
@@ -131,8 +131,8 @@ def test_a_bad_external_weight_file_is_one_typed_error(builds, tmp_path):
     shutil.copytree(builds["package"] / "driver" / "runtime_weights", tmp_path, dirs_exist_ok=True)
     (tmp_path / "idma2.npy").unlink()
     assert "idma2.npy': does not exist (layer MVAU_3)" in _driver_error(accel, tmp_path)
-    np.save(tmp_path / "idma2.npy", np.zeros((8, 20), np.int32))
-    assert "holds int32 (8, 20), layer MVAU_3 takes uint8 (8, 20)" in _driver_error(accel, tmp_path)
+    np.save(tmp_path / "idma2.npy", np.zeros((40, 4), np.int32))
+    assert "holds int32 (40, 4), layer MVAU_3 takes uint8 (40, 4)" in _driver_error(accel, tmp_path)
     (tmp_path / "idma2.npy").write_text("not numpy")
     assert "is not a .npy array" in _driver_error(accel, tmp_path)
     with pytest.raises(Exception, match="layer 'MVAU_2': takes no weight stream in this design; fix: use one of: "
