@@ -10,7 +10,10 @@ over the simulation transport.
 - weights changed at run time (runtime_weights/idma<k>.npy) change the outputs exactly as
   the layers' models with the new weights predict;
 - a missing or malformed weight file, or weights for a layer without a stream, is one
-  typed error.
+  typed error;
+- the board's transport (PynqTransport, over a stand-in for pynq whose DMAs feed the
+  simulated design) sends each weight DMA its frame's words once per frame of a batch,
+  and splits a batch whose transfers pass the DMA's length limit.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import json
 import os
 import pathlib
 import shutil
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -138,3 +143,95 @@ def test_a_bad_external_weight_file_is_one_typed_error(builds, tmp_path):
     with pytest.raises(Exception, match="layer 'MVAU_2': takes no weight stream in this design; fix: use one of: "
                        "MVAU_0, MVAU_1, MVAU_3"):
         deploy.external_weight_array(builds["external"][1], "MVAU_2")
+
+
+class _Buffer(np.ndarray):
+    """pynq.allocate's buffer: an array with cache maintenance."""
+
+    def flush(self):
+        pass
+
+    def invalidate(self):
+        pass
+
+
+class _Channel:
+    """One DMA channel: `transfer` starts (records the buffer), `wait` finishes it."""
+
+    def __init__(self, on_wait=None):
+        self.buffer, self.transfers, self.sent, self.on_wait = None, 0, None, on_wait
+
+    def transfer(self, buffer):
+        assert self.buffer is None, "a transfer started before the last one was waited for"
+        self.buffer, self.sent, self.transfers = buffer, np.array(buffer), self.transfers + 1
+
+    def wait(self):
+        if self.on_wait:
+            self.on_wait(self.buffer)
+        self.buffer = None
+
+
+class _Dma:
+    def __init__(self, on_receive=None):
+        self.sendchannel, self.recvchannel = _Channel(), _Channel(on_receive)
+
+
+class _FakeBoard:
+    """What PynqTransport drives, without hardware: pynq.Overlay's cells (the DMAs record
+    their buffers, the accelerator answers MMIO) where waiting for the output DMA runs the
+    simulated design on what the input and weight DMAs were given; each weight buffer must
+    hold one frame's words once per frame."""
+
+    def __init__(self, design, sim, io):
+        self.design, self.sim, self.io = design, sim, io
+        self.registers = {io["shell"]["registers"]["MAGIC"]: io["shell"]["magic"]}
+        self.cells = {e["dma"]: _Dma() for e in io["external_weights"]}
+        self.cells[io["shell"]["dma"]] = _Dma(on_receive=self.run)
+        self.cells[io["shell"]["accelerator"]] = self
+        self.batches = []
+
+    def run(self, out):
+        data = self.cells[self.io["shell"]["dma"]].sendchannel.sent
+        frames = len(data) // self.io["in_words_per_frame"]
+        weights = {}
+        for e in self.io["external_weights"]:
+            sent = self.cells[e["dma"]].sendchannel.sent.reshape(frames, e["words_per_frame"], e["word_bytes"])
+            assert (sent == sent[:1]).all(), "a weight buffer must repeat one frame's words"
+            weights[e["node"]] = [int.from_bytes(r.tobytes(), "little") for r in sent[0]]
+        assert self.registers[self.io["shell"]["registers"]["TLAST_WORDS"]] == len(out)
+        y, report = rtlsim.simulate_packed(self.sim, self.design, data, weight_streams=weights)
+        assert report["status"] == "ok"
+        out[:] = y
+        self.batches.append(frames)
+
+    def overlay(self, bitfile, download=True):
+        cells = self.cells
+        return type("Overlay", (), {"__getattr__": lambda _, name: cells[name]})()
+
+    def read(self, address):
+        return self.registers.get(address, 0)
+
+    def write(self, address, value):
+        self.registers[address] = value
+
+
+def test_the_board_transport_tiles_the_weights_per_batch_and_splits_long_batches(builds, monkeypatch, tmp_path):
+    _, design, sim = builds["external"]
+    io = json.loads((builds["package"] / "driver" / "io_shape_dict.json").read_text())
+    board = _FakeBoard(design, sim, io)
+    pynq = types.ModuleType("pynq")
+    pynq.Overlay = board.overlay
+    pynq.allocate = lambda shape, dtype: np.zeros(shape, dtype).view(_Buffer)
+    monkeypatch.setitem(sys.modules, "pynq", pynq)
+    shutil.copytree(builds["package"] / "driver", tmp_path / "driver")
+    (tmp_path / "bitfile").mkdir()
+    (tmp_path / "bitfile" / io["bitfile"]).write_bytes(b"")
+    driver = deploy.load_driver(tmp_path / "driver", deploy.SimTransport(design, sim, 100.0)).__class__
+    accel = driver.from_package(str(tmp_path / "driver"), batch_size=20)  # PYNQ's transport
+    assert type(accel.transport).__name__ == "PynqTransport"
+    weight_frame = max(e["words_per_frame"] * e["word_bytes"] for e in io["external_weights"])
+    accel.transport.MAX_TRANSFER = 7 * weight_frame  # a batch of 20 goes as 7 + 7 + 6 frames
+    y = accel.execute(builds["x"][:20])
+    assert np.array_equal(y, builds["y"][:20].reshape(y.shape))
+    assert board.batches == [7, 7, 6]
+    assert all(board.cells[e["dma"]].sendchannel.transfers == 3 for e in io["external_weights"])
