@@ -86,10 +86,12 @@ class Thresholding(ChannelStreams, HwLayer):
         constants (shared_thresholds, not runtime-writable) and the input at most
         TABLE_MAX_IN_BITS wide; then the table is used when, per lane, its LUTs as a
         constant table in logic (resources.rom_logic_luts: OUT_BITS LUTs per 64 words) are
-        at most those of the comparators: one LUT per 4 input bits per threshold, plus one
+        at most those of the comparators against constants: half a LUT per input bit per
+        threshold (Yosys: 0.49 per bit, the fitted cmp_const_bits coefficient), plus one
         per threshold for counting them. E.g. 8-bit pixels with 255 thresholds: 32 against
-        765 LUTs; a 4-bit input with 15 thresholds: 4 against 30; 8 bits with one
-        threshold: 4 against 3 (comparators)."""
+        1,275 LUTs; a 4-bit input with 15 thresholds: 4 against 45; 8 bits with one
+        threshold (TFC's input): 4 against 5. Yosys then makes the table smaller still
+        (a monotone step function: the table_luts coefficient is about 0.8)."""
         from qnn2fpga import packing  # noqa: PLC0415
         from qnn2fpga.layers.resources import rom_logic_luts  # noqa: PLC0415
 
@@ -97,7 +99,20 @@ class Thresholding(ChannelStreams, HwLayer):
         if not self.shared_thresholds or self.runtime_writeable_weights or in_bits > self.TABLE_MAX_IN_BITS:
             return False
         table = rom_logic_luts(2 ** in_bits, packing.element_bits(self.outputDataType))
-        return table <= self.n_thresholds() * (math.ceil(in_bits / 4) + 1)
+        return table <= self.n_thresholds() * (math.ceil(in_bits / 2) + 1)
+
+    def table_bit_luts(self) -> int:
+        """LUTs of one lane's table, by output bit: the table is a monotone step function,
+        so output bit i (most significant first) changes value at most min(2^i, T) times
+        along the input range; about two LUTs per change (a comparison with a constant),
+        at most what the bit costs as a general table in logic (resources.rom_logic_luts:
+        one LUT per 64 input values). E.g. 8-bit pixels into 8 bits: 2 + 7 x 4 = 30."""
+        from qnn2fpga import packing  # noqa: PLC0415
+        from qnn2fpga.layers.resources import rom_logic_luts  # noqa: PLC0415
+
+        full = rom_logic_luts(2 ** packing.element_bits(self.inputDataType), 1)
+        n = self.n_thresholds()
+        return sum(min(2 * min(2 ** i, n), full) for i in range(packing.element_bits(self.outputDataType)))
 
     def memory_depth(self) -> int:
         """Words of the threshold memory: NumChannels / PE, one for a shared row."""
@@ -141,10 +156,9 @@ class Thresholding(ChannelStreams, HwLayer):
     def resource_features(self):
         """Comparators (PE x thresholds x threshold bits; against constants when the memory
         has one constant word), the count of thresholds reached, stream registers, AXI-lite
-        writes; a table (threshold_table) instead of comparators and counts: table_luts,
-        its size as a general table in logic (resources.rom_logic_luts, per lane)."""
+        writes; a table (threshold_table) instead of comparators and counts: table_luts
+        (table_bit_luts per lane)."""
         from qnn2fpga import packing  # noqa: PLC0415
-        from qnn2fpga.layers.resources import rom_logic_luts  # noqa: PLC0415
 
         width = self.PE * self.n_thresholds() * self.threshold_bits()
         in_bits = packing.element_bits(self.inputDataType)
@@ -156,8 +170,7 @@ class Thresholding(ChannelStreams, HwLayer):
             "cmp_bits": 0 if const else cmp,
             "cmp_const_bits": cmp if const else 0,
             "count_bits": 0 if table else self.PE * self.n_thresholds() * max(1, self.n_thresholds().bit_length()),
-            "table_luts": self.PE * rom_logic_luts(2 ** in_bits, packing.element_bits(self.outputDataType))
-            if table else 0,
+            "table_luts": self.PE * self.table_bit_luts() if table else 0,
             "stream_bits": self.PE * (packing.element_bits(self.inputDataType)
                                       + packing.element_bits(self.outputDataType)),
             "axilite_bits": width if self.runtime_writeable_weights else 0,

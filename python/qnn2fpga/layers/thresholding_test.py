@@ -108,7 +108,8 @@ def _layer(**attrs):
 def test_table_by_the_cost_rule():
     assert _layer(shared_thresholds=1).threshold_table()  # 8-bit pixels, 255 thresholds: 32 LUTs vs 765
     assert not _layer(shared_thresholds=1, runtime_writeable_weights=1).threshold_table()  # not constant
-    assert not _layer(shared_thresholds=1, outputDataType="BIPOLAR").threshold_table()  # one threshold: 4 vs 3
+    assert _layer(shared_thresholds=1, outputDataType="BIPOLAR").threshold_table()  # one threshold: 4 vs 5
+    assert _layer(shared_thresholds=1, inputDataType="UINT7", outputDataType="UINT2").threshold_table()  # 4 vs 15
     assert _layer(shared_thresholds=1, inputDataType="INT4", outputDataType="UINT4").threshold_table()
     assert not _layer(shared_thresholds=1, inputDataType="INT9", outputDataType="UINT4").threshold_table()
     assert not the_layer(single_node_model("Thresholding", dict(NumChannels=3, inputDataType="UINT8",
@@ -119,11 +120,11 @@ def test_table_by_the_cost_rule():
 def test_shared_rows_are_constants_for_the_estimate():
     """A shared row is no memory: comparators against constants, or the table's LUTs."""
     table = _layer(shared_thresholds=1)
-    assert table.memories() == [] and table.resource_features()["table_luts"] == 32
+    assert table.memories() == [] and table.resource_features()["table_luts"] == 2 + 7 * 4
     assert table.resource_features()["cmp_bits"] == table.resource_features()["count_bits"] == 0
-    cmp = _layer(shared_thresholds=1, outputDataType="BIPOLAR", NumChannels=784, PE=4)
+    cmp = _layer(shared_thresholds=1, inputDataType="INT10", outputDataType="BIPOLAR", NumChannels=784, PE=4)
     feats = cmp.resource_features()
-    assert cmp.memories() == [] and feats["cmp_bits"] == 0 and feats["cmp_const_bits"] == 4 * 8
+    assert cmp.memories() == [] and feats["cmp_bits"] == 0 and feats["cmp_const_bits"] == 4 * 10
     per_channel = the_layer(single_node_model("Thresholding", dict(NumChannels=784, PE=4, inputDataType="UINT8",
                                                                    outputDataType="BIPOLAR"),
                                               (np.zeros((784, 1), np.float32),)))
