@@ -10,8 +10,9 @@ LUTs of its memories kept in LUTs by layers/resources.map_memory; a parameter va
 is left out unless the layer declares it by an attribute of the same name, as
 Thresholding's shared_thresholds: otherwise the estimate assumes the general case), and
 fits, per op type, family and resource, non-negative coefficients minimizing the squared
-relative error (scipy.optimize.nnls on rows scaled by 1/max(count, FLOOR)). Memory LUTs are structural, not fitted: the LUT model is fitted to
-Yosys's LUT count minus mem_lut, and the estimate adds mem_lut back (qnn2fpga/estimate.py).
+relative error (scipy.optimize.nnls on rows scaled by 1/max(count, FLOOR)). Memory LUTs
+are structural, not fitted: the LUT model is fitted to Yosys's LUT count minus mem_lut,
+and the estimate adds mem_lut back (qnn2fpga/estimate.py).
 A feature that no configuration of an op type exercises (zero in every run) would get a
 silent zero coefficient: calibration refuses it, naming op, family and feature. Writes
 python/qnn2fpga/estimates/resource_models.json: the coefficients and, per op and
