@@ -5,6 +5,7 @@ HW_LAYERS = {
     "pynq-z1": {
         "board": "pynq-z1",
         "layers": [
+            ("Thresholding_0", "Thresholding", "//rtl/thresholding"),
             ("ConvolutionInputGenerator_0", "ConvolutionInputGenerator", "//rtl/convolution_input_generator"),
             ("MVAU_0", "MVAU", "//rtl/mvau"),
             ("ConvolutionInputGenerator_1", "ConvolutionInputGenerator", "//rtl/convolution_input_generator"),
@@ -30,6 +31,7 @@ HW_LAYERS = {
             "//rtl/dwc:stream_dwc",
             "//rtl/mvau",
             "//rtl/streaming_max_pool",
+            "//rtl/thresholding",
         ],
         "synth_family": "xc7",
     },

@@ -83,7 +83,7 @@ def _sampled_cells() -> dict:
     """{cell: largest MW x MH among its Yosys runs}."""
     out: dict = {}
     for row in REPORT["layers"]:
-        if row.get("variant"):
+        if not calibrate_resources.modelled(row):
             continue
         layer = calibrate_resources.layer_from_attrs(row["op"], row["attrs"])
         size = row["attrs"].get("MW", 0) * row["attrs"].get("MH", 0)

@@ -54,6 +54,17 @@
 // every configuration; without RUNTIME_WRITEABLE they are ignored and their outputs are 0
 // (tie awvalid, wvalid, arvalid to 0).
 //
+// Table mode (TABLE = 1): out[c] = TABLE_FILE word x[c], a constant table of 2^IN_BITS
+// words of OUT_BITS indexed by the input's bit pattern (two's complement code for a
+// signed input, the code for BIPOLAR), read from THRES_FILE instead of thresholds. The
+// generator (qnn2fpga.layers.thresholding.Thresholding.table_words) computes word i as the
+// output code of input code i from the same shared threshold row, so the table is the
+// step function the comparators would give, ACT_VAL and BIPOLAR included. One table per
+// lane, kept in logic; the same latency (stage 1 registers the input, stage 2 reads the
+// table, stage 3 is the output register) and throughput. Needs SHARED = 1,
+// RUNTIME_WRITEABLE = 0 and IN_BITS <= 12; N_THRES, THR_BITS and ACT_VAL then only
+// document the table's origin.
+//
 // Structure: this module is the AXI adapter (stream flow control, the threshold memory
 // with its AXI-lite write port: rtl/common/ram_sdp_axil.sv) around thresholding_core.sv
 // (channel folds, comparisons and counts: rtl/common/threshold_compare.sv).
@@ -76,6 +87,7 @@ module thresholding #(
     parameter int DEPTH_TRIGGER_BRAM = 64,
     parameter int DEPTH_TRIGGER_URAM = 0,
     parameter int RUNTIME_WRITEABLE  = 0,
+    parameter int TABLE              = 0,
     localparam int DEPTH             = (SHARED != 0) ? 1 : NUM_CHANNELS / PE,  // memory words
     localparam int TW                = PE * N_THRES * THR_BITS,  // memory word width
     // AXI-lite address bits of the threshold memory: clog2(DEPTH * STRIDE * 4), STRIDE =
@@ -117,6 +129,9 @@ module thresholding #(
     if (N_THRES < 1 || THR_BITS < 1 || IN_BITS < 1 || OUT_BITS < 1) begin : g_bad_width
       $error("thresholding: N_THRES, THR_BITS, IN_BITS and OUT_BITS must be positive");
     end
+    if (TABLE != 0 && (SHARED == 0 || RUNTIME_WRITEABLE != 0 || IN_BITS > 12)) begin : g_bad_table
+      $error("thresholding: TABLE needs SHARED = 1, RUNTIME_WRITEABLE = 0 and IN_BITS <= 12");
+    end
     if (OUT_BIPOLAR != 0 && (OUT_BITS != 1 || N_THRES != 1)) begin : g_bad_bipolar
       $error("thresholding: a BIPOLAR output needs OUT_BITS = 1 and N_THRES = 1");
     end
@@ -133,83 +148,133 @@ module thresholding #(
   assign s_axis_tready = ce;
   assign m_axis_tvalid = out_valid;
 
-  logic thr_rd_en;
-  logic [AW-1:0] thr_rd_addr;
-  logic [TW-1:0] thr_rd_data;
-
-  thresholding_core #(
-      .NUM_CHANNELS(NUM_CHANNELS),
-      .PE(PE),
-      .IN_BITS(IN_BITS),
-      .IN_SIGNED(IN_SIGNED),
-      .N_THRES(N_THRES),
-      .THR_BITS(THR_BITS),
-      .OUT_BITS(OUT_BITS),
-      .ACT_VAL(ACT_VAL),
-      .SHARED(SHARED)
-  ) u_core (
-      .clk(clk),
-      .rst_n(rst_n),
-      .ce(ce),
-      .in_valid(s_axis_tvalid),
-      .in_data(s_axis_tdata),
-      .out_valid(out_valid),
-      .out_data(m_axis_tdata),
-      .thr_rd_en(thr_rd_en),
-      .thr_rd_addr(thr_rd_addr),
-      .thr_rd_data(thr_rd_data)
-  );
-
-  // ---- threshold memory: a ROM, or with RUNTIME_WRITEABLE a RAM written over AXI-lite ------
-  // The style by the depth triggers; a single word ignores RAM_STYLE.
-  /* verilator lint_off WIDTH */
-  localparam STYLE = (DEPTH == 1) ? "auto" :
-                     (RAM_STYLE != "auto") ? RAM_STYLE :
-                     (DEPTH_TRIGGER_URAM > 0 && DEPTH >= DEPTH_TRIGGER_URAM) ? "ultra" :
-                     (DEPTH >= DEPTH_TRIGGER_BRAM) ? "block" : "distributed";
   generate
-    if (RAM_STYLE != "auto" && RAM_STYLE != "block" && RAM_STYLE != "distributed" && RAM_STYLE != "ultra")
-    begin : g_bad_style
-      $error("thresholding: RAM_STYLE must be auto, block, distributed or ultra");
-    end
-    if (STYLE == "ultra" && RUNTIME_WRITEABLE == 0) begin : g_ultra_rom
-      $error("thresholding: URAM has no initial contents, so it cannot hold $readmemh thresholds; use RAM_STYLE block, DEPTH_TRIGGER_URAM = 0 or RUNTIME_WRITEABLE = 1");
+    if (TABLE != 0) begin : g_table
+      // ---- table mode: stage 1 input register, stage 2 table read, stage 3 output ----
+      logic v1, v2;
+      logic [PE*IN_BITS-1:0] x1;
+      always_ff @(posedge clk) begin
+        if (!rst_n) begin
+          v1 <= 1'b0;
+          v2 <= 1'b0;
+          out_valid <= 1'b0;
+        end else if (ce) begin
+          v1 <= s_axis_tvalid;
+          v2 <= v1;
+          out_valid <= v2;
+        end
+      end
+      always_ff @(posedge clk) if (ce) x1 <= s_axis_tdata;
+      for (genvar p = 0; p < PE; p++) begin : g_lane
+        logic [OUT_BITS-1:0] y;
+        ram_sdp #(
+            .WIDTH(OUT_BITS),
+            .DEPTH(2 ** IN_BITS),
+            .RAM_STYLE("distributed"),
+            .INIT_FILE(THRES_FILE),
+            .WRITEABLE(0)
+        ) u_table (
+            .clk(clk),
+            .wr_en(1'b0),
+            .wr_addr('0),
+            .wr_data('0),
+            .rd_en(ce),
+            .rd_addr(x1[p*IN_BITS+:IN_BITS]),
+            .rd_data(y)
+        );
+        always_ff @(posedge clk) if (ce) m_axis_tdata[p*OUT_BITS+:OUT_BITS] <= y;
+      end
+      assign s_axilite_awready = 1'b0;
+      assign s_axilite_wready = 1'b0;
+      assign s_axilite_bresp = 2'b00;
+      assign s_axilite_bvalid = 1'b0;
+      assign s_axilite_arready = 1'b0;
+      assign s_axilite_rdata = '0;
+      assign s_axilite_rresp = 2'b00;
+      assign s_axilite_rvalid = 1'b0;
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire unused_axilite = ^{s_axilite_awaddr, s_axilite_awvalid, s_axilite_wdata, s_axilite_wstrb,
+                              s_axilite_wvalid, s_axilite_bready, s_axilite_araddr, s_axilite_arvalid,
+                              s_axilite_rready};
+      /* verilator lint_on UNUSEDSIGNAL */
+    end else begin : g_compare
+      logic thr_rd_en;
+      logic [AW-1:0] thr_rd_addr;
+      logic [TW-1:0] thr_rd_data;
+
+      thresholding_core #(
+          .NUM_CHANNELS(NUM_CHANNELS),
+          .PE(PE),
+          .IN_BITS(IN_BITS),
+          .IN_SIGNED(IN_SIGNED),
+          .N_THRES(N_THRES),
+          .THR_BITS(THR_BITS),
+          .OUT_BITS(OUT_BITS),
+          .ACT_VAL(ACT_VAL),
+          .SHARED(SHARED)
+      ) u_core (
+          .clk(clk),
+          .rst_n(rst_n),
+          .ce(ce),
+          .in_valid(s_axis_tvalid),
+          .in_data(s_axis_tdata),
+          .out_valid(out_valid),
+          .out_data(m_axis_tdata),
+          .thr_rd_en(thr_rd_en),
+          .thr_rd_addr(thr_rd_addr),
+          .thr_rd_data(thr_rd_data)
+      );
+
+      // ---- threshold memory: a ROM, or with RUNTIME_WRITEABLE a RAM written over AXI-lite ------
+      // The style by the depth triggers; a single word ignores RAM_STYLE.
+      /* verilator lint_off WIDTH */
+      localparam STYLE = (DEPTH == 1) ? "auto" :
+                         (RAM_STYLE != "auto") ? RAM_STYLE :
+                         (DEPTH_TRIGGER_URAM > 0 && DEPTH >= DEPTH_TRIGGER_URAM) ? "ultra" :
+                         (DEPTH >= DEPTH_TRIGGER_BRAM) ? "block" : "distributed";
+      if (RAM_STYLE != "auto" && RAM_STYLE != "block" && RAM_STYLE != "distributed" && RAM_STYLE != "ultra")
+      begin : g_bad_style
+        $error("thresholding: RAM_STYLE must be auto, block, distributed or ultra");
+      end
+      if (STYLE == "ultra" && RUNTIME_WRITEABLE == 0) begin : g_ultra_rom
+        $error("thresholding: URAM has no initial contents, so it cannot hold $readmemh thresholds; use RAM_STYLE block, DEPTH_TRIGGER_URAM = 0 or RUNTIME_WRITEABLE = 1");
+      end
+      /* verilator lint_on WIDTH */
+
+      /* verilator lint_off UNUSEDSIGNAL */
+      logic written;  // the memory is read per word: a write needs no further action
+      /* verilator lint_on UNUSEDSIGNAL */
+      ram_sdp_axil #(
+          .WIDTH(TW),
+          .DEPTH(DEPTH),
+          .RAM_STYLE(STYLE),
+          .INIT_FILE(THRES_FILE),
+          .WRITEABLE(RUNTIME_WRITEABLE)
+      ) u_thresholds (
+          .clk(clk),
+          .rst_n(rst_n),
+          .rd_en(thr_rd_en),
+          .rd_addr(thr_rd_addr),
+          .rd_data(thr_rd_data),
+          .written(written),
+          .s_axilite_awaddr(s_axilite_awaddr),
+          .s_axilite_awvalid(s_axilite_awvalid),
+          .s_axilite_awready(s_axilite_awready),
+          .s_axilite_wdata(s_axilite_wdata),
+          .s_axilite_wstrb(s_axilite_wstrb),
+          .s_axilite_wvalid(s_axilite_wvalid),
+          .s_axilite_wready(s_axilite_wready),
+          .s_axilite_bresp(s_axilite_bresp),
+          .s_axilite_bvalid(s_axilite_bvalid),
+          .s_axilite_bready(s_axilite_bready),
+          .s_axilite_araddr(s_axilite_araddr),
+          .s_axilite_arvalid(s_axilite_arvalid),
+          .s_axilite_arready(s_axilite_arready),
+          .s_axilite_rdata(s_axilite_rdata),
+          .s_axilite_rresp(s_axilite_rresp),
+          .s_axilite_rvalid(s_axilite_rvalid),
+          .s_axilite_rready(s_axilite_rready)
+      );
     end
   endgenerate
-  /* verilator lint_on WIDTH */
-
-  /* verilator lint_off UNUSEDSIGNAL */
-  logic written;  // the memory is read per word: a write needs no further action
-  /* verilator lint_on UNUSEDSIGNAL */
-  ram_sdp_axil #(
-      .WIDTH(TW),
-      .DEPTH(DEPTH),
-      .RAM_STYLE(STYLE),
-      .INIT_FILE(THRES_FILE),
-      .WRITEABLE(RUNTIME_WRITEABLE)
-  ) u_thresholds (
-      .clk(clk),
-      .rst_n(rst_n),
-      .rd_en(thr_rd_en),
-      .rd_addr(thr_rd_addr),
-      .rd_data(thr_rd_data),
-      .written(written),
-      .s_axilite_awaddr(s_axilite_awaddr),
-      .s_axilite_awvalid(s_axilite_awvalid),
-      .s_axilite_awready(s_axilite_awready),
-      .s_axilite_wdata(s_axilite_wdata),
-      .s_axilite_wstrb(s_axilite_wstrb),
-      .s_axilite_wvalid(s_axilite_wvalid),
-      .s_axilite_wready(s_axilite_wready),
-      .s_axilite_bresp(s_axilite_bresp),
-      .s_axilite_bvalid(s_axilite_bvalid),
-      .s_axilite_bready(s_axilite_bready),
-      .s_axilite_araddr(s_axilite_araddr),
-      .s_axilite_arvalid(s_axilite_arvalid),
-      .s_axilite_arready(s_axilite_arready),
-      .s_axilite_rdata(s_axilite_rdata),
-      .s_axilite_rresp(s_axilite_rresp),
-      .s_axilite_rvalid(s_axilite_rvalid),
-      .s_axilite_rready(s_axilite_rready)
-  );
 endmodule

@@ -6,12 +6,13 @@
 Reads resource_report.json files (//rtl/layer_tests:resource_report: every layer
 configuration of the test grid and the calibration set, synthesized for xc7 and xcup),
 computes each configuration's features (layer.resource_features(), plus mem_lut: the
-LUTs of its memories kept in LUTs by layers/resources.map_memory; parameter variants such
-as shared thresholds, which need less memory, are left out: estimates assume per-channel
-parameters), and fits, per op type, family and resource, non-negative coefficients
-minimizing the squared relative error (scipy.optimize.nnls on rows scaled by
-1/max(count, FLOOR)). Memory LUTs are structural, not fitted: the LUT model is fitted to
-Yosys's LUT count minus mem_lut, and the estimate adds mem_lut back (qnn2fpga/estimate.py).
+LUTs of its memories kept in LUTs by layers/resources.map_memory; a parameter variant
+is left out unless the layer declares it by an attribute of the same name, as
+Thresholding's shared_thresholds: otherwise the estimate assumes the general case), and
+fits, per op type, family and resource, non-negative coefficients minimizing the squared
+relative error (scipy.optimize.nnls on rows scaled by 1/max(count, FLOOR)). Memory LUTs
+are structural, not fitted: the LUT model is fitted to Yosys's LUT count minus mem_lut,
+and the estimate adds mem_lut back (qnn2fpga/estimate.py).
 A feature that no configuration of an op type exercises (zero in every run) would get a
 silent zero coefficient: calibration refuses it, naming op, family and feature. Writes
 python/qnn2fpga/estimates/resource_models.json: the coefficients and, per op and
@@ -43,6 +44,13 @@ def layer_from_attrs(op: str, attrs: dict):
     return cls(cls.make_node(["x"], ["y"], name=op, **attrs))
 
 
+def modelled(row: dict) -> bool:
+    """Whether the estimate sees a report row as it was synthesized: no parameter variant,
+    or one its attributes declare (attribute named as the variant, set)."""
+    variant = row.get("variant")
+    return not variant or bool(row["attrs"].get(variant))
+
+
 def samples(reports: list[dict]) -> dict:
     """{(resource class, op, family): [(name, attrs, features, truth)]} over every
     synthesized configuration."""
@@ -51,8 +59,8 @@ def samples(reports: list[dict]) -> dict:
     out: dict = {}
     for report in reports:
         for row in report["layers"]:
-            if row.get("variant"):
-                continue  # parameter variants (shared thresholds): estimates assume the general case
+            if not modelled(row):
+                continue
             layer = layer_from_attrs(row["op"], row["attrs"])
             for synth_family, family in estimate.SYNTH_FAMILY.items():
                 counts = row.get(synth_family)
