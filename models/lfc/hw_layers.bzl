@@ -5,6 +5,7 @@ HW_LAYERS = {
     "pynq-z1": {
         "board": "pynq-z1",
         "layers": [
+            ("Thresholding_0", "Thresholding", "//rtl/thresholding"),
             ("MVAU_0", "MVAU", "//rtl/mvau"),
             ("MVAU_1", "MVAU", "//rtl/mvau"),
             ("MVAU_2", "MVAU", "//rtl/mvau"),
@@ -15,12 +16,14 @@ HW_LAYERS = {
             "//rtl/common:axis_fifo",
             "//rtl/dwc:stream_dwc",
             "//rtl/mvau",
+            "//rtl/thresholding",
         ],
         "synth_family": "xc7",
     },
     "zcu104": {
         "board": "zcu104",
         "layers": [
+            ("Thresholding_0", "Thresholding", "//rtl/thresholding"),
             ("MVAU_0", "MVAU", "//rtl/mvau"),
             ("MVAU_1", "MVAU", "//rtl/mvau"),
             ("MVAU_2", "MVAU", "//rtl/mvau"),
@@ -31,6 +34,7 @@ HW_LAYERS = {
             "//rtl/common:axis_fifo",
             "//rtl/dwc:stream_dwc",
             "//rtl/mvau",
+            "//rtl/thresholding",
         ],
         "synth_family": "xcup",
     },
