@@ -26,6 +26,12 @@ inline void put_field(Bits& w, int lsb, int width, int64_t value) {
   }
 }
 
+// The low `width` bits of `src` written at bit `lsb` of `dst`.
+inline void put_bits(Bits& dst, int lsb, const Bits& src, int width) {
+  for (int at = 0; at < width; at += 32)
+    put_field(dst, lsb + at, width - at < 32 ? width - at : 32, static_cast<int64_t>(src[at / 32]));
+}
+
 // Bits [lsb, lsb + width) as an unsigned number (at most its low 64 bits).
 inline uint64_t get_field(const Bits& w, int lsb, int width) {
   uint64_t v = 0;

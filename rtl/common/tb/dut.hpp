@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 #include "rtl/common/tb/bits.hpp"
 
@@ -35,6 +37,13 @@ inline Bits get_port(const VlWide<N>& port, int width) {
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = port[i];
   return v;
 }
+
+// Whether the DUT takes weights on s_axis_w (mem_mode "external": a layer's s_axis_w_*,
+// or a stitched top's or shell's s_axis_w_* vectors), from Verilator's port members.
+template <typename D, typename = void>
+struct HasWeightStream : std::false_type {};
+template <typename D>
+struct HasWeightStream<D, std::void_t<decltype(std::declval<D&>().s_axis_w_tvalid)>> : std::true_type {};
 
 // One clock cycle: evaluated with the clock low, then at the rising edge.
 template <typename Dut>

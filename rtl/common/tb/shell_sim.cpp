@@ -49,11 +49,6 @@ constexpr long kMaxCycles = 1000000;
   std::exit(1);
 }
 
-// Whether the shell has weight streams (s_axis_w_*, mem_mode "external").
-template <typename D, typename = void>
-struct HasWeightStreams : std::false_type {};
-template <typename D>
-struct HasWeightStreams<D, std::void_t<decltype(std::declval<D&>().s_axis_w_tvalid)>> : std::true_type {};
 
 struct WeightStream {
   int bytes = 0, byte_offset = 0;
@@ -65,15 +60,14 @@ struct WeightStream {
 template <typename D>
 uint64_t offer_weights(D& dut, const std::vector<WeightStream>& ws) {
   uint64_t valid = 0;
-  if constexpr (HasWeightStreams<D>::value) {
+  if constexpr (tb::HasWeightStream<D>::value) {
     tb::Bits data = tb::zero_bits(8 * (ws.back().byte_offset + ws.back().bytes));
     for (std::size_t k = 0; k < ws.size(); ++k) {
       const WeightStream& w = ws[k];
       if (!dut.ap_rst_n || w.next >= w.released) continue;
       valid |= uint64_t{1} << k;
       const tb::Bits& word = w.words[static_cast<std::size_t>(w.next)];
-      for (int at = 0; at < 8 * w.bytes; at += 32)
-        tb::put_field(data, 8 * w.byte_offset + at, std::min(32, 8 * w.bytes - at), static_cast<int64_t>(word[at / 32]));
+      tb::put_bits(data, 8 * w.byte_offset, word, 8 * w.bytes);
     }
     tb::set_port(dut.s_axis_w_tdata, data);
     dut.s_axis_w_tvalid = static_cast<std::remove_reference_t<decltype(dut.s_axis_w_tvalid)>>(valid);
@@ -86,7 +80,7 @@ uint64_t offer_weights(D& dut, const std::vector<WeightStream>& ws) {
 // Counts the offered weight words taken (after the clock-low evaluation).
 template <typename D>
 void take_weights(const D& dut, std::vector<WeightStream>& ws, uint64_t offered) {
-  if constexpr (HasWeightStreams<D>::value) {
+  if constexpr (tb::HasWeightStream<D>::value) {
     const uint64_t ready = static_cast<uint64_t>(dut.s_axis_w_tready);
     for (std::size_t k = 0; k < ws.size(); ++k)
       if ((offered >> k) & (ready >> k) & 1u) ++ws[k].next;
@@ -103,7 +97,7 @@ class Bench {
         weights_(std::move(weights)),
         out_bits_(8 * out_bytes),
         log_(log) {
-    if (weights_.empty() == HasWeightStreams<Vdut>::value)
+    if (weights_.empty() == tb::HasWeightStream<Vdut>::value)
       die(weights_.empty() ? "the shell has weight streams (s_axis_w): give --weights"
                            : "--weights given, but the shell has no s_axis_w port");
     if (weights_.size() > 64) die("more than 64 weight streams");

@@ -190,23 +190,12 @@ std::string diagnose(const Design& d, long cycle, long bound, std::size_t got, s
          "; empty FIFOs: " + join(empty) + weights;
 }
 
-// Whether the top has weight streams (s_axis_w_*, mem_mode "external").
-template <typename D, typename = void>
-struct HasWeightStreams : std::false_type {};
-template <typename D>
-struct HasWeightStreams<D, std::void_t<decltype(std::declval<D&>().s_axis_w_tvalid)>> : std::true_type {};
-
-// `width` bits of `src` written at bit `lsb` of `dst`.
-void put_bits(tb::Bits& dst, int lsb, const tb::Bits& src, int width) {
-  for (int at = 0; at < width; at += 32)
-    tb::put_field(dst, lsb + at, std::min(32, width - at), static_cast<int64_t>(src[at / 32]));
-}
 
 // Offers each weight stream's next word (before the clock-low evaluation): a word once
 // offered stays until taken; a new one is offered with probability p.
 template <typename D>
 void offer_weights(D& dut, std::vector<WeightStream>& ws, tb::Rng& rng, double p) {
-  if constexpr (HasWeightStreams<D>::value) {
+  if constexpr (tb::HasWeightStream<D>::value) {
     int width = 0;
     for (const auto& w : ws) width = std::max(width, w.offset + w.width);
     tb::Bits data = tb::zero_bits(width);
@@ -214,7 +203,7 @@ void offer_weights(D& dut, std::vector<WeightStream>& ws, tb::Rng& rng, double p
     for (std::size_t k = 0; k < ws.size(); ++k) {
       WeightStream& w = ws[k];
       if (!w.offering) w.offering = w.sent < w.total && rng.chance(p);
-      if (w.sent < w.total) put_bits(data, w.offset, w.data[static_cast<std::size_t>(w.sent % w.words)], w.width);
+      if (w.sent < w.total) tb::put_bits(data, w.offset, w.data[static_cast<std::size_t>(w.sent % w.words)], w.width);
       if (w.offering) valid |= uint64_t{1} << k;
     }
     tb::set_port(dut.s_axis_w_tdata, data);
@@ -228,7 +217,7 @@ void offer_weights(D& dut, std::vector<WeightStream>& ws, tb::Rng& rng, double p
 template <typename D>
 bool take_weights(D& dut, std::vector<WeightStream>& ws) {
   bool moved = false;
-  if constexpr (HasWeightStreams<D>::value) {
+  if constexpr (tb::HasWeightStream<D>::value) {
     const uint64_t ready = static_cast<uint64_t>(dut.s_axis_w_tready);
     for (std::size_t k = 0; k < ws.size(); ++k)
       if (ws[k].offering && ((ready >> k) & 1u)) {
@@ -244,7 +233,7 @@ bool take_weights(D& dut, std::vector<WeightStream>& ws) {
 
 template <typename D>
 void idle_weights(D& dut) {
-  if constexpr (HasWeightStreams<D>::value) dut.s_axis_w_tvalid = 0;
+  if constexpr (tb::HasWeightStream<D>::value) dut.s_axis_w_tvalid = 0;
   else (void)dut;
 }
 
@@ -280,7 +269,7 @@ int main(int argc, char** argv) {
   const long frames = static_cast<long>(input.size() / d.in_words);
   const std::size_t expected = static_cast<std::size_t>(frames * d.out_words);
   if (d.weights.size() > 64) die("more than 64 weight streams");
-  if (d.weights.empty() == HasWeightStreams<Vdut>::value)
+  if (d.weights.empty() == tb::HasWeightStream<Vdut>::value)
     die(d.weights.empty() ? "the top has weight streams (s_axis_w), but the design lists none"
                           : "the design lists weight streams, but the top has no s_axis_w port");
   const std::string wdir = opt.text("wstream_dir");

@@ -51,10 +51,6 @@ struct Meta {
 };
 
 // Which optional interfaces the DUT has (detected from Verilator's port members).
-template <typename D, typename = void>
-struct HasWeightStream : std::false_type {};
-template <typename D>
-struct HasWeightStream<D, std::void_t<decltype(std::declval<D&>().s_axis_w_tvalid)>> : std::true_type {};
 using tb::HasAxiLite;
 
 // Reads the meta file and the word files it names; throws on any problem.
@@ -81,7 +77,7 @@ Meta read_meta(const std::string& path) {
   }
   if (kv.count("axilite") && !tb::read_axilite_writes(kv.at("axilite"), &m.axilite))
     throw std::runtime_error("cannot read " + kv.at("axilite"));
-  if (!m.weights.empty() && !HasWeightStream<Vdut>::value)
+  if (!m.weights.empty() && !tb::HasWeightStream<Vdut>::value)
     throw std::runtime_error("meta lists weights, but the DUT has no s_axis_w port");
   if (!m.axilite.empty() && !HasAxiLite<Vdut>::value)
     throw std::runtime_error("meta lists AXI-lite writes, but the DUT has no s_axilite port");
@@ -111,7 +107,7 @@ std::string run(const Meta& m, double in_p, double out_p, bool bursty, uint64_t 
   tb::Rng rng(seed);
   dut->s_axis_tvalid = 0;
   dut->m_axis_tready = 0;
-  if constexpr (HasWeightStream<D>::value) dut->s_axis_w_tvalid = 0;
+  if constexpr (tb::HasWeightStream<D>::value) dut->s_axis_w_tvalid = 0;
   if constexpr (HasAxiLite<D>::value) tb::axilite_idle(*dut);
   tb::reset(*dut);
   if (std::string err = axilite_writes(*dut, m, seed); !err.empty()) return err;
@@ -130,7 +126,7 @@ std::string run(const Meta& m, double in_p, double out_p, bool bursty, uint64_t 
     bool ready = bursty ? (burst_on || rng.chance(0.3)) : rng.chance(out_p);
     dut->s_axis_tvalid = offering;
     if (sent < m.input.size()) tb::set_port(dut->s_axis_tdata, m.input[sent]);
-    if constexpr (HasWeightStream<D>::value) {
+    if constexpr (tb::HasWeightStream<D>::value) {
       if (!w_offering) w_offering = w_sent < m.weights.size() && (bursty ? burst_on : rng.chance(in_p));
       dut->s_axis_w_tvalid = w_offering;
       if (w_sent < m.weights.size()) tb::set_port(dut->s_axis_w_tdata, m.weights[w_sent]);
@@ -139,7 +135,7 @@ std::string run(const Meta& m, double in_p, double out_p, bool bursty, uint64_t 
     dut->clk = 0;
     dut->eval();
     bool in_fire = offering && dut->s_axis_tready;
-    if constexpr (HasWeightStream<D>::value) {
+    if constexpr (tb::HasWeightStream<D>::value) {
       if (w_offering && dut->s_axis_w_tready) {
         ++w_sent;
         w_offering = false;
@@ -172,7 +168,7 @@ std::string run(const Meta& m, double in_p, double out_p, bool bursty, uint64_t 
   // Nothing more may come out.
   dut->s_axis_tvalid = 0;
   dut->m_axis_tready = 1;
-  if constexpr (HasWeightStream<D>::value) dut->s_axis_w_tvalid = 0;
+  if constexpr (tb::HasWeightStream<D>::value) dut->s_axis_w_tvalid = 0;
   if (w_sent != m.weights.size())
     return "only " + std::to_string(w_sent) + " of " + std::to_string(m.weights.size()) +
            " weight words taken for the whole output";
