@@ -266,6 +266,16 @@ class Accelerator:
             raise DriverError(f"the {what} batch", f"has dtype {x.dtype}", "pass integer or finite float values")
         return x
 
+    @staticmethod
+    def _check_values(x: np.ndarray, dt_name: str, what: str) -> None:
+        """Refuses values that are not of an integer datatype (a float datatype takes any)."""
+        dt = _datatype(dt_name)
+        if not dt.is_integer() or not x.size:
+            return
+        if x.min() < dt.min() or x.max() > dt.max() or (x.dtype.kind == "f" and not np.array_equal(x, np.round(x))):
+            raise DriverError(f"the {what} batch", f"holds values that are not {dt.name} ({dt.min()}..{dt.max()})",
+                              f"pass {dt.name} values" + (" (raw pixels, uint8)" if dt.name == "UINT8" else ""))
+
     def pack_input(self, x) -> np.ndarray:
         """Hardware-shaped values -> the DMA's bytes (frames * in_words, in bytes)."""
         return self._pack(self._check(x, self.io["ishape_normal"][0][1:], "accelerator input"))
@@ -309,6 +319,7 @@ class Accelerator:
         """The network: N inputs of the export's input shape (raw pixels when the build
         took --input_datatype) -> the export's N outputs (head, accelerator, tail)."""
         x = self._check(x, self.io["network_ishape"][1:], "network input")
+        self._check_values(x, self.io.get("network_idt", "FLOAT32"), "network input")  # before the head rounds them
         hw_in = self._apply(self._head, x, self.io["ishape_normal"][0])
         return self._apply(self._tail, self.execute_hw(hw_in), self.io["network_oshape"])
 

@@ -353,7 +353,8 @@ def simulate_packed(binary, design: Design, data: np.ndarray, in_p: float = 1.0,
         if axilite_writes:
             (t / "axilite.txt").write_text("".join(f"{a:x} {d:x}\n" for a, d in axilite_writes))
             extra.append(f"--axilite={t / 'axilite.txt'}")
-        cmd = [str(binary), f"--design={design.directory / 'design.txt'}", f"--input={t / 'in.bin'}",
+        # the harness runs in the design directory (its memory files are relative to it)
+        cmd = [os.path.abspath(binary), "--design=design.txt", f"--input={t / 'in.bin'}",
                f"--output={t / 'out.bin'}", f"--report={t / 'report.json'}", f"--in_p={in_p}",
                f"--out_p={out_p}", f"--seed={seed}", f"--frame_interval={frame_interval}",
                f"--stall_bound={stall_bound or design.stall_bound()}", *extra]

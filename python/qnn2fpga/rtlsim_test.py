@@ -4,6 +4,8 @@ throughput, and a stall stopped within its bound with the full FIFOs named."""
 
 from __future__ import annotations
 
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -37,6 +39,19 @@ def test_design_description_lists_streams_and_fifos(sized):
     assert [s[2] for s in streams[1:]] == [s[3] for s in streams[:-1]] == design.nodes  # a chain
     fifos = {line.split()[1]: int(line.split()[4]) for line in text if line.startswith("fifo ")}
     assert fifos == sizing.depths and fifos
+
+
+def test_relative_design_directory_and_binary(sized, tmp_path, monkeypatch):
+    """What a user's script does: write_design("sim") and the simulator given by a path
+    relative to the working directory (the harness itself runs in the design directory)."""
+    model, _, _, sim = sized
+    monkeypatch.chdir(tmp_path)
+    design = rtlsim.write_design(model, "sim")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "sim").symlink_to(sim)
+    x = design.random_frames(3, seed=2)
+    res = rtlsim.simulate(pathlib.Path("bin/sim"), design, x)
+    assert res.ok and np.array_equal(res.y, stitch.execute_chain(design.stitched, x).reshape(res.y.shape))
 
 
 @pytest.mark.parametrize("in_p, out_p", [(1.0, 1.0), (0.3, 1.0), (1.0, 0.2), (0.6, 0.5)])

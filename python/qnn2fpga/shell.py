@@ -27,6 +27,7 @@ block's stall flag.
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import subprocess
 import tempfile
@@ -181,7 +182,7 @@ def run_shell(binary, design: rtlsim.Design, words: np.ndarray, script: list[str
         t = pathlib.Path(tmp)
         (t / "in.bin").write_bytes(words.tobytes())
         (t / "script.txt").write_text("\n".join(script) + "\n")
-        args = [str(binary), f"--input={t / 'in.bin'}", f"--in_bytes={sh['in_bytes']}",
+        args = [os.path.abspath(binary), f"--input={t / 'in.bin'}", f"--in_bytes={sh['in_bytes']}",
                 f"--out_bytes={sh['out_bytes']}", f"--script={t / 'script.txt'}", f"--log={t / 'log.txt'}"]
         if weights:
             lines = []

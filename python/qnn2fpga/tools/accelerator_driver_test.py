@@ -104,6 +104,10 @@ def test_bad_input_is_one_typed_error(setup, golden):
         accel.execute_hw(np.zeros((2, 3)))
     with pytest.raises(driver_error, match="has dtype"):
         accel.execute(x.astype(np.complex64))
+    if os.environ.get("ACCEL_INPUT_DATATYPE"):  # raw pixels: refused before the software head runs
+        for wrong in (x.astype(np.int16) + 256, x + 0.5):
+            with pytest.raises(driver_error, match="network input batch: holds values that are not UINT8 "):
+                accel.execute(wrong)
     with pytest.raises(driver_error, match="batch_size: 0 is not a positive integer"):
         accel.batch_size = 0
     bad = np.full((1, *io["ishape_normal"][0][1:]), accel.idt().max() + 1)
