@@ -13,7 +13,7 @@ import unittest.mock as mock
 import numpy as np
 import pytest
 
-from qnn2fpga import boards, build, random_graphs, report_schemas, testing
+from qnn2fpga import boards, build, deploy, errors, random_graphs, report_schemas, testing
 from qnn2fpga.testing import one_error_line, qnn2fpga
 
 REPORTS = ["build_report.html", "estimate_layer_cycles.json", "estimate_layer_resources.json",
@@ -21,7 +21,7 @@ REPORTS = ["build_report.html", "estimate_layer_cycles.json", "estimate_layer_re
 ESTIMATES_ONLY = "--stop_step=generate_estimate_reports"
 
 
-def test_build_with_target_fps_writes_finn_named_outputs(tmp_path):
+def test_build_with_target_fps_writes_finn_named_outputs(tmp_path, monkeypatch):
     testing.tiny_mlp().save(str(tmp_path / "mlp.onnx"))
     p = qnn2fpga("build", "mlp.onnx", "--board=pynq-z1", "--target-fps=2000000", "--output-dir=out",
                  cwd=str(tmp_path))
@@ -63,6 +63,13 @@ def test_build_with_target_fps_writes_finn_named_outputs(tmp_path):
     assert "Measured in simulation" in page and f"{rtl['cycles_per_frame']:,} cycles per frame" in page
     for name in rtl["fifo_depths"]:  # the inserted FIFOs, rendered after the build sized them
         assert f"<td>{name}</td><td>StreamingFIFO</td><td>{rtl['fifo_depths'][name]} words x" in page
+    # the package tried without a board: its driver over the simulated design, from a relative path
+    monkeypatch.chdir(tmp_path)
+    accel = deploy.simulated_driver("out", batch_size=3)
+    x = np.load(out / "deploy" / "example_input.npy")
+    assert np.array_equal(accel.execute(x), np.load(out / "deploy" / "expected_output.npy"))
+    with pytest.raises(errors.InputFileError, match="'again': holds no deploy/driver/"):
+        deploy.simulated_driver("again")  # stopped after the estimates
 
 
 def test_folding_config_warnings_are_logged(tmp_path):

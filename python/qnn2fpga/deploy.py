@@ -4,6 +4,7 @@ transport that runs the same driver against the Verilator-built design.
     write_driver(model, design, "out/driver", board, fclk_mhz)     # step make_driver
     write_package(model, design, "out/deploy", board, fclk_mhz, export=export)
     accel = load_driver("out/driver", SimTransport(design, binary, fclk_mhz))
+    accel = simulated_driver("out")          # a `qnn2fpga build` directory's package, simulated
 
 driver/ holds the runtime (drivers/*.py), the compiler's packing library (packing.py),
 io_shape_dict.json (datatypes, shapes, folds, runtime-writeable layers and the shell's
@@ -23,13 +24,15 @@ import os
 import pathlib
 import shutil
 import sys
+import tempfile
+import weakref
 
 import numpy as np
 import onnx
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.general import RemoveUnusedTensors
 
-from qnn2fpga import errors, packing, rtlsim
+from qnn2fpga import errors, execute, packing, rtlsim
 from qnn2fpga.execute import hw_span
 from qnn2fpga.graph import real_inputs
 
@@ -202,8 +205,9 @@ driver/      the PYNQ runtime: `python3 driver.py --exec_mode=execute --inputfil
              accuracy on .npy images and labels; io_shape_dict.json lists datatypes and shapes
 bitfile/     {bitfile}
 example_input.npy, expected_output.npy
-             {n} network inputs ({idt}, shape {ishape}) and the outputs qonnx execution of the
-             export gives for them; driver.py --exec_mode=execute must write the same
+             {n} network inputs ({idt}, shape {ishape}) and the compiled network's outputs
+             for them (its layers' models; equal to the export's up to float rounding in
+             a software tail); driver.py --exec_mode=execute must write exactly these
 
 On the board: copy this directory, install qonnx (`pip3 install qonnx`), then run the
 command above from driver/ as root (PYNQ needs it to load the bitfile).
@@ -215,7 +219,10 @@ def write_package(model: ModelWrapper, design: rtlsim.Design, directory, board: 
                   bitfile_dir=None, examples: int = 4, name: str = "the network") -> pathlib.Path:
     """deploy/ in `directory` (replaced as a whole): driver/, bitfile/ (the .bit and .hwh
     from `bitfile_dir` when Vivado built them), example_input.npy and expected_output.npy
-    (`examples` seeded network inputs and the export's outputs; none without `export`),
+    (`examples` seeded network inputs of the export's shape and the compiled network's
+    outputs for them, the layers' models in python: what the accelerator and the driver
+    give bit for bit, the export's outputs up to float rounding in a software tail; none
+    without `export`),
     README.md."""
     from qnn2fpga import testing  # noqa: PLC0415
 
@@ -232,9 +239,9 @@ def write_package(model: ModelWrapper, design: rtlsim.Design, directory, board: 
                 built.append(f.name)
     shape = tuple(model.get_tensor_shape(real_inputs(model)[0])[1:])
     if export is not None:
-        x, y = testing.export_golden(export, examples, input_datatype=input_datatype)
+        x, _ = testing.export_golden(export, examples, input_datatype=input_datatype)
         np.save(directory / "example_input.npy", x.astype(np.uint8) if input_datatype else x)
-        np.save(directory / "expected_output.npy", y)
+        np.save(directory / "expected_output.npy", execute.execute(model, x))
     (directory / "README.md").write_text(PACKAGE_README.format(
         name=name, board=board, n=examples, idt=model.get_tensor_datatype(real_inputs(model)[0]).name,
         ishape=shape,
@@ -257,6 +264,33 @@ def load_driver(directory, transport, batch_size: int = 1):
         spec.loader.exec_module(module)
     module = sys.modules[name]
     return module.Accelerator.from_package(str(directory), transport=transport, batch_size=batch_size)
+
+
+def simulated_driver(build_dir, batch_size: int = 1, stall_bound: int | None = None):
+    """The deployment package's driver of a `qnn2fpga build` output directory over the
+    simulation transport: the package tried without a board. The design is the build's
+    last saved model (any step from create_stitched_ip on), stitched again into a
+    temporary directory and built with Verilator (cached like every simulator)."""
+    from qnn2fpga import steps  # noqa: PLC0415 (steps imports this module)
+
+    build_dir = pathlib.Path(build_dir)
+    driver = build_dir / "deploy" / "driver"
+    if not (driver / IO_FILE).is_file():
+        raise errors.InputFileError(f"'{build_dir}'", "holds no deploy/driver/ (not a build directory, or a build "
+                                    "stopped before its deployment_package step)",
+                                    "run qnn2fpga build to the end with --output_dir pointing there")
+    saved = {int(f.name.split("_")[0]): f for f in (build_dir / "intermediate_models").glob("*_*.onnx")
+             if f.name.split("_")[0].isdigit()}
+    last = max(saved, default=0)
+    if last < steps.index("create_stitched_ip") + 1:
+        raise errors.InputFileError(f"'{build_dir}'", "holds no saved model of a stitched design",
+                                    "run qnn2fpga build to the end with --output_dir pointing there")
+    model = ModelWrapper(str(saved[last]))
+    design = rtlsim.write_design(model, tempfile.mkdtemp(prefix="qnn2fpga-driver-"))
+    weakref.finalize(design, shutil.rmtree, design.directory, True)
+    io = json.loads((driver / IO_FILE).read_text())
+    transport = SimTransport(design, rtlsim.compile_design(design), io["fclk_mhz"], stall_bound)
+    return load_driver(driver, transport, batch_size)
 
 
 class SimTransport:
