@@ -268,24 +268,20 @@ def load_driver(directory, transport, batch_size: int = 1):
 
 def simulated_driver(build_dir, batch_size: int = 1, stall_bound: int | None = None):
     """The deployment package's driver of a `qnn2fpga build` output directory over the
-    simulation transport: the package tried without a board. The design is the build's
-    last saved model (any step from create_stitched_ip on), stitched again into a
-    temporary directory and built with Verilator (cached like every simulator)."""
-    from qnn2fpga import steps  # noqa: PLC0415 (steps imports this module)
-
+    simulation transport: the package tried without a board. The design is the model the
+    build saved at its deployment_package step, stitched again into a temporary directory
+    and built with Verilator (cached like every simulator)."""
     build_dir = pathlib.Path(build_dir)
     driver = build_dir / "deploy" / "driver"
     if not (driver / IO_FILE).is_file():
         raise errors.InputFileError(f"'{build_dir}'", "holds no deploy/driver/ (not a build directory, or a build "
                                     "stopped before its deployment_package step)",
                                     "run qnn2fpga build to the end with --output_dir pointing there")
-    saved = {int(f.name.split("_")[0]): f for f in (build_dir / "intermediate_models").glob("*_*.onnx")
-             if f.name.split("_")[0].isdigit()}
-    last = max(saved, default=0)
-    if last < steps.index("create_stitched_ip") + 1:
-        raise errors.InputFileError(f"'{build_dir}'", "holds no saved model of a stitched design",
+    saved = sorted((build_dir / "intermediate_models").glob("*_deployment_package.onnx"))
+    if not saved:
+        raise errors.InputFileError(f"'{build_dir}'", "holds no intermediate_models/<i>_deployment_package.onnx",
                                     "run qnn2fpga build to the end with --output_dir pointing there")
-    model = ModelWrapper(str(saved[last]))
+    model = ModelWrapper(str(saved[-1]))
     design = rtlsim.write_design(model, tempfile.mkdtemp(prefix="qnn2fpga-driver-"))
     weakref.finalize(design, shutil.rmtree, design.directory, True)
     io = json.loads((driver / IO_FILE).read_text())
