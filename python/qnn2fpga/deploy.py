@@ -239,7 +239,7 @@ def write_package(model: ModelWrapper, design: rtlsim.Design, directory, board: 
                 built.append(f.name)
     shape = tuple(model.get_tensor_shape(real_inputs(model)[0])[1:])
     if export is not None:
-        x, _ = testing.export_golden(export, examples, input_datatype=input_datatype)
+        x = testing.golden_inputs(export, examples, input_datatype=input_datatype)
         np.save(directory / "example_input.npy", x.astype(np.uint8) if input_datatype else x)
         np.save(directory / "expected_output.npy", execute.execute(model, x))
     (directory / "README.md").write_text(PACKAGE_README.format(

@@ -19,6 +19,17 @@ from qonnx.util.basic import qonnx_make_model
 QONNX_DOMAIN = "qonnx.custom_op.general"
 
 
+def golden_inputs(model: ModelWrapper, n: int, seed: int = 0, input_datatype: str = "") -> np.ndarray:
+    """The `n` seeded inputs of `export_golden` (float32, `model`'s input shape): values in
+    [-1, 1), or with `input_datatype` random pixels 0..255 ('UINT8'), without running it."""
+    from qnn2fpga.transforms.input_quant import INPUT_SCALES  # noqa: PLC0415
+
+    shape, rng = (n, *model.get_tensor_shape(model.graph.input[0].name)[1:]), np.random.default_rng(seed)
+    if input_datatype:
+        return rng.integers(0, INPUT_SCALES[input_datatype] + 1, size=shape).astype(np.float32)
+    return rng.uniform(-1, 1, size=shape).astype(np.float32)
+
+
 def export_golden(model: ModelWrapper, n: int, seed: int = 0,
                   input_datatype: str = "") -> tuple[np.ndarray, np.ndarray]:
     """`n` seeded random inputs in [-1, 1) of `model`'s input shape, and qonnx execution
@@ -27,16 +38,12 @@ def export_golden(model: ModelWrapper, n: int, seed: int = 0,
     and the export run on x / 255 (qnn2fpga.transforms.input_quant.scaled_input)."""
     from qonnx.core.onnx_exec import execute_onnx  # noqa: PLC0415
 
-    from qnn2fpga.transforms.input_quant import INPUT_SCALES, scaled_input  # noqa: PLC0415
+    from qnn2fpga.transforms.input_quant import scaled_input  # noqa: PLC0415
 
     ref = model.transform(InferShapes())
     name = ref.graph.input[0].name
-    shape, rng = (n, *ref.get_tensor_shape(name)[1:]), np.random.default_rng(seed)
-    if input_datatype:
-        x = rng.integers(0, INPUT_SCALES[input_datatype] + 1, size=shape).astype(np.float32)
-        fed = scaled_input(x, input_datatype)
-    else:
-        x = fed = rng.uniform(-1, 1, size=shape).astype(np.float32)
+    x = golden_inputs(ref, n, seed, input_datatype)
+    fed = scaled_input(x, input_datatype) if input_datatype else x
     y = np.concatenate([execute_onnx(ref, {name: fed[i:i + 1]})[ref.graph.output[0].name] for i in range(n)])
     return x, y
 
